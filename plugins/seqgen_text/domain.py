@@ -1,0 +1,198 @@
+"""Text as a sequence of Unicode characters (vocabulary from the corpus) or of bytes."""
+
+from __future__ import annotations
+
+import codecs
+import glob
+import hashlib
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from seqgen.datasets import catalogue, fetch, find
+from seqgen.domain import Corpus, Domain, HeadSpec, Renderer, TokenInput
+from seqgen.errors import SeqgenError, closest
+
+SEP, UNK = 0, 1  # document separator (start and end of every document), unknown character
+DEFAULT_NAME = "python-docs"
+
+
+@dataclass
+class TextOptions:
+    level: str = field(default="char", metadata={
+        "help": "char: Unicode characters, vocabulary from the corpus; byte: the 256 byte values",
+        "choices": ("char", "byte")})
+    min_count: int = field(default=1, metadata={
+        "help": "characters seen fewer times than this in the corpus become <unk> (char level)"})
+
+
+def _write_txt(samples: list[str], path: Path) -> None:
+    if len(samples) == 1:
+        path.write_text(samples[0] + ("" if samples[0].endswith("\n") else "\n"), "utf-8")
+        return
+    parts = [f"=== sample {i + 1} ===\n{s.rstrip()}\n" for i, s in enumerate(samples)]
+    path.write_text("\n".join(parts), encoding="utf-8")
+
+
+class TextDomain(Domain):
+    name = "text"
+    version = "1.0"
+    description = "Text, one character (or byte) per step, as in char-rnn"
+    input_formats = ("text file", "directory", "glob", "dataset name")
+    default_corpus = (f"{DEFAULT_NAME}: the Python reference manual's help topics that every "
+                      "Python ships (pydoc_data, ~460 KB of English)")
+    batching = "streams"
+    unit = "char"
+    default_render = ".txt"
+    default_length = 1000
+    Options = TextOptions
+
+    def __init__(self, options: Any = None, state: dict[str, Any] | None = None) -> None:
+        self.chars = ""
+        self._codes = np.zeros(0, np.uint32)
+        super().__init__(options, state)
+
+    # ---- corpus ---------------------------------------------------------------------------
+    def load_corpus(self, source: str | None) -> Corpus:
+        if source is None or source == DEFAULT_NAME:
+            return _default_corpus()
+        if not os.path.exists(source) and not glob.has_magic(source):
+            ds = find(source, "text")
+            if ds is None:
+                names = [n for n, d in catalogue().items() if d.domain == "text"]
+                raise SeqgenError(f"{source}: no such file, directory or dataset"
+                                  f"{closest(source, names)}; datasets: {', '.join(names)}")
+            source_path = str(fetch(ds))
+            docs, key = self._read_files([Path(source_path)], source)
+            return Corpus(source, key, docs)
+        return self._read_source(source)
+
+    def _read_source(self, source: str) -> Corpus:
+        path = Path(source)
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.is_file() and not any(
+                part.startswith(".") for part in p.relative_to(path).parts))
+        elif path.is_file():
+            files = [path]
+        else:
+            files = sorted(Path(p) for p in glob.glob(source, recursive=True) if Path(p).is_file())
+        if not files:
+            raise SeqgenError(f"{source}: no files found")
+        docs, key = self._read_files(files, source)
+        return Corpus(source, key, docs)
+
+    def _read_files(self, files: Sequence[Path], source: str) -> tuple[list[Any], str]:
+        h = hashlib.sha256()
+        docs: list[Any] = []
+        for f in files:
+            raw = f.read_bytes()
+            h.update(f"{f.name}\0{len(raw)}\0".encode())
+            h.update(raw)
+            if raw:
+                docs.append(raw if self.options.level == "byte" else _as_text(raw, f))
+        if not docs:
+            raise SeqgenError(f"{source}: corpus is empty")
+        return docs, h.hexdigest()
+
+    # ---- codec ----------------------------------------------------------------------------
+    def fit(self, documents: Sequence[Any]) -> None:
+        if self.options.level == "byte":
+            return
+        counts: dict[str, int] = {}
+        for doc in documents:
+            cps, n = np.unique(_codepoints(doc), return_counts=True)
+            for cp, k in zip(cps.tolist(), n.tolist(), strict=True):
+                counts[chr(cp)] = counts.get(chr(cp), 0) + k
+        self.set_state({"level": "char", "chars": "".join(
+            sorted(c for c, k in counts.items() if k >= self.options.min_count))})
+
+    def get_state(self) -> dict[str, Any]:
+        return {"level": self.options.level, "chars": self.chars}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.chars = state.get("chars", "")
+        self._codes = np.array([ord(c) for c in self.chars], dtype=np.uint32)
+        self._table = np.array(["", "\ufffd", *self.chars], dtype=object)
+
+    def input_spec(self) -> TokenInput:
+        return TokenInput(257 if self.options.level == "byte" else len(self.chars) + 2)
+
+    def head_spec(self) -> HeadSpec:
+        return HeadSpec("categorical", {"num_classes": self.input_spec().vocab_size})
+
+    def separator(self) -> int:
+        return SEP
+
+    def encode(self, document: Any) -> np.ndarray:
+        if self.options.level == "byte":
+            data = document if isinstance(document, bytes) else str(document).encode("utf-8")
+            return np.frombuffer(data, dtype=np.uint8).astype(np.int64) + 1
+        cps = _codepoints(document)
+        idx = np.clip(np.searchsorted(self._codes, cps), 0, max(len(self._codes) - 1, 0))
+        known = self._codes[idx] == cps if len(self._codes) else np.zeros(len(cps), bool)
+        return np.where(known, idx + 2, UNK).astype(np.int64)
+
+    def decode(self, array: np.ndarray) -> str:
+        ids = np.asarray(array, dtype=np.int64)
+        ids = ids[ids != SEP]
+        if self.options.level == "byte":
+            return bytes((ids - 1).astype(np.uint8).tolist()).decode("utf-8", errors="replace")
+        return "".join(self._table[ids].tolist())
+
+    # ---- sampling and output --------------------------------------------------------------
+    def encode_prime(self, prime: str) -> np.ndarray:
+        if self.options.level == "char":
+            unseen = sorted({c for c in prime if c not in set(self.chars)})
+            if unseen:
+                shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in unseen[:8])
+                raise SeqgenError(f"--prime has characters the model never saw: {shown}")
+        return self.encode(prime)
+
+    def stream_decoder(self) -> Callable[[int], str]:
+        if self.options.level == "byte":
+            dec = codecs.getincrementaldecoder("utf-8")(errors="replace")
+            return lambda t: dec.decode(bytes([t - 1])) if t != SEP else ""
+        table = self._table
+        return lambda t: table[t] if t != SEP else ""
+
+    def renderers(self) -> dict[str, Renderer]:
+        return {".txt": Renderer(".txt", _write_txt, "samples as UTF-8 text", multi=True),
+                **super().renderers()}
+
+    def metrics(self, nll: float) -> dict[str, float]:
+        unit = "byte" if self.options.level == "byte" else "char"
+        return {f"bits/{unit}": nll / float(np.log(2)), f"nats/{unit}": nll}
+
+
+def _codepoints(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le", errors="surrogatepass"), dtype="<u4")
+
+
+def _as_text(raw: bytes, path: Path) -> str:
+    nul = raw.find(b"\0")
+    if nul >= 0:
+        raise SeqgenError(f"{path}: binary file (NUL byte at offset {nul}), not text "
+                          f"(-o level=byte trains on raw bytes)")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SeqgenError(f"{path}: not UTF-8 text (bad byte at offset {exc.start}; "
+                          f"-o level=byte trains on raw bytes)") from None
+
+
+def _default_corpus() -> Corpus:
+    """The embedded corpus: help topics from pydoc_data, part of every CPython install."""
+    try:
+        from pydoc_data.topics import topics
+    except ImportError:  # some distributions split pydoc_data out: use the stdlib's own source
+        import json as stdlib_json
+
+        base = Path(stdlib_json.__file__).parent.parent
+        topics = {p.name: p.read_text("utf-8", errors="replace") for p in sorted(base.glob("*.py"))}
+    docs = [topics[k] for k in sorted(topics)]
+    key = hashlib.sha256("\0".join(docs).encode("utf-8", errors="surrogatepass")).hexdigest()
+    return Corpus(DEFAULT_NAME, key, docs)

@@ -1,0 +1,28 @@
+"""seqgen: generative sequence models, one LSTM engine, domains as plugins.
+
+The heavy parts (torch) load on first use of ``train``, ``load`` or ``Model``, so importing
+seqgen (and ``seqgen --help``) stays fast.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+__all__ = ["__version__", "train", "load", "Model", "Domain", "hookimpl"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("train", "load", "Model"):
+        from seqgen import api
+
+        return getattr(api, name)
+    if name == "Domain":
+        from seqgen.domain import Domain
+
+        return Domain
+    if name == "hookimpl":
+        from seqgen.hookspecs import hookimpl
+
+        return hookimpl
+    raise AttributeError(f"module 'seqgen' has no attribute {name!r}")

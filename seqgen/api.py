@@ -1,0 +1,284 @@
+"""The Python API: what the CLI does, for notebooks and scripts.
+
+    run = seqgen.train("text", data="tinyshakespeare", preset="small", max_time="10m")
+    model = seqgen.load(run.run_dir)            # or seqgen.load("text"): the latest text run
+    print(model.sample(prime="ROMEO:", temperature=0.8, seed=1)[0])
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from seqgen import __version__, plugins, runs
+from seqgen.config import (DEFAULT_PRESET, ModelConfig, TrainConfig, apply_overrides, from_dict,
+                           parse_duration, to_dict)
+from seqgen.config import preset as get_preset
+from seqgen.datasets import cache_dir
+from seqgen.domain import Domain, TokenInput, VectorInput, options_to_dict, parse_options
+from seqgen.engine import checkpoint as ckpt
+from seqgen.engine.data import Encoded, Sequences, Streams, encode_corpus, split
+from seqgen.engine.heads import build_head
+from seqgen.engine.model import SeqModel
+from seqgen.engine.sample import SampleSettings, generate
+from seqgen.engine.train import ProgressFn, Trainer, TrainResult, evaluate, resolve_device
+from seqgen.errors import SeqgenError
+from seqgen.render import render
+
+
+def _build_model(domain: Domain, mcfg: ModelConfig) -> SeqModel:
+    spec = domain.head_spec()
+    feats = mcfg.hidden * (mcfg.layers if mcfg.skip else 1)
+    return SeqModel(mcfg, domain.input_spec(), build_head(spec.name, feats, spec.kwargs))
+
+
+def _batches(domain: Domain, enc: Encoded, tcfg: TrainConfig, what: str) -> Streams | Sequences:
+    if domain.batching == "sequences":
+        spec = domain.input_spec()
+        start = None if isinstance(spec, TokenInput) else np.zeros(spec.dim, np.float32)
+        return Sequences(enc, tcfg.batch_size, tcfg.seq_len, tcfg.seed, start,
+                         domain.separator(), what)
+    return Streams(enc, tcfg.batch_size, tcfg.seq_len, what)
+
+
+def _val_batches(domain: Domain, enc: Encoded, tcfg: TrainConfig) -> Streams | Sequences | None:
+    """Validation batches, shrinking the batch so that a small held-out split still fits."""
+    if len(enc) == 0:
+        return None
+    if domain.batching == "sequences":
+        return _batches(domain, enc, tcfg, "validation split")
+    b = max(1, min(tcfg.batch_size, (len(enc) - 2) // (tcfg.seq_len + 1)))
+    try:
+        return Streams(enc, b, tcfg.seq_len, "validation split")
+    except SeqgenError:
+        return None
+
+
+def _run_config(domain: Domain, mcfg: ModelConfig, tcfg: TrainConfig, source: str | None,
+                key: str) -> dict[str, Any]:
+    spec, head = domain.input_spec(), domain.head_spec()
+    return {
+        "format": "seqgen-run", "format_version": ckpt.FORMAT_VERSION,
+        "seqgen_version": __version__,
+        "domain": {"name": domain.name, "version": domain.version,
+                   "package": plugins.package_of(type(domain)),
+                   "options": options_to_dict(domain.options), "state": domain.get_state()},
+        "input": {"kind": "tokens" if isinstance(spec, TokenInput) else "vectors",
+                  "size": spec.vocab_size if isinstance(spec, TokenInput) else spec.dim},
+        "head": {"name": head.name, "kwargs": head.kwargs},
+        "model": to_dict(mcfg), "train": to_dict(tcfg),
+        "data": {"source": source, "key": key, "batching": domain.batching},
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "step": 0,
+    }
+
+
+def _domain_from_config(cfg: dict[str, Any], expect: str | None = None) -> Domain:
+    name = cfg["domain"]["name"]
+    if expect is not None and expect != name:
+        raise SeqgenError(f"that run is a {name!r} run, not {expect!r}")
+    cls = plugins.get_domain(name)
+    options = parse_options(cls.Options, cfg["domain"].get("options", {}))
+    return cls(options, state=cfg["domain"].get("state", {}))
+
+
+def train(domain: str = "text", data: str | None = None, *, run: str | Path | None = None,
+          preset: str = DEFAULT_PRESET, options: Sequence[str] | dict[str, Any] | None = None,
+          resume: bool = False, progress: ProgressFn | None = None,
+          **overrides: Any) -> TrainResult:
+    """Train (or with resume=True, continue) a model; returns the TrainResult of the run.
+
+    ``overrides`` are ModelConfig and TrainConfig fields: layers, hidden, embed, dropout, skip,
+    seq_len, batch_size, lr, max_steps, max_time ("10m" or seconds), seed, device, ...
+    """
+    if "max_time" in overrides:
+        overrides["max_time"] = parse_duration(overrides["max_time"])
+    if resume:
+        return _resume(domain, run, progress, overrides)
+    cls = plugins.get_domain(domain)
+    dom = cls(parse_options(cls.Options, options))
+    corpus = dom.load_corpus(data)
+    dom.fit(corpus.documents)
+    enc = encode_corpus(dom, corpus, cache_dir())
+    p = get_preset(preset)
+    mcfg, tcfg = apply_overrides(p.model, overrides), apply_overrides(p.train, overrides)
+    run_dir = Path(run) if run is not None else runs.new_run_dir(domain)
+    if (run_dir / "config.json").exists():
+        raise SeqgenError(f"{run_dir} already holds a run: use --resume, or another --run")
+    config = _run_config(dom, mcfg, tcfg, data, enc.key)
+    return _fit(dom, enc, mcfg, tcfg, run_dir, config, progress, resume=False)
+
+
+def _resume(domain: str | None, run: str | Path | None, progress: ProgressFn | None,
+            overrides: dict[str, Any]) -> TrainResult:
+    run_dir = runs.resolve_run(run, domain)
+    config = ckpt.read_config(run_dir)
+    dom = _domain_from_config(config, None if run is not None else domain)
+    mcfg = from_dict(ModelConfig, config["model"])
+    allowed = {k: overrides.get(k) for k in ("max_steps", "max_time", "eval_every",
+                                             "save_every", "device")}
+    tcfg = apply_overrides(from_dict(TrainConfig, config["train"]), allowed)
+    config["train"] = to_dict(tcfg)
+    corpus = dom.load_corpus(config["data"]["source"])
+    enc = encode_corpus(dom, corpus, cache_dir())
+    if enc.key != config["data"]["key"]:
+        plugins.warn(f"the corpus {config['data']['source'] or '(default)'} changed since "
+                     f"{run_dir} started: resuming on the new contents")
+    return _fit(dom, enc, mcfg, tcfg, run_dir, config, progress, resume=True)
+
+
+def _fit(dom: Domain, enc: Encoded, mcfg: ModelConfig, tcfg: TrainConfig, run_dir: Path,
+         config: dict[str, Any], progress: ProgressFn | None, resume: bool) -> TrainResult:
+    device = resolve_device(tcfg.device)
+    tr, va = split(enc, tcfg.val_fraction, dom.batching == "sequences")
+    train_b = _batches(dom, tr, tcfg, f"corpus {config['data']['source'] or '(default)'}")
+    val_b = _val_batches(dom, va, tcfg)
+    torch.manual_seed(tcfg.seed)
+    model = _build_model(dom, mcfg).to(device)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    trainer = Trainer(run_dir, model, train_b, val_b, tcfg, config, device)
+    if resume:
+        trainer.resume()
+    else:
+        (run_dir / "metrics.jsonl").unlink(missing_ok=True)
+        ckpt.save_model(run_dir, model, config)
+    if run_dir.resolve().parent == (runs.runs_root() / dom.name).resolve():
+        runs.set_latest(dom.name, run_dir)
+    return trainer.fit(progress)
+
+
+class Model:
+    """A trained run, ready to sample and evaluate."""
+
+    def __init__(self, run_dir: Path, expect_domain: str | None = None,
+                 device: str = "cpu") -> None:
+        self.run_dir = run_dir
+        self.config = ckpt.read_config(run_dir)
+        self.domain = _domain_from_config(self.config, expect_domain)
+        self.device = resolve_device(device)
+        self.net = _build_model(self.domain, from_dict(ModelConfig, self.config["model"]))
+        try:
+            self.net.load_state_dict(ckpt.load_tensors(run_dir / "model.safetensors"))
+        except RuntimeError as exc:
+            raise SeqgenError(f"{run_dir}/model.safetensors does not match config.json: "
+                              f"{str(exc).splitlines()[0]}") from None
+        self.net.to(self.device).eval()
+
+    def sample(self, num: int = 1, length: int | None = None, prime: str | None = None,
+               temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0, bias: float = 0.0,
+               seed: int | None = None, keep_prime: bool = True,
+               on_text: Callable[[str], None] | None = None) -> list[Any]:
+        """Generate ``num`` samples and decode them with the domain's codec."""
+        dom = self.domain
+        s = SampleSettings(num, length or dom.default_length, temperature, top_k, top_p, bias,
+                           seed, keep_prime)
+        _check_settings(s)
+        primed = dom.encode_prime(prime) if prime else None
+        sep, spec = dom.separator(), dom.input_spec()
+        start = np.array([sep]) if sep is not None else np.zeros((1, _dim(spec)), np.float32)
+        context = start if primed is None else np.concatenate([start, primed.astype(start.dtype)])
+        on_step = None
+        decoder = dom.stream_decoder()
+        if on_text is not None and decoder is not None and num == 1:
+            if keep_prime and prime:
+                on_text(prime)
+            on_step = _streamer(decoder, on_text)
+        seqs = generate(self.net, context, s, sep, on_step, self.device)
+        if keep_prime and primed is not None:
+            seqs = [np.concatenate([primed.astype(q.dtype), q]) for q in seqs]
+        return [dom.decode(q) for q in seqs]
+
+    def evaluate(self, data: str | None = None) -> dict[str, float]:
+        """Held-out loss in the domain's units: the run's validation split, or all of ``data``."""
+        tcfg = from_dict(TrainConfig, self.config["train"])
+        source = data if data is not None else self.config["data"]["source"]
+        corpus = self.domain.load_corpus(source)
+        enc = encode_corpus(self.domain, corpus, cache_dir())
+        held = enc if data is not None else split(enc, tcfg.val_fraction,
+                                                  self.domain.batching == "sequences")[1]
+        batches = _val_batches(self.domain, held, tcfg)
+        if batches is None:
+            raise SeqgenError(f"{source or 'the default corpus'}: too little held-out data "
+                              f"to evaluate (need more than one batch of {tcfg.seq_len} steps)")
+        nll = evaluate(self.net, batches, self.device, 10**9)
+        return self.domain.metrics(nll)
+
+    def render(self, samples: list[Any], out: str | Path) -> list[Path]:
+        return render(self.domain, samples, out)
+
+
+def _dim(spec: TokenInput | VectorInput) -> int:
+    return spec.dim if isinstance(spec, VectorInput) else 1
+
+
+def _check_settings(s: SampleSettings) -> None:
+    if s.num < 1 or s.length < 1:
+        raise SeqgenError("--num and --length must be at least 1")
+    if s.temperature < 0 or not 0 < s.top_p <= 1 or s.top_k < 0:
+        raise SeqgenError("need --temperature >= 0, 0 < --top-p <= 1 and --top-k >= 0")
+
+
+def _streamer(decoder: Callable[[int], str], out: Callable[[str], None]) -> Any:
+    def on_step(tokens: np.ndarray, done: np.ndarray) -> None:
+        if not done[0]:
+            out(decoder(int(tokens[0])))
+    return on_step
+
+
+def load(run_or_domain: str | Path, device: str = "cpu") -> Model:
+    """Load a run directory, or the latest run of a domain given by name."""
+    path = Path(run_or_domain)
+    if (path / "config.json").exists() or path.is_dir():
+        return Model(path, device=device)
+    return Model(runs.resolve_run(None, str(run_or_domain)), str(run_or_domain), device)
+
+
+def _open(domain: str | None, run: str | Path | None) -> Model:
+    return Model(runs.resolve_run(run, domain), domain)
+
+
+def sample_cli(*, domain: str | None, run: str | Path | None, num: int, length: int | None,
+               prime: str | None, keep_prime: bool, temperature: float, top_k: int,
+               top_p: float, seed: int | None, render: Path | None) -> list[Path]:
+    """``seqgen sample``: stream text to stdout, or write files with a renderer."""
+    import sys
+
+    model = _open(domain, run)
+    stream = render is None and num == 1 and model.domain.stream_decoder() is not None
+
+    def write(text: str) -> None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+    samples = model.sample(num, length, prime, temperature, top_k, top_p, 0.0, seed,
+                           keep_prime, on_text=write if stream else None)
+    if stream:
+        write("\n")
+        return []
+    if render is None and all(isinstance(s, str) for s in samples):
+        for i, s in enumerate(samples):
+            write(f"=== sample {i + 1} ===\n{s}\n" if num > 1 else f"{s}\n")
+        return []
+    out = render or _free_name(Path(f"{model.domain.name}-sample{model.domain.default_render}"))
+    paths = model.render(samples, out)
+    for p in paths:
+        print(f"wrote {p}", file=sys.stderr)
+    return paths
+
+
+def _free_name(path: Path) -> Path:
+    n = 1
+    candidate = path
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+    return candidate
+
+
+def eval_cli(*, domain: str | None, run: str | Path | None, data: str | None) -> dict[str, float]:
+    """``seqgen eval``: the held-out loss of a run in its domain's units."""
+    return _open(domain, run).evaluate(data)

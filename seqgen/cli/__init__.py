@@ -1,0 +1,1 @@
+"""The seqgen command line: a thin typer layer over seqgen.api."""

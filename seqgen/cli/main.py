@@ -1,0 +1,189 @@
+"""``seqgen``: train, sample, eval, domains, info. Each command parses, then calls the library.
+
+Heavy modules (torch, the API) are imported inside commands, so ``seqgen --help`` is fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from seqgen import __version__
+from seqgen.errors import SeqgenError
+
+F = TypeVar("F", bound=Callable[..., Any])
+app = typer.Typer(add_completion=True, no_args_is_help=True, rich_markup_mode=None,
+                  help="Generative sequence models: one LSTM engine, domains as plugins.",
+                  pretty_exceptions_enable=False)
+
+
+def fail(message: str) -> None:
+    print(f"seqgen: error: {message}", file=sys.stderr)
+    raise typer.Exit(2)
+
+
+def handles_errors(fn: F) -> F:
+    """Turn SeqgenError into one line on stderr and exit code 2 (no traceback)."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except SeqgenError as exc:
+            fail(str(exc))
+    return wrapper  # type: ignore[return-value]
+
+
+def complete_domain(incomplete: str) -> list[str]:
+    from seqgen.plugins import entry_point_names
+
+    return [n for n in entry_point_names() if n.startswith(incomplete)]
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"seqgen {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                               help="Print the version and exit.")] = False
+         ) -> None:
+    """Generative sequence models: one LSTM engine, domains as plugins."""
+
+
+DomainOpt = Annotated[str, typer.Option("--domain", "-d", help="Domain plugin (see `seqgen domains`).",
+                                        autocompletion=complete_domain)]
+RunOpt = Annotated[Path | None, typer.Option("--run", help="Run directory.")]
+
+
+@app.command()
+@handles_errors
+def train(
+    domain: DomainOpt = "text",
+    data: Annotated[str | None, typer.Option(help="Corpus: file, directory, glob or dataset name "
+                                             "(default: the domain's embedded corpus).")] = None,
+    run: Annotated[Path | None, typer.Option(help="Run directory (default runs/DOMAIN/TIME).")] = None,
+    preset: Annotated[str, typer.Option(help="tiny | small | medium | large.")] = "small",
+    layers: Annotated[int | None, typer.Option(help="LSTM layers.")] = None,
+    hidden: Annotated[int | None, typer.Option(help="LSTM units per layer.")] = None,
+    embed: Annotated[int | None, typer.Option(help="Input embedding size.")] = None,
+    skip: Annotated[bool | None, typer.Option("--skip/--no-skip",
+                                              help="Skip connections (Graves 2013).")] = None,
+    seq_len: Annotated[int | None, typer.Option(help="Steps per chunk (truncated BPTT).")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Parallel streams per batch.")] = None,
+    lr: Annotated[float | None, typer.Option(help="Peak learning rate.")] = None,
+    dropout: Annotated[float | None, typer.Option(help="Dropout probability.")] = None,
+    optimizer: Annotated[str | None, typer.Option(help="adam | adamw | rmsprop.")] = None,
+    max_steps: Annotated[int | None, typer.Option(help="Stop after this many steps.")] = None,
+    max_time: Annotated[str | None, typer.Option(help="Stop after this long: 90s, 10m, 1h.")] = None,
+    eval_every: Annotated[int | None, typer.Option(help="Validate every N steps.")] = None,
+    save_every: Annotated[int | None, typer.Option(help="Checkpoint every N steps.")] = None,
+    log_every: Annotated[int | None, typer.Option(help="Log metrics every N steps.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed: same seed, same run.")] = None,
+    resume: Annotated[bool, typer.Option(help="Continue --run (or the latest run) "
+                                         "from its last checkpoint.")] = False,
+    device: Annotated[str | None, typer.Option(help="auto | cpu | cuda | mps.")] = None,
+    option: Annotated[list[str] | None, typer.Option("-o", "--option", metavar="KEY=VALUE",
+                                                     help="Domain option (repeatable).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Train a model on a corpus (or resume one)."""
+    from seqgen.api import train as api_train
+    from seqgen.cli.progress import train_progress
+    from seqgen.config import preset as get_preset
+
+    total = max_steps or get_preset(preset).train.max_steps
+    with train_progress(total, enabled=not quiet) as update:
+        result = api_train(domain, data, run=run, preset=preset, options=option, resume=resume,
+                           progress=update, layers=layers, hidden=hidden, embed=embed, skip=skip,
+                           seq_len=seq_len, batch_size=batch_size, lr=lr, dropout=dropout,
+                           optimizer=optimizer, max_steps=max_steps, max_time=max_time,
+                           eval_every=eval_every, save_every=save_every, log_every=log_every,
+                           seed=seed, device=device)
+    state = "interrupted" if result.interrupted else "done"
+    print(f"{state}: step {result.step}, val loss {result.val_loss:.4f} nats, "
+          f"{result.elapsed:.0f}s; run: {result.run_dir}", file=sys.stderr)
+    if result.interrupted:
+        print(f"resume with: seqgen train --resume --run {result.run_dir}", file=sys.stderr)
+        raise typer.Exit(130)
+
+
+@app.command()
+@handles_errors
+def sample(
+    domain: Annotated[str | None, typer.Option("--domain", "-d", help="Use this domain's latest run.",
+                                               autocompletion=complete_domain)] = None,
+    run: RunOpt = None,
+    num: Annotated[int, typer.Option(help="How many samples.")] = 1,
+    length: Annotated[int | None, typer.Option(help="Maximum steps per sample.")] = None,
+    prime: Annotated[str | None, typer.Option(help="Start the sample from this.")] = None,
+    keep_prime: Annotated[bool, typer.Option("--keep-prime/--no-keep-prime",
+                                             help="Include the prime in the output.")] = True,
+    temperature: Annotated[float, typer.Option(help="0 = greedy; <1 safer, >1 wilder.")] = 1.0,
+    top_k: Annotated[int, typer.Option(help="Sample among the K likeliest (0 = all).")] = 0,
+    top_p: Annotated[float, typer.Option(help="Nucleus sampling mass (1 = off).")] = 1.0,
+    seed: Annotated[int | None, typer.Option(help="Random seed: same seed, same sample.")] = None,
+    render: Annotated[Path | None, typer.Option(help="Write samples to OUT.EXT; the suffix "
+                                                "picks the renderer.")] = None,
+) -> None:
+    """Generate from a trained model (its latest run, or --run)."""
+    from seqgen.api import sample_cli
+
+    sample_cli(domain=domain, run=run, num=num, length=length, prime=prime,
+               keep_prime=keep_prime, temperature=temperature, top_k=top_k, top_p=top_p,
+               seed=seed, render=render)
+
+
+@app.command("eval")
+@handles_errors
+def eval_(
+    domain: Annotated[str | None, typer.Option("--domain", "-d", help="Use this domain's latest run.",
+                                               autocompletion=complete_domain)] = None,
+    run: RunOpt = None,
+    data: Annotated[str | None, typer.Option(help="Evaluate on this corpus instead of the "
+                                             "run's validation split.")] = None,
+) -> None:
+    """Held-out loss in the domain's own units (bits per character for text)."""
+    from seqgen.api import eval_cli
+
+    for name, value in eval_cli(domain=domain, run=run, data=data).items():
+        print(f"{name}\t{value:.4f}")
+
+
+@app.command()
+@handles_errors
+def domains(
+    options: Annotated[str | None, typer.Option("--options", help="List the -o options of this "
+                                                "domain.", autocompletion=complete_domain)] = None,
+) -> None:
+    """List installed domains (or one domain's options)."""
+    from seqgen.cli.tables import domain_options_table, domains_table
+
+    domains_table() if options is None else domain_options_table(options)
+
+
+@app.command()
+@handles_errors
+def info(run: Annotated[Path, typer.Argument(help="Run directory.")]) -> None:
+    """Show what a run holds."""
+    from seqgen.cli.tables import run_info
+
+    run_info(run)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    from seqgen import plugins
+
+    plugins.register_commands(app)
+    app()
+
+
+if __name__ == "__main__":
+    main()

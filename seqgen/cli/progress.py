@@ -1,0 +1,35 @@
+"""A rich progress bar for training: step, loss, validation loss, tokens/s, ETA."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.4f}" if isinstance(x, float) and math.isfinite(x) else "-"
+
+
+@contextmanager
+def train_progress(total: int, enabled: bool = True) -> Iterator[Any]:
+    """Yield a callback (step, record) that advances the bar."""
+    console = Console(stderr=True)
+    progress = Progress(
+        TextColumn("[bold]train[/]"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+        TextColumn("loss {task.fields[loss]}"), TextColumn("val {task.fields[val]}"),
+        TextColumn("{task.fields[tps]} tok/s"), TimeElapsedColumn(), TextColumn("ETA"),
+        TimeRemainingColumn(), console=console, disable=not enabled)
+    with progress:
+        task = progress.add_task("train", total=total, loss="-", val="-", tps="-")
+
+        def update(step: int, rec: dict[str, Any]) -> None:
+            progress.update(task, completed=step, loss=_fmt(rec.get("loss", math.nan)),
+                            val=_fmt(rec.get("val_loss", math.nan)),
+                            tps=f"{rec.get('tokens_per_s', 0):,.0f}")
+
+        yield update

@@ -1,0 +1,66 @@
+"""Tables for `seqgen domains` and `seqgen info` (rich)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from seqgen import plugins
+from seqgen.domain import option_fields
+
+
+def domains_table() -> None:
+    table = Table(title="seqgen domains")
+    for col in ("name", "version", "package", "input formats", "renderers", "default corpus"):
+        table.add_column(col, overflow="fold")
+    for name, cls in plugins.domains().items():
+        try:
+            rend = ", ".join(sorted(cls().renderers()))
+        except Exception as exc:  # noqa: BLE001 - a broken domain still gets a row
+            rend = f"(error: {exc})"
+        table.add_row(name, cls.version, plugins.package_of(cls), ", ".join(cls.input_formats),
+                      rend, cls.default_corpus)
+    Console(width=max(Console().width, 140)).print(table)
+
+
+def domain_options_table(name: str) -> None:
+    cls = plugins.get_domain(name)
+    table = Table(title=f"options of domain {name!r} (pass as -o KEY=VALUE)")
+    for col in ("key", "type", "default", "help"):
+        table.add_column(col, overflow="fold")
+    for f in option_fields(cls.Options):
+        kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+        choices = f.metadata.get("choices")
+        table.add_row(f.name, kind + (f" ({'|'.join(choices)})" if choices else ""),
+                      repr(f.default), f.metadata.get("help", ""))
+    Console(width=max(Console().width, 120)).print(table)
+
+
+def run_info(run: Path) -> None:
+    from seqgen.engine.checkpoint import latest_checkpoint, read_config
+
+    cfg = read_config(run)
+    dom, m, t = cfg["domain"], cfg["model"], cfg["train"]
+    ck = latest_checkpoint(run)
+    rows = {
+        "run": str(run), "domain": f"{dom['name']} {dom['version']} ({dom.get('package', '?')})",
+        "options": json.dumps(dom.get("options", {})),
+        "data": f"{cfg['data'].get('source') or '(default corpus)'} ({cfg['data']['batching']})",
+        "model": f"{m['layers']} x {m['hidden']} LSTM, embed {m['embed']}, dropout {m['dropout']}"
+                 f"{', skip connections' if m.get('skip') else ''}; head {cfg['head']['name']}, "
+                 f"{cfg['input']['kind']} of size {cfg['input']['size']}",
+        "training": f"seq_len {t['seq_len']}, batch {t['batch_size']}, {t['optimizer']} "
+                    f"lr {t['lr']}, max_steps {t['max_steps']}, seed {t['seed']}",
+        "step": str(cfg.get("step", 0)), "val loss": f"{cfg.get('val_loss', float('nan')):.4f}",
+        "checkpoint": str(ck) if ck else "none", "seqgen": cfg.get("seqgen_version", "?"),
+        "created": cfg.get("created", "?"),
+    }
+    table = Table(show_header=False)
+    table.add_column(style="bold")
+    table.add_column(overflow="fold")
+    for k, v in rows.items():
+        table.add_row(k, v)
+    Console(width=max(Console().width, 120)).print(table)

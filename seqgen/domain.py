@@ -1,0 +1,209 @@
+"""The Domain base class: everything the engine needs to know about one kind of sequence.
+
+A domain reads a corpus, turns documents into arrays (``encode``) and back (``decode``), names
+the input encoding and output head the engine should build, and writes samples to files
+(renderers). The engine never imports a domain; plugins register Domain subclasses through the
+``register_domains`` hook. This module stays free of torch so that ``seqgen --help`` is fast.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from seqgen.errors import SeqgenError, closest
+
+
+@dataclass(frozen=True)
+class TokenInput:
+    """Inputs are integer tokens in ``range(vocab_size)``: the engine embeds them."""
+
+    vocab_size: int
+
+
+@dataclass(frozen=True)
+class VectorInput:
+    """Inputs are float vectors of size ``dim``: the engine projects them linearly."""
+
+    dim: int
+
+
+InputSpec = TokenInput | VectorInput
+
+
+@dataclass(frozen=True)
+class HeadSpec:
+    """Which engine output head to build (``seqgen.engine.heads.HEADS``) and its arguments."""
+
+    name: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Corpus:
+    """Documents read from one source. ``key`` identifies the contents (for the encode cache)."""
+
+    source: str
+    key: str
+    documents: Sequence[Any]
+
+
+@dataclass(frozen=True)
+class Renderer:
+    """Writes samples to a file whose name ends in ``suffix``.
+
+    ``write(samples, path)`` receives every sample when ``multi`` is true (one file holds all of
+    them), else one sample per call (the engine numbers the files ``out-1.ext``, ``out-2.ext``).
+    The engine passes a temporary path and renames it into place, so writes are atomic.
+    """
+
+    suffix: str
+    write: Callable[[Any, Path], None]
+    description: str = ""
+    multi: bool = False
+
+
+@dataclass
+class NoOptions:
+    """A domain with no options."""
+
+
+class Domain:
+    """Base class of every domain. Subclass it, set the class attributes, implement the codec."""
+
+    name: ClassVar[str] = ""
+    version: ClassVar[str] = "0"
+    description: ClassVar[str] = ""
+    #: file suffixes or source kinds that load_corpus accepts, for ``seqgen domains``
+    input_formats: ClassVar[tuple[str, ...]] = ()
+    #: one line saying what trains when no --data is given
+    default_corpus: ClassVar[str] = ""
+    #: "streams" (documents cut into parallel streams, state carried) or "sequences"
+    batching: ClassVar[str] = "streams"
+    #: what one step of the sequence is, for metric names ("char", "event", "point", ...)
+    unit: ClassVar[str] = "token"
+    default_render: ClassVar[str] = ".txt"
+    #: steps to sample when --length is not given
+    default_length: ClassVar[int] = 500
+    Options: ClassVar[type] = NoOptions
+    _extra_renderers: ClassVar[dict[str, Renderer]] = {}
+
+    def __init__(self, options: Any = None, state: dict[str, Any] | None = None) -> None:
+        self.options = options if options is not None else self.Options()
+        if state is not None:
+            self.set_state(state)
+
+    # ---- corpus ---------------------------------------------------------------------------
+    def load_corpus(self, source: str | None) -> Corpus:
+        """Read documents from a path, glob or dataset name; None means the embedded default."""
+        raise NotImplementedError
+
+    # ---- codec ----------------------------------------------------------------------------
+    def fit(self, documents: Sequence[Any]) -> None:
+        """Build the codec state (vocabulary, normalisation statistics) from training documents."""
+
+    def get_state(self) -> dict[str, Any]:
+        """The codec state as JSON-serialisable data, saved in the checkpoint's config.json."""
+        return {}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Restore the codec state returned by get_state."""
+
+    def encode(self, document: Any) -> np.ndarray:
+        """One document as an array: (T,) integer tokens or (T, D) float32 frames."""
+        raise NotImplementedError
+
+    def decode(self, array: np.ndarray) -> Any:
+        """The inverse of encode: an array of tokens or frames back to a document."""
+        raise NotImplementedError
+
+    def input_spec(self) -> InputSpec:
+        """How the engine feeds inputs to the network."""
+        raise NotImplementedError
+
+    def head_spec(self) -> HeadSpec:
+        """Which output head the engine builds."""
+        raise NotImplementedError
+
+    def separator(self) -> int | None:
+        """Token that separates documents (start and end of each); None for vector inputs."""
+        return None
+
+    # ---- sampling -------------------------------------------------------------------------
+    def encode_prime(self, prime: str) -> np.ndarray:
+        """Turn the user's --prime into an encoded array; raise SeqgenError on bad input."""
+        raise SeqgenError(f"domain {self.name!r} does not take a --prime")
+
+    def stream_decoder(self) -> Callable[[int], str] | None:
+        """A function token -> text for printing samples as they are generated, or None."""
+        return None
+
+    # ---- output ---------------------------------------------------------------------------
+    def renderers(self) -> dict[str, Renderer]:
+        """Renderers by file suffix (".txt", ".mid", ...), including those other plugins add."""
+        return dict(self._extra_renderers)
+
+    def metrics(self, nll: float) -> dict[str, float]:
+        """Held-out loss in the domain's own units, from nats per step."""
+        return {f"nats/{self.unit}": nll, f"bits/{self.unit}": nll / np.log(2)}
+
+
+# ---- options ------------------------------------------------------------------------------
+def option_fields(options_cls: type) -> list[dataclasses.Field[Any]]:
+    """The fields of a domain's Options dataclass."""
+    return list(dataclasses.fields(options_cls)) if dataclasses.is_dataclass(options_cls) else []
+
+
+def _convert(raw: str, kind: Any, key: str) -> Any:
+    kind_name = kind if isinstance(kind, str) else getattr(kind, "__name__", str(kind))
+    try:
+        if kind_name == "bool":
+            low = raw.lower()
+            if low in ("1", "true", "yes", "on"):
+                return True
+            if low in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if kind_name == "int":
+            return int(raw)
+        if kind_name == "float":
+            return float(raw)
+    except ValueError:
+        raise SeqgenError(f"option {key}={raw!r}: expected a {kind_name}") from None
+    return raw
+
+
+def parse_options(options_cls: type, pairs: Sequence[str] | dict[str, Any] | None) -> Any:
+    """Build a domain's Options from ``KEY=VALUE`` strings, validating keys, types and choices."""
+    fields = {f.name: f for f in option_fields(options_cls)}
+    values: dict[str, Any] = {}
+    items: list[tuple[str, Any]] = []
+    if isinstance(pairs, dict):
+        items = list(pairs.items())
+    else:
+        for pair in pairs or []:
+            if "=" not in pair:
+                raise SeqgenError(f"option {pair!r} is not KEY=VALUE")
+            key, raw = pair.split("=", 1)
+            items.append((key.strip().replace("-", "_"), raw))
+    for key, raw in items:
+        if key not in fields:
+            known = ", ".join(fields) or "none"
+            raise SeqgenError(f"unknown option {key!r}{closest(key, fields)}; known: {known}")
+        f = fields[key]
+        value = _convert(raw, f.type, key) if isinstance(raw, str) else raw
+        choices = f.metadata.get("choices")
+        if choices and value not in choices:
+            raise SeqgenError(f"option {key}={value!r}: choose one of {', '.join(choices)}")
+        values[key] = value
+    return options_cls(**values)
+
+
+def options_to_dict(options: Any) -> dict[str, Any]:
+    """Options as a plain dict for config.json."""
+    return dataclasses.asdict(options) if dataclasses.is_dataclass(options) else {}

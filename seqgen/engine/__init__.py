@@ -1,0 +1,1 @@
+"""The generic engine: tensors, heads, batching, training and sampling. It knows no domain."""

@@ -1,0 +1,149 @@
+"""Checkpoints: safetensors for tensors, JSON for everything else. Never pickle.
+
+A run directory holds ``model.safetensors`` and ``config.json`` (what sampling needs) and
+``checkpoints/step-NNNNNNNN/`` folders (what resuming needs: weights, optimizer moments, RNG
+state, the hidden state carried across chunks). Each checkpoint folder is written under a
+temporary name and renamed into place, so a crash during a save leaves the previous one whole.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import load_file, save_file
+
+from seqgen.errors import SeqgenError
+from seqgen.fileio import atomic_path, write_json
+
+FORMAT_VERSION = 1
+KEEP = 2  # checkpoint folders kept
+
+
+def check_safetensors(path: Path) -> None:
+    """Refuse anything that is not a safetensors file, without unpickling or executing it."""
+    if not path.exists():
+        raise SeqgenError(f"{path}: no such file")
+    head = path.open("rb").read(8)
+    if head[:1] == b"\x80" or head[:2] == b"PK":
+        kind = "a pickle" if head[:1] == b"\x80" else "a zip (torch.save) archive"
+        raise SeqgenError(f"{path} is {kind}, not safetensors: refused (seqgen never unpickles)")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            f.keys()
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise SeqgenError(f"{path} is not a valid safetensors file: {exc}") from None
+
+
+def save_tensors(tensors: dict[str, torch.Tensor], path: Path) -> None:
+    with atomic_path(path) as tmp:
+        save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(tmp))
+
+
+def load_tensors(path: Path) -> dict[str, torch.Tensor]:
+    check_safetensors(path)
+    return load_file(str(path))
+
+
+def read_config(run_dir: Path) -> dict[str, Any]:
+    """config.json of a run, checked for format and version."""
+    path = run_dir / "config.json"
+    if not path.exists():
+        raise SeqgenError(f"{run_dir} is not a seqgen run (no config.json)")
+    try:
+        cfg = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise SeqgenError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(cfg, dict) or cfg.get("format") != "seqgen-run":
+        raise SeqgenError(f"{path} is not a seqgen run configuration")
+    version = cfg.get("format_version", 0)
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise SeqgenError(f"{path} was written by a newer seqgen ({cfg.get('seqgen_version')}, "
+                          f"format {version}; this one reads format {FORMAT_VERSION}): "
+                          f"upgrade seqgen")
+    return cfg
+
+
+def _optim_to_flat(opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    sd = opt.state_dict()
+    tensors, scalars = {}, {}
+    for pid, st in sd["state"].items():
+        for k, v in st.items():
+            if torch.is_tensor(v):
+                tensors[f"{pid}.{k}"] = v
+            else:
+                scalars[f"{pid}.{k}"] = v
+    return tensors, {"param_groups": sd["param_groups"], "scalars": scalars}
+
+
+def _optim_from_flat(tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> dict[str, Any]:
+    state: dict[int, dict[str, Any]] = {}
+    for key, v in [*tensors.items(), *meta["scalars"].items()]:
+        pid, name = key.split(".", 1)
+        state.setdefault(int(pid), {})[name] = v
+    return {"state": state, "param_groups": meta["param_groups"]}
+
+
+def save_checkpoint(run_dir: Path, step: int, model: torch.nn.Module, opt: torch.optim.Optimizer,
+                    carried: tuple[torch.Tensor, torch.Tensor] | None,
+                    trainer: dict[str, Any]) -> Path:
+    """Write checkpoints/step-N atomically and prune old ones."""
+    root = run_dir / "checkpoints"
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
+    try:
+        save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
+                  str(tmp / "model.safetensors"))
+        otensors, ometa = _optim_to_flat(opt)
+        save_file({k: v.cpu().contiguous() for k, v in otensors.items()},
+                  str(tmp / "optim.safetensors"))
+        state = {"torch_rng": torch.get_rng_state()}
+        if torch.cuda.is_available():
+            state["cuda_rng"] = torch.cuda.get_rng_state()
+        if carried is not None:
+            state["h"], state["c"] = carried[0].float(), carried[1].float()
+        save_file({k: v.cpu().contiguous() for k, v in state.items()},
+                  str(tmp / "state.safetensors"))
+        (tmp / "trainer.json").write_text(json.dumps({**trainer, "step": step, "optim": ometa}))
+        final = root / f"step-{step:08d}"
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    for old in sorted(root.glob("step-*"))[:-KEEP]:
+        shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def latest_checkpoint(run_dir: Path) -> Path | None:
+    found = sorted(p for p in (run_dir / "checkpoints").glob("step-*")
+                   if (p / "trainer.json").exists())
+    return found[-1] if found else None
+
+
+def load_checkpoint(ckpt: Path, model: torch.nn.Module, opt: torch.optim.Optimizer,
+                    device: str) -> tuple[dict[str, Any], tuple[torch.Tensor, torch.Tensor] | None]:
+    """Restore weights, optimizer and RNG; return trainer info and the carried hidden state."""
+    model.load_state_dict(load_tensors(ckpt / "model.safetensors"))
+    trainer = json.loads((ckpt / "trainer.json").read_text())
+    opt.load_state_dict(_optim_from_flat(load_tensors(ckpt / "optim.safetensors"),
+                                         trainer.pop("optim")))
+    state = load_tensors(ckpt / "state.safetensors")
+    torch.set_rng_state(state["torch_rng"])
+    if "cuda_rng" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state(state["cuda_rng"])
+    carried = (state["h"].to(device), state["c"].to(device)) if "h" in state else None
+    return trainer, carried
+
+
+def save_model(run_dir: Path, model: torch.nn.Module, config: dict[str, Any]) -> None:
+    """The sampling view of a run: weights and config, each replaced atomically."""
+    save_tensors(dict(model.state_dict()), run_dir / "model.safetensors")
+    write_json(run_dir / "config.json", config)

@@ -1,0 +1,191 @@
+"""Encoded corpora (cached on disk, memory-mapped) and the two batching modes.
+
+Streams (pytorch/examples word_language_model, char-rnn): the corpus is one long array cut into
+B parallel streams read in chunks of T, hidden state carried from chunk to chunk and reset where
+a document starts. Sequences: one sample per row, bucketed by length, padded and masked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from seqgen.domain import Corpus, Domain
+from seqgen.errors import SeqgenError
+
+
+@dataclass
+class Encoded:
+    """A corpus as one flat array (N,) or (N, D) and the start offset of each document.
+
+    For token domains each document is stored as [sep, tokens...] and one final sep closes the
+    array, so the model learns where documents end (the stop rule) and where they begin.
+    """
+
+    flat: np.ndarray
+    offsets: np.ndarray  # (n_docs,) int64, start of each document in flat
+    key: str
+
+    def __len__(self) -> int:
+        return int(self.flat.shape[0])
+
+    def documents(self) -> list[np.ndarray]:
+        ends = [*self.offsets[1:].tolist(), len(self.flat)]
+        return [self.flat[a:b] for a, b in zip(self.offsets.tolist(), ends, strict=True)]
+
+
+def codec_key(domain: Domain, corpus: Corpus) -> str:
+    """Cache key: the corpus contents, the domain and version, its options and codec state."""
+    blob = json.dumps([domain.name, domain.version, corpus.key, domain.get_state(),
+                       repr(domain.options)], sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+def encode_corpus(domain: Domain, corpus: Corpus, cache: Path | None) -> Encoded:
+    """Encode every document (or load the memory-mapped cache of an earlier run)."""
+    key = codec_key(domain, corpus)
+    where = cache / "encoded" / key if cache is not None else None
+    if where is not None and (where / "offsets.npy").exists():
+        return Encoded(np.load(where / "flat.npy", mmap_mode="r"),
+                       np.load(where / "offsets.npy"), key)
+    sep = domain.separator()
+    parts, offsets, pos = [], [], 0
+    for doc in corpus.documents:
+        arr = np.asarray(domain.encode(doc))
+        if len(arr) == 0:
+            continue
+        if sep is not None:
+            arr = np.concatenate([np.array([sep], dtype=arr.dtype), arr])
+        offsets.append(pos)
+        parts.append(arr)
+        pos += len(arr)
+    if not parts:
+        raise SeqgenError(f"corpus {corpus.source} has no usable documents")
+    if sep is not None:
+        parts.append(np.array([sep], dtype=parts[0].dtype))
+    flat = np.concatenate(parts)
+    if flat.dtype.kind in "iu":
+        flat = flat.astype(np.uint16 if flat.max() < 65535 else np.int32)
+    enc = Encoded(flat, np.asarray(offsets, dtype=np.int64), key)
+    if where is not None:
+        _save(enc, where)
+        return Encoded(np.load(where / "flat.npy", mmap_mode="r"), enc.offsets, key)
+    return enc
+
+
+def _save(enc: Encoded, where: Path) -> None:
+    """Write to a temporary folder, then rename: a crash leaves no half-written cache."""
+    where.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=where.parent))
+    try:
+        np.save(tmp / "flat.npy", enc.flat)
+        np.save(tmp / "offsets.npy", enc.offsets)
+        os.replace(tmp, where)
+    except OSError:
+        if not where.exists():
+            raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def split(enc: Encoded, val_fraction: float, sequences: bool) -> tuple[Encoded, Encoded]:
+    """Hold out the tail of the stream (streams) or every k-th document (sequences)."""
+    if val_fraction <= 0:
+        return enc, Encoded(enc.flat[:0], np.zeros(0, np.int64), enc.key)
+    if sequences:
+        docs = enc.documents()
+        k = max(2, round(1 / val_fraction))
+        val = [d for i, d in enumerate(docs) if i % k == k - 1]
+        train = [d for i, d in enumerate(docs) if i % k != k - 1]
+        return _from_docs(train, enc.key), _from_docs(val, enc.key)
+    cut = int(len(enc) * (1 - val_fraction))
+    tr_off = enc.offsets[enc.offsets < cut]
+    va_off = enc.offsets[enc.offsets >= cut] - cut
+    return (Encoded(enc.flat[:cut], tr_off, enc.key),
+            Encoded(enc.flat[cut:], np.concatenate([[0], va_off]).astype(np.int64), enc.key))
+
+
+def _from_docs(docs: list[np.ndarray], key: str) -> Encoded:
+    if not docs:
+        return Encoded(np.zeros(0, np.float32), np.zeros(0, np.int64), key)
+    offsets = np.cumsum([0] + [len(d) for d in docs[:-1]]).astype(np.int64)
+    return Encoded(np.concatenate(docs), offsets, key)
+
+
+class Streams:
+    """B parallel streams over a flat array; chunk k is columns [kT, (k+1)T) of every stream."""
+
+    def __init__(self, enc: Encoded, batch_size: int, seq_len: int, what: str = "corpus") -> None:
+        self.enc, self.B, self.T = enc, batch_size, seq_len
+        self.stream_len = (len(enc) - 1) // batch_size
+        self.n_chunks = (self.stream_len - 1) // seq_len if self.stream_len > 0 else 0
+        if self.n_chunks < 1:
+            need = batch_size * (seq_len + 1) + 1
+            raise SeqgenError(f"{what} has {len(enc)} steps, fewer than one batch needs "
+                              f"({need} = batch size {batch_size} x (seq len {seq_len} + 1) + 1): "
+                              f"add data or lower --batch-size / --seq-len")
+        self.starts = np.arange(batch_size, dtype=np.int64) * self.stream_len  # (B,)
+
+    def batch(self, step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Inputs (B, T), targets (B, T) and resets (B, T) for this step's chunk."""
+        k = step % self.n_chunks
+        idx = self.starts[:, None] + k * self.T + np.arange(self.T)  # (B, T)
+        flat, off = self.enc.flat, self.enc.offsets
+        pos = np.clip(np.searchsorted(off, idx), 0, max(len(off) - 1, 0))
+        resets = off[pos] == idx if len(off) else np.zeros(idx.shape, bool)  # (B, T)
+        return np.asarray(flat[idx]), np.asarray(flat[idx + 1]), resets
+
+    def new_epoch(self, step: int) -> bool:
+        """True where hidden state must start from zero (the first chunk of each pass)."""
+        return step % self.n_chunks == 0
+
+
+class Sequences:
+    """One document per row, batched with documents of similar length, padded and masked."""
+
+    def __init__(self, enc: Encoded, batch_size: int, max_len: int, seed: int,
+                 start: np.ndarray | int | None, stop: int | None, what: str = "corpus") -> None:
+        self.docs = [d for d in enc.documents() if len(d) >= 2 or start is not None]
+        if not self.docs:
+            raise SeqgenError(f"{what} has no sequences to train on")
+        self.max_len, self.seed, self.start, self.stop = max_len, seed, start, stop
+        order = np.argsort([len(d) for d in self.docs], kind="stable")  # bucket by length
+        self.batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+        self.n_chunks = len(self.batches)
+
+    def batch(self, step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Inputs (B, T[, D]), targets (B, T[, D]) and mask (B, T) for this step."""
+        epoch, j = divmod(step, len(self.batches))
+        perm = np.random.default_rng([self.seed, epoch]).permutation(len(self.batches))
+        rng = np.random.default_rng([self.seed, epoch, j])
+        pairs = [self._pair(self.docs[i], rng) for i in self.batches[perm[j]]]
+        T = max(len(x) for x, _ in pairs)
+        first = pairs[0][0]
+        x = np.zeros((len(pairs), T, *first.shape[1:]), dtype=first.dtype)
+        y = np.zeros_like(x)
+        mask = np.zeros((len(pairs), T), dtype=bool)
+        for b, (xi, yi) in enumerate(pairs):
+            x[b, :len(xi)], y[b, :len(yi)], mask[b, :len(xi)] = xi, yi, True
+        return x, y, mask
+
+    def _pair(self, doc: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        doc = np.asarray(doc)
+        if self.start is None:  # token docs carry their own leading separator
+            x, y = doc, np.concatenate([doc[1:], np.asarray([self.stop], dtype=doc.dtype)])
+        else:  # vector docs: a start frame, then the doc shifted by one
+            x = np.concatenate([np.asarray(self.start, dtype=doc.dtype)[None], doc[:-1]])
+            y = doc
+        if len(x) > self.max_len:  # a random window, so long documents are seen whole over time
+            a = int(rng.integers(0, len(x) - self.max_len + 1))
+            x, y = x[a:a + self.max_len], y[a:a + self.max_len]
+        return x, y
+
+    def new_epoch(self, step: int) -> bool:
+        return True  # every batch starts from zero state

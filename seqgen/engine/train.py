@@ -1,0 +1,214 @@
+"""The training loop: truncated BPTT with carried state, schedules, evaluation, checkpoints."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from seqgen.config import TrainConfig
+from seqgen.engine import checkpoint as ckpt
+from seqgen.engine.data import Sequences, Streams
+from seqgen.engine.model import SeqModel, State
+from seqgen.errors import SeqgenError
+
+Batches = Streams | Sequences
+
+
+def resolve_device(name: str) -> str:
+    """'auto' picks cuda, then mps, then cpu."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return "cuda"
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return "mps"
+        return "cpu"
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise SeqgenError(f"--device {name}: CUDA is not available on this machine")
+    if name not in ("cpu", "mps") and not name.startswith("cuda"):
+        raise SeqgenError(f"unknown device {name!r}: use auto, cpu, cuda or mps")
+    return name
+
+
+def lr_at(step: int, cfg: TrainConfig) -> float:
+    """Linear warmup, then cosine decay to min_lr_ratio * lr at max_steps (or constant)."""
+    if cfg.warmup and step < cfg.warmup:
+        return cfg.lr * (step + 1) / cfg.warmup
+    if cfg.schedule == "constant":
+        return cfg.lr
+    span = max(1, cfg.max_steps - cfg.warmup)
+    progress = min(1.0, (step - cfg.warmup) / span)
+    ratio = cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
+    return cfg.lr * ratio
+
+
+def build_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
+    params = model.parameters()
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "rmsprop":  # Graves 2013 section 4.2: RMSprop with momentum
+        return torch.optim.RMSprop(params, lr=cfg.lr, alpha=0.95, eps=1e-4, momentum=0.9,
+                                   weight_decay=cfg.weight_decay)
+    raise SeqgenError(f"unknown optimizer {cfg.optimizer!r}: use adam, adamw or rmsprop")
+
+
+def to_tensors(batch: tuple[np.ndarray, ...], device: str, tokens: bool) -> list[torch.Tensor]:
+    x, y, m = batch
+    conv = (lambda a: torch.from_numpy(a.astype(np.int64))) if tokens else \
+        (lambda a: torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)))
+    pin = device.startswith("cuda")
+    out = [conv(x), conv(y), torch.from_numpy(np.ascontiguousarray(m))]
+    return [t.pin_memory().to(device, non_blocking=True) if pin else t for t in out]
+
+
+def _detach(state: State) -> State:
+    return state[0].detach(), state[1].detach()
+
+
+@torch.no_grad()
+def evaluate(model: SeqModel, batches: Batches | None, device: str, max_batches: int) -> float:
+    """Mean NLL (nats per step) over up to max_batches of held-out data, state carried."""
+    if batches is None:
+        return float("nan")
+    was_training = model.training
+    model.eval()
+    total, count = 0.0, 0.0
+    state: State | None = None
+    sequences = isinstance(batches, Sequences)
+    for k in range(min(max_batches, batches.n_chunks)):
+        x, y, m = to_tensors(batches.batch(k), device, model.tokens)
+        params, state = model(x, None if sequences else state, None if sequences else m)
+        s, n = model.head.loss(params, y, m if sequences else None)
+        total += float(s)
+        count += float(n)
+    model.train(was_training)
+    return total / max(count, 1.0)
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    step: int
+    train_loss: float
+    val_loss: float
+    elapsed: float
+    interrupted: bool = False
+    metrics: list[dict[str, Any]] = field(default_factory=list)
+
+
+ProgressFn = Callable[[int, dict[str, Any]], None]
+
+
+class Trainer:
+    """Owns the model, optimizer and data for one run directory."""
+
+    def __init__(self, run_dir: Path, model: SeqModel, train: Batches, val: Batches | None,
+                 cfg: TrainConfig, config: dict[str, Any], device: str) -> None:
+        self.run_dir, self.model, self.train_b, self.val_b = run_dir, model, train, val
+        self.cfg, self.config, self.device = cfg, config, device
+        self.opt = build_optimizer(model, cfg)
+        self.step, self.elapsed = 0, 0.0
+        self.state: State | None = None
+        self.last_val = float("nan")
+        self.amp = torch.autocast("cuda", dtype=torch.bfloat16) if device.startswith("cuda") \
+            else nullcontext()
+
+    def resume(self) -> None:
+        """Continue from the newest checkpoint: same step, same data position, same RNG."""
+        found = ckpt.latest_checkpoint(self.run_dir)
+        if found is None:
+            raise SeqgenError(f"{self.run_dir} has no checkpoint to resume from")
+        info, self.state = ckpt.load_checkpoint(found, self.model, self.opt, self.device)
+        self.step, self.elapsed = info["step"], info.get("elapsed", 0.0)
+        self.last_val = info.get("val_loss", float("nan"))
+        self._truncate_metrics(self.step)
+
+    def _truncate_metrics(self, step: int) -> None:
+        path = self.run_dir / "metrics.jsonl"
+        if path.exists():
+            keep = [ln for ln in path.read_text().splitlines()
+                    if ln.strip() and json.loads(ln).get("step", 0) <= step]
+            path.write_text("".join(ln + "\n" for ln in keep))
+
+    def _log(self, record: dict[str, Any]) -> None:
+        with open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8") as f:
+            f.write(json.dumps(record) + "\n")
+
+    def save(self) -> None:
+        info = {"elapsed": self.elapsed, "val_loss": self.last_val}
+        ckpt.save_checkpoint(self.run_dir, self.step, self.model, self.opt, self.state, info)
+        self.config.update(step=self.step, val_loss=self.last_val)
+        ckpt.save_model(self.run_dir, self.model, self.config)
+        from seqgen.engine.plot import plot_metrics
+
+        plot_metrics(self.run_dir / "metrics.jsonl", self.run_dir / "loss.png")
+
+    def fit(self, on_progress: ProgressFn | None = None) -> TrainResult:
+        cfg, model = self.cfg, self.model
+        model.train()
+        t0, run_tokens, window_loss, window_n, last = time.perf_counter(), 0, 0.0, 0, float("nan")
+        start_elapsed, interrupted = self.elapsed, False
+        t_window = t0
+        try:
+            while self.step < cfg.max_steps:
+                if cfg.max_time is not None and time.perf_counter() - t0 >= cfg.max_time:
+                    break
+                loss_value, ntok = self._train_step()
+                self.step += 1
+                run_tokens += ntok
+                self.elapsed = start_elapsed + time.perf_counter() - t0
+                if math.isfinite(loss_value):
+                    window_loss, window_n = window_loss + loss_value, window_n + 1
+                if self.step % cfg.log_every == 0 or self.step == cfg.max_steps:
+                    now = time.perf_counter()
+                    last = window_loss / max(window_n, 1)
+                    rec = {"step": self.step, "loss": last, "lr": lr_at(self.step - 1, cfg),
+                           "tokens_per_s": run_tokens / max(now - t_window, 1e-9),
+                           "elapsed": round(self.elapsed, 3)}
+                    window_loss, window_n, run_tokens, t_window = 0.0, 0, 0, now
+                    if self.step % cfg.eval_every == 0 or self.step == cfg.max_steps:
+                        self.last_val = evaluate(model, self.val_b, self.device, cfg.eval_batches)
+                        rec["val_loss"] = self.last_val
+                    self._log(rec)
+                    if on_progress is not None:
+                        on_progress(self.step, {**rec, "val_loss": self.last_val})
+                if self.step % cfg.save_every == 0:
+                    self.save()
+        except KeyboardInterrupt:
+            interrupted = True
+        if not math.isfinite(self.last_val) or interrupted or self.step % cfg.eval_every:
+            self.last_val = evaluate(model, self.val_b, self.device, cfg.eval_batches)
+        self.save()
+        return TrainResult(self.run_dir, self.step, last, self.last_val, self.elapsed, interrupted)
+
+    def _train_step(self) -> tuple[float, int]:
+        cfg, model = self.cfg, self.model
+        for group in self.opt.param_groups:
+            group["lr"] = lr_at(self.step, cfg)
+        x, y, m = to_tensors(self.train_b.batch(self.step), self.device, model.tokens)
+        sequences = isinstance(self.train_b, Sequences)
+        if sequences or self.train_b.new_epoch(self.step):
+            self.state = None
+        with self.amp:
+            params, state = model(x, self.state, None if sequences else m)
+        total, n = model.head.loss(params, y, m if sequences else None)
+        loss = total / n
+        value = float(loss.detach())
+        self.opt.zero_grad(set_to_none=True)
+        if math.isfinite(value):  # a non-finite loss skips the update (issue 8 extends this)
+            loss.backward()
+            if cfg.clip > 0:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
+            self.opt.step()
+        self.state = None if sequences else _detach(state)
+        return value, int(n)

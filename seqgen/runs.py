@@ -1,0 +1,57 @@
+"""Run directories: ``runs/<domain>/<name>/`` with a ``latest`` pointer per domain."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from seqgen.errors import SeqgenError
+from seqgen.fileio import write_text
+
+
+def runs_root() -> Path:
+    """$SEQGEN_RUNS, or ./runs."""
+    return Path(os.environ.get("SEQGEN_RUNS", "runs"))
+
+
+def new_run_dir(domain: str) -> Path:
+    """A fresh, unique run directory named by the time it starts."""
+    base = runs_root() / domain
+    name = time.strftime("%Y%m%d-%H%M%S")
+    path, n = base / name, 1
+    while path.exists():
+        n += 1
+        path = base / f"{name}-{n}"
+    return path
+
+
+def set_latest(domain: str, run_dir: Path) -> None:
+    """Point runs/<domain>/latest at run_dir (a text file: works where symlinks do not)."""
+    write_text(runs_root() / domain / "latest", str(run_dir.resolve()) + "\n")
+
+
+def latest_run(domain: str) -> Path | None:
+    pointer = runs_root() / domain / "latest"
+    if pointer.exists():
+        path = Path(pointer.read_text().strip())
+        if (path / "config.json").exists():
+            return path
+    return None
+
+
+def resolve_run(run: str | os.PathLike[str] | None, domain: str | None) -> Path:
+    """The run to use: --run if given, else the latest run of --domain."""
+    if run is not None:
+        path = Path(run)
+        if not path.is_dir():
+            raise SeqgenError(f"run directory {path} does not exist")
+        return path
+    if domain is None:
+        raise SeqgenError("no run given: pass --run DIR or --domain NAME "
+                          "(train one first with `seqgen train --domain text`)")
+    found = latest_run(domain)
+    if found is None:
+        raise SeqgenError(f"no trained {domain!r} run under {runs_root()}: "
+                          f"train one with `seqgen train --domain {domain}`")
+    return found
