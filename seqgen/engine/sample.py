@@ -104,7 +104,7 @@ StepCallback = Callable[[np.ndarray, np.ndarray], None]
 @torch.inference_mode()
 def generate(model: SeqModel, context: np.ndarray, settings: SampleSettings,
              stop_token: int | None = None, on_step: StepCallback | None = None,
-             device: str = "cpu") -> list[np.ndarray]:
+             device: str = "cpu", use_numpy: bool | None = None) -> list[np.ndarray]:
     """Sample ``settings.num`` continuations of ``context`` (start token or frame, then prime).
 
     Returns, per sample, the generated steps up to (not including) the stop token.
@@ -117,7 +117,8 @@ def generate(model: SeqModel, context: np.ndarray, settings: SampleSettings,
     if len(context) > 1:  # prime in one fused call, then step
         _, state = model(ctx[:, :-1], state)
     last = ctx[:, -1].cpu().numpy()  # (B,) or (B, D)
-    use_numpy = torch.device(device).type == "cpu"
+    if use_numpy is None:  # numpy on the CPU; torch steps elsewhere (or when asked, for tests)
+        use_numpy = torch.device(device).type == "cpu"
     stepper = NumpyStepper(model) if use_numpy else None
     h, c = (s.float().cpu().numpy().copy() for s in state)
     tstate = state

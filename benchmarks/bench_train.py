@@ -1,0 +1,87 @@
+"""Training throughput: `seqgen` (the real Trainer) against a plain PyTorch loop, same model.
+
+Model 2x256 LSTM, embedding 64, seq_len 128, batch 64, Adam, clip 5, on Tiny Shakespeare
+(or any text file given with --data). Both run in this process, alternating, and the ratio of
+median tokens/s (per 10-step window, first window dropped as warm-up) is printed.
+
+    python benchmarks/bench_train.py --data ../shared/data/tinyshakespeare.txt --steps 60
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+
+def plain_loop(text: str, steps: int, B: int = 64, T: int = 128) -> list[float]:
+    """The reference: what a user writes by hand (pytorch/examples word_language_model)."""
+    chars = sorted(set(text))
+    ids = np.searchsorted(np.array([ord(c) for c in chars]),
+                          np.frombuffer(text.encode("utf-32-le"), "<u4"))
+    data = torch.from_numpy(ids.astype(np.int64))
+    L = (len(data) - 1) // B
+    streams = data[: B * L].view(B, L)
+    targets = data[1: B * L + 1].view(B, L)
+    torch.manual_seed(0)
+    emb, lstm, head = nn.Embedding(len(chars), 64), nn.LSTM(64, 256, 2, batch_first=True), \
+        nn.Linear(256, len(chars))
+    params = [*emb.parameters(), *lstm.parameters(), *head.parameters()]
+    opt = torch.optim.Adam(params, lr=2e-3)
+    state, rates, t = None, [], time.perf_counter()
+    for step in range(steps):
+        k = step % ((L - 1) // T)
+        x, y = streams[:, k * T:(k + 1) * T], targets[:, k * T:(k + 1) * T]
+        out, state = lstm(emb(x), state)
+        loss = nn.functional.cross_entropy(head(out).reshape(-1, len(chars)), y.reshape(-1))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(params, 5.0)
+        opt.step()
+        state = (state[0].detach(), state[1].detach())
+        float(loss.detach())
+        if (step + 1) % 10 == 0:
+            now = time.perf_counter()
+            rates.append(10 * B * T / (now - t))
+            t = now
+    return rates[1:]
+
+
+def seqgen_loop(data: str, steps: int) -> list[float]:
+    import seqgen
+
+    with tempfile.TemporaryDirectory() as tmp:
+        seqgen.train("text", data, run=Path(tmp) / "run", preset="small", max_steps=steps,
+                     layers=2, hidden=256, embed=64, seq_len=128, batch_size=64, lr=2e-3,
+                     eval_every=10**9, save_every=10**9, log_every=10, warmup=0)
+        rows = [json.loads(x) for x in (Path(tmp) / "run" / "metrics.jsonl").read_text().splitlines()]
+    return [r["tokens_per_s"] for r in rows if "tokens_per_s" in r][1:]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--data", default="../shared/data/tinyshakespeare.txt")
+    ap.add_argument("--steps", type=int, default=60)
+    ap.add_argument("--rounds", type=int, default=2)
+    args = ap.parse_args()
+    text = Path(args.data).read_text(encoding="utf-8")
+    ref, ours = [], []
+    for _ in range(args.rounds):
+        ref += plain_loop(text, args.steps)
+        ours += seqgen_loop(args.data, args.steps)
+    r, o = statistics.median(ref), statistics.median(ours)
+    print(f"torch threads: {torch.get_num_threads()}")
+    print(f"plain PyTorch loop: {r:,.0f} tokens/s (median of {len(ref)} windows)")
+    print(f"seqgen train:       {o:,.0f} tokens/s (median of {len(ours)} windows)")
+    print(f"ratio seqgen / plain: {o / r:.3f}")
+
+
+if __name__ == "__main__":
+    main()
