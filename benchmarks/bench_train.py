@@ -61,7 +61,8 @@ def seqgen_loop(data: str, steps: int) -> list[float]:
         seqgen.train("text", data, run=Path(tmp) / "run", preset="small", max_steps=steps,
                      layers=2, hidden=256, embed=64, seq_len=128, batch_size=64, lr=2e-3,
                      eval_every=10**9, save_every=10**9, log_every=10, warmup=0)
-        rows = [json.loads(x) for x in (Path(tmp) / "run" / "metrics.jsonl").read_text().splitlines()]
+        lines = (Path(tmp) / "run" / "metrics.jsonl").read_text().splitlines()
+        rows = [json.loads(x) for x in lines]
     return [r["tokens_per_s"] for r in rows if "tokens_per_s" in r][1:]
 
 

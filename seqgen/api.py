@@ -16,8 +16,15 @@ import numpy as np
 import torch
 
 from seqgen import __version__, plugins, runs
-from seqgen.config import (DEFAULT_PRESET, ModelConfig, TrainConfig, apply_overrides, from_dict,
-                           parse_duration, to_dict)
+from seqgen.config import (
+    DEFAULT_PRESET,
+    ModelConfig,
+    TrainConfig,
+    apply_overrides,
+    from_dict,
+    parse_duration,
+    to_dict,
+)
 from seqgen.config import preset as get_preset
 from seqgen.datasets import cache_dir
 from seqgen.domain import Domain, TokenInput, VectorInput, options_to_dict, parse_options

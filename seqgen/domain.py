@@ -206,4 +206,6 @@ def parse_options(options_cls: type, pairs: Sequence[str] | dict[str, Any] | Non
 
 def options_to_dict(options: Any) -> dict[str, Any]:
     """Options as a plain dict for config.json."""
-    return dataclasses.asdict(options) if dataclasses.is_dataclass(options) else {}
+    if dataclasses.is_dataclass(options) and not isinstance(options, type):
+        return dataclasses.asdict(options)
+    return {}

@@ -37,4 +37,4 @@ def register_renderers(register: Callable[[str, Renderer], None]) -> None:
 
 @hookspec
 def register_commands(cli: typer.Typer) -> None:
-    """Add commands to the ``seqgen`` command line by decorating functions with ``@cli.command()``."""
+    """Add commands to the ``seqgen`` command line with ``@cli.command()``."""

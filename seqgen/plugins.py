@@ -56,9 +56,6 @@ def get_plugin_manager() -> pluggy.PluginManager:
     if _pm is None:
         pm = pluggy.PluginManager("seqgen")
         pm.add_hookspecs(hookspecs)
-        if os.environ.get("SEQGEN_TRACE_PLUGINS"):
-            pm.trace.root.setwriter(lambda s: print(f"seqgen: trace: {s}", end="", file=sys.stderr))
-            pm.enable_tracing()
         allowed = _allowed()
         for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
             if allowed is not None and ep.name not in allowed:
@@ -82,7 +79,11 @@ def _call_each(hook_name: str, *args: Any) -> None:
     """Call one hook on every plugin separately, so that one broken plugin is only a warning."""
     pm = get_plugin_manager()
     hook = getattr(pm.hook, hook_name)
+    trace = bool(os.environ.get("SEQGEN_TRACE_PLUGINS"))
     for impl in reversed(hook.get_hookimpls()):
+        if trace:
+            print(f"seqgen: trace: {hook_name} -> plugin {impl.plugin_name!r} "
+                  f"({getattr(impl.function, '__module__', '?')})", file=sys.stderr)
         try:
             impl.function(*args)
         except Exception as exc:  # noqa: BLE001

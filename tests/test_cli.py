@@ -7,8 +7,9 @@ import pickle
 from pathlib import Path
 
 import pytest
-from conftest import TINY, cli, one_line_error
 from typer.testing import CliRunner
+
+from conftest import TINY, cli, one_line_error
 
 
 @pytest.fixture

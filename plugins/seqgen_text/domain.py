@@ -186,13 +186,16 @@ def _as_text(raw: bytes, path: Path) -> str:
 
 def _default_corpus() -> Corpus:
     """The embedded corpus: help topics from pydoc_data, part of every CPython install."""
+    texts: dict[str, str]
     try:
         from pydoc_data.topics import topics
+
+        texts = dict(topics)
     except ImportError:  # some distributions split pydoc_data out: use the stdlib's own source
         import json as stdlib_json
 
         base = Path(stdlib_json.__file__).parent.parent
-        topics = {p.name: p.read_text("utf-8", errors="replace") for p in sorted(base.glob("*.py"))}
-    docs = [topics[k] for k in sorted(topics)]
+        texts = {p.name: p.read_text("utf-8", errors="replace") for p in sorted(base.glob("*.py"))}
+    docs = [texts[k] for k in sorted(texts)]
     key = hashlib.sha256("\0".join(docs).encode("utf-8", errors="surrogatepass")).hexdigest()
     return Corpus(DEFAULT_NAME, key, docs)

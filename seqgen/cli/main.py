@@ -57,8 +57,10 @@ def root(version: Annotated[bool, typer.Option("--version", callback=_version, i
     """Generative sequence models: one LSTM engine, domains as plugins."""
 
 
-DomainOpt = Annotated[str, typer.Option("--domain", "-d", help="Domain plugin (see `seqgen domains`).",
-                                        autocompletion=complete_domain)]
+DomainOpt = Annotated[str, typer.Option("--domain", "-d", autocompletion=complete_domain,
+                                        help="Domain plugin (see `seqgen domains`).")]
+LatestOpt = Annotated[str | None, typer.Option("--domain", "-d", autocompletion=complete_domain,
+                                               help="Use this domain's latest run.")]
 RunOpt = Annotated[Path | None, typer.Option("--run", help="Run directory.")]
 
 
@@ -68,7 +70,8 @@ def train(
     domain: DomainOpt = "text",
     data: Annotated[str | None, typer.Option(help="Corpus: file, directory, glob or dataset name "
                                              "(default: the domain's embedded corpus).")] = None,
-    run: Annotated[Path | None, typer.Option(help="Run directory (default runs/DOMAIN/TIME).")] = None,
+    run: Annotated[Path | None, typer.Option(
+        help="Run directory (default runs/DOMAIN/TIME).")] = None,
     preset: Annotated[str, typer.Option(help="tiny | small | medium | large.")] = "small",
     layers: Annotated[int | None, typer.Option(help="LSTM layers.")] = None,
     hidden: Annotated[int | None, typer.Option(help="LSTM units per layer.")] = None,
@@ -81,7 +84,8 @@ def train(
     dropout: Annotated[float | None, typer.Option(help="Dropout probability.")] = None,
     optimizer: Annotated[str | None, typer.Option(help="adam | adamw | rmsprop.")] = None,
     max_steps: Annotated[int | None, typer.Option(help="Stop after this many steps.")] = None,
-    max_time: Annotated[str | None, typer.Option(help="Stop after this long: 90s, 10m, 1h.")] = None,
+    max_time: Annotated[str | None, typer.Option(
+        help="Stop after this long: 90s, 10m, 1h.")] = None,
     eval_every: Annotated[int | None, typer.Option(help="Validate every N steps.")] = None,
     save_every: Annotated[int | None, typer.Option(help="Checkpoint every N steps.")] = None,
     log_every: Annotated[int | None, typer.Option(help="Log metrics every N steps.")] = None,
@@ -117,8 +121,7 @@ def train(
 @app.command()
 @handles_errors
 def sample(
-    domain: Annotated[str | None, typer.Option("--domain", "-d", help="Use this domain's latest run.",
-                                               autocompletion=complete_domain)] = None,
+    domain: LatestOpt = None,
     run: RunOpt = None,
     num: Annotated[int, typer.Option(help="How many samples.")] = 1,
     length: Annotated[int | None, typer.Option(help="Maximum steps per sample.")] = None,
@@ -143,8 +146,7 @@ def sample(
 @app.command("eval")
 @handles_errors
 def eval_(
-    domain: Annotated[str | None, typer.Option("--domain", "-d", help="Use this domain's latest run.",
-                                               autocompletion=complete_domain)] = None,
+    domain: LatestOpt = None,
     run: RunOpt = None,
     data: Annotated[str | None, typer.Option(help="Evaluate on this corpus instead of the "
                                              "run's validation split.")] = None,

@@ -30,8 +30,12 @@ def check_safetensors(path: Path) -> None:
     """Refuse anything that is not a safetensors file, without unpickling or executing it."""
     if not path.exists():
         raise SeqgenError(f"{path}: no such file")
-    head = path.open("rb").read(8)
-    if head[:1] == b"\x80" or head[:2] == b"PK":
+    with path.open("rb") as f:
+        head = f.read(9)
+    size = path.stat().st_size
+    # safetensors: an 8-byte little-endian header length, then a JSON header starting with '{'
+    looks_safe = len(head) == 9 and head[8:9] == b"{" and int.from_bytes(head[:8], "little") < size
+    if not looks_safe and (head[:1] == b"\x80" or head[:2] == b"PK"):
         kind = "a pickle" if head[:1] == b"\x80" else "a zip (torch.save) archive"
         raise SeqgenError(f"{path} is {kind}, not safetensors: refused (seqgen never unpickles)")
     try:

@@ -30,7 +30,8 @@ class SeqModel(nn.Module):
             self.inp: nn.Module = nn.Embedding(input_spec.vocab_size, cfg.embed)
         else:
             self.inp = nn.Linear(input_spec.dim, cfg.embed)
-        self.drop = nn.Dropout(cfg.dropout)
+        # Identity when p = 0: a no-op dropout still costs a kernel per call in training mode
+        self.drop: nn.Module = nn.Dropout(cfg.dropout) if cfg.dropout > 0 else nn.Identity()
         H, L, E = cfg.hidden, cfg.layers, cfg.embed
         if cfg.skip:
             self.rnns = nn.ModuleList(

@@ -38,14 +38,18 @@ def resolve_device(name: str) -> str:
     return name
 
 
-def lr_at(step: int, cfg: TrainConfig) -> float:
-    """Linear warmup, then cosine decay to min_lr_ratio * lr at max_steps (or constant)."""
+def lr_at(step: int, cfg: TrainConfig, time_fraction: float = 0.0) -> float:
+    """Linear warmup, then cosine decay to min_lr_ratio * lr (or constant).
+
+    The decay ends at max_steps, or when max_time is set and ``time_fraction`` of it has passed
+    earlier, so that ``--max-time 10m`` ends on an annealed model whatever the machine's speed.
+    """
     if cfg.warmup and step < cfg.warmup:
         return cfg.lr * (step + 1) / cfg.warmup
     if cfg.schedule == "constant":
         return cfg.lr
     span = max(1, cfg.max_steps - cfg.warmup)
-    progress = min(1.0, (step - cfg.warmup) / span)
+    progress = min(1.0, max((step - cfg.warmup) / span, time_fraction))
     ratio = cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
     return cfg.lr * ratio
 
@@ -163,7 +167,9 @@ class Trainer:
             while self.step < cfg.max_steps:
                 if cfg.max_time is not None and time.perf_counter() - t0 >= cfg.max_time:
                     break
-                loss_value, ntok = self._train_step()
+                frac = 0.0 if cfg.max_time is None else \
+                    (time.perf_counter() - t0) / max(cfg.max_time, 1e-9)
+                loss_value, ntok = self._train_step(frac)
                 self.step += 1
                 run_tokens += ntok
                 self.elapsed = start_elapsed + time.perf_counter() - t0
@@ -172,7 +178,7 @@ class Trainer:
                 if self.step % cfg.log_every == 0 or self.step == cfg.max_steps:
                     now = time.perf_counter()
                     last = window_loss / max(window_n, 1)
-                    rec = {"step": self.step, "loss": last, "lr": lr_at(self.step - 1, cfg),
+                    rec = {"step": self.step, "loss": last, "lr": self.opt.param_groups[0]["lr"],
                            "tokens_per_s": run_tokens / max(now - t_window, 1e-9),
                            "elapsed": round(self.elapsed, 3)}
                     window_loss, window_n, run_tokens, t_window = 0.0, 0, 0, now
@@ -191,10 +197,10 @@ class Trainer:
         self.save()
         return TrainResult(self.run_dir, self.step, last, self.last_val, self.elapsed, interrupted)
 
-    def _train_step(self) -> tuple[float, int]:
+    def _train_step(self, time_fraction: float = 0.0) -> tuple[float, int]:
         cfg, model = self.cfg, self.model
         for group in self.opt.param_groups:
-            group["lr"] = lr_at(self.step, cfg)
+            group["lr"] = lr_at(self.step, cfg, time_fraction)
         x, y, m = to_tensors(self.train_b.batch(self.step), self.device, model.tokens)
         sequences = isinstance(self.train_b, Sequences)
         if sequences or self.train_b.new_epoch(self.step):

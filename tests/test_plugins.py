@@ -1,0 +1,202 @@
+"""The plugin manager: entry points, SEQGEN_LOAD_PLUGINS, broken plugins, and every hook.
+
+Test plugins are registered in fixtures and unregistered afterwards. Each hookspec has a test
+named test_hook_<hookname> (test_docs.py checks that).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from importlib.metadata import EntryPoint
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from seqgen import plugins
+from seqgen.datasets import Dataset, catalogue
+from seqgen.domain import Renderer
+from seqgen.hookspecs import hookimpl
+from seqgen_text.domain import TextDomain
+
+from conftest import TINY, cli
+
+
+class LinesDomain(TextDomain):
+    """A test domain: each line is its own sequence (the sequences batching mode)."""
+
+    name = "lines"
+    version = "0.1"
+    batching = "sequences"
+
+    def load_corpus(self, source: str | None) -> Any:
+        corpus = super().load_corpus(source)
+        corpus.documents = [ln for doc in corpus.documents for ln in doc.splitlines() if ln]
+        return corpus
+
+
+def _write_upper(sample: str, path: Path) -> None:
+    path.write_text(sample.upper(), encoding="utf-8")
+
+
+class TestPlugin:
+    @staticmethod
+    @hookimpl
+    def register_domains(register: Callable[[type], None]) -> None:
+        register(LinesDomain)
+
+    @staticmethod
+    @hookimpl
+    def register_datasets(register: Callable[[Dataset], None]) -> None:
+        register(Dataset(name="test-lines", domain="lines", url="http://127.0.0.1:9/x.txt",
+                         sha256="0" * 64, filename="x.txt", licence="CC0"))
+
+    @staticmethod
+    @hookimpl
+    def register_renderers(register: Callable[[str, Renderer], None]) -> None:
+        register("text", Renderer(".upper", _write_upper, "shouted text"))
+
+    @staticmethod
+    @hookimpl
+    def register_commands(cli: typer.Typer) -> None:
+        @cli.command("hello-test")
+        def hello() -> None:
+            """Say hello from a plugin."""
+            print("hello from the test plugin")
+
+
+@pytest.fixture
+def test_plugin() -> Iterator[None]:
+    pm = plugins.get_plugin_manager()
+    pm.register(TestPlugin, name="test-plugin")
+    yield
+    pm.unregister(name="test-plugin")
+
+
+def test_builtin_text_domain_comes_from_an_entry_point() -> None:
+    assert "text" in plugins.entry_point_names()
+    assert plugins.domains()["text"] is TextDomain
+    assert plugins.get_plugin_manager().get_plugin("text") is not None
+
+
+def test_hook_register_domains(test_plugin: None, runner: CliRunner, corpus: Path) -> None:
+    assert set(plugins.domains()) >= {"text", "lines"}
+    out = cli(runner, "train", "--domain", "lines", "--data", corpus, *TINY,
+              "--batch-size", "4", "--seq-len", "64")
+    assert out.exit_code == 0, out.output
+    sample = cli(runner, "sample", "--domain", "lines", "--seed", "1", "--length", "30")
+    assert sample.exit_code == 0 and len(sample.stdout) > 0
+    assert "lines" in cli(runner, "domains").stdout
+
+
+def test_plugin_unregistered_after_fixture() -> None:
+    assert "lines" not in plugins.domains()
+
+
+def test_hook_register_datasets(test_plugin: None) -> None:
+    ds = catalogue()
+    assert ds["test-lines"].licence == "CC0" and "tinyshakespeare" in ds
+
+
+def test_hook_register_renderers(test_plugin: None, runner: CliRunner, corpus: Path) -> None:
+    assert ".upper" in plugins.get_domain("text")().renderers()
+    cli(runner, "train", "--data", corpus, *TINY)
+    out = cli(runner, "sample", "--domain", "text", "--render", "out.upper", "--seed", "2",
+              "--length", "50")
+    assert out.exit_code == 0, out.output
+    text = Path("out.upper").read_text()
+    assert text == text.upper() and len(text) > 0
+
+
+def test_hook_register_commands(test_plugin: None, runner: CliRunner) -> None:
+    from seqgen.cli.main import app
+
+    local = typer.Typer()
+    local.registered_commands = list(app.registered_commands)
+    local.registered_callback = app.registered_callback
+    plugins.register_commands(local)
+    out = runner.invoke(local, ["hello-test"])
+    assert out.exit_code == 0 and "hello from the test plugin" in out.stdout
+
+
+def test_load_plugins_env_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SEQGEN_LOAD_PLUGINS", "")
+    plugins._pm = None
+    assert plugins.domains() == {}
+    monkeypatch.setenv("SEQGEN_LOAD_PLUGINS", "text")
+    plugins._pm = None
+    assert list(plugins.domains()) == ["text"]
+
+
+def _fake_entry_points(extra: list[EntryPoint]) -> Callable[..., list[EntryPoint]]:
+    real = plugins.entry_points
+
+    def fake(group: str) -> list[EntryPoint]:
+        return [*real(group=group), *extra]
+    return fake
+
+
+def test_broken_plugin_is_one_warning(monkeypatch: pytest.MonkeyPatch,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    broken = EntryPoint(name="broken", value="seqgen_no_such_module_xyz", group="seqgen")
+    monkeypatch.setattr(plugins, "entry_points", _fake_entry_points([broken]))
+    plugins._pm = None
+    assert "text" in plugins.domains()  # every other domain keeps working
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "plugin 'broken' failed to load: ModuleNotFoundError" in err[0]
+
+
+def test_plugin_raising_in_its_hook_is_one_warning(capsys: pytest.CaptureFixture[str]) -> None:
+    class Bad:
+        @staticmethod
+        @hookimpl
+        def register_domains(register: Callable[[type], None]) -> None:
+            raise RuntimeError("boom")
+
+    pm = plugins.get_plugin_manager()
+    pm.register(Bad, name="bad")
+    try:
+        assert "text" in plugins.domains()
+        err = capsys.readouterr().err
+        assert "plugin 'bad' failed in register_domains: RuntimeError: boom" in err
+    finally:
+        pm.unregister(name="bad")
+
+
+def test_plugin_for_newer_api_is_skipped(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "future_plugin.py").write_text("SEQGEN_PLUGIN_API = 99\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    ep = EntryPoint(name="future", value="future_plugin", group="seqgen")
+    monkeypatch.setattr(plugins, "entry_points", _fake_entry_points([ep]))
+    plugins._pm = None
+    plugins.get_plugin_manager()
+    assert "needs plugin API 99" in capsys.readouterr().err
+
+
+def test_broken_plugin_through_the_real_cli(tmp_path: Path) -> None:
+    """A plugin raising on import, installed as a real entry point: one warning line."""
+    dist = tmp_path / "site" / "seqgen_broken_test-0.1.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: seqgen-broken-test\n"
+                                   "Version: 0.1\n")
+    (dist / "entry_points.txt").write_text("[seqgen]\nbroken = seqgen_broken_test\n")
+    (tmp_path / "site" / "seqgen_broken_test.py").write_text("raise ImportError('on purpose')\n")
+    env = {"PYTHONPATH": str(tmp_path / "site"), "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-m", "seqgen.cli.main", "domains"], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.strip().splitlines() == [
+        "seqgen: warning: plugin 'broken' failed to load: ImportError: on purpose"]
+    assert "text" in out.stdout
+
+
+def test_trace_plugins(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("SEQGEN_TRACE_PLUGINS", "1")
+    plugins._pm = None
+    plugins.domains()
+    assert "register_domains" in capsys.readouterr().err

@@ -1,0 +1,87 @@
+"""The text domain's codec and corpus reader."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from seqgen.domain import parse_options
+from seqgen.errors import SeqgenError
+from seqgen_text.domain import SEP, UNK, TextDomain, TextOptions
+
+
+def _fitted(text: str, **opts: object) -> TextDomain:
+    dom = TextDomain(parse_options(TextOptions, dict(opts)))
+    dom.fit([text])
+    return dom
+
+
+def test_char_round_trip_with_unicode() -> None:
+    text = "Héllo, wörld! 你好 🎵\n\ttabs"
+    dom = _fitted(text)
+    ids = dom.encode(text)
+    assert ids.min() >= 2 and dom.decode(ids) == text
+    assert dom.input_spec().vocab_size == len(set(text)) + 2
+
+
+def test_unknown_characters_become_unk_and_state_round_trips() -> None:
+    dom = _fitted("abcabc")
+    ids = dom.encode("abz")
+    assert ids[-1] == UNK and dom.decode(ids) == "ab\ufffd"
+    again = TextDomain(state=dom.get_state())
+    assert np.array_equal(again.encode("cab"), dom.encode("cab"))
+
+
+def test_min_count_drops_rare_characters() -> None:
+    dom = _fitted("aaaaab", min_count=2)
+    assert dom.chars == "a" and dom.encode("b")[0] == UNK
+
+
+def test_byte_level_takes_any_bytes() -> None:
+    dom = _fitted("", level="byte")
+    raw = "naïve ☃".encode()
+    ids = dom.encode(raw)
+    assert dom.input_spec().vocab_size == 257 and ids.min() >= 1
+    assert dom.decode(ids) == "naïve ☃"
+    stream = dom.stream_decoder()
+    assert "".join(stream(int(t)) for t in ids) == "naïve ☃"  # multi-byte chars survive
+
+
+def test_separator_is_dropped_on_decode() -> None:
+    dom = _fitted("xy")
+    assert dom.decode(np.array([SEP, 2, 3, SEP])) == "xy"
+
+
+def test_directory_and_glob_sources(tmp_path: Path) -> None:
+    (tmp_path / "d" / "sub").mkdir(parents=True)
+    (tmp_path / "d" / "a.txt").write_text("alpha")
+    (tmp_path / "d" / "sub" / "b.txt").write_text("beta")
+    (tmp_path / "d" / ".hidden").write_text("never")
+    dom = TextDomain()
+    assert dom.load_corpus(str(tmp_path / "d")).documents == ["alpha", "beta"]
+    assert dom.load_corpus(str(tmp_path / "d" / "**" / "*.txt")).documents == ["alpha", "beta"]
+    with pytest.raises(SeqgenError, match="no files found"):
+        dom.load_corpus(str(tmp_path / "d" / "*.md"))
+
+
+def test_default_corpus_is_offline_and_sizeable() -> None:
+    corpus = TextDomain().load_corpus(None)
+    assert len(corpus.documents) > 20 and sum(map(len, corpus.documents)) > 100_000
+    assert corpus.key == TextDomain().load_corpus(None).key
+
+
+def test_corpus_key_follows_contents(tmp_path: Path) -> None:
+    f = tmp_path / "c.txt"
+    f.write_text("one")
+    k1 = TextDomain().load_corpus(str(f)).key
+    f.write_text("two")
+    assert TextDomain().load_corpus(str(f)).key != k1
+
+
+def test_text_domain_passes_the_conformance_kit(corpus: Path) -> None:
+    from seqgen.testing import check_domain
+
+    check_domain(TextDomain, str(corpus))
+    check_domain(TextDomain, str(corpus), {"level": "byte"})

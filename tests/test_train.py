@@ -1,0 +1,114 @@
+"""Training: seeds, exact resume, the encode cache, checkpoints, the Python API."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import seqgen
+from seqgen.engine.checkpoint import latest_checkpoint
+from seqgen_text.domain import TextDomain
+
+TINY: dict[str, Any] = {"preset": "tiny", "max_steps": 20, "save_every": 10, "log_every": 1,
+                        "eval_every": 10}
+
+
+def _losses(run: Path) -> list[tuple[int, float]]:
+    rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    return [(r["step"], r["loss"]) for r in rows]
+
+
+def test_same_seed_same_run(corpus: Path) -> None:
+    a = seqgen.train("text", str(corpus), run="a", seed=5, **TINY)
+    b = seqgen.train("text", str(corpus), run="b", seed=5, **TINY)
+    c = seqgen.train("text", str(corpus), run="c", seed=6, **TINY)
+    assert _losses(a.run_dir) == _losses(b.run_dir)
+    assert _losses(a.run_dir) != _losses(c.run_dir)
+
+
+def test_resume_after_crash_reproduces_the_uninterrupted_run(corpus: Path) -> None:
+    whole = seqgen.train("text", str(corpus), run="whole", seed=9, **TINY)
+
+    def crash(step: int, rec: dict[str, Any]) -> None:
+        if step == 14:
+            raise RuntimeError("simulated crash")
+
+    with pytest.raises(RuntimeError):
+        seqgen.train("text", str(corpus), run="crashed", seed=9, progress=crash, **TINY)
+    assert latest_checkpoint(Path("crashed")).name == "step-00000010"
+    resumed = seqgen.train("text", run="crashed", resume=True)
+    assert resumed.step == 20
+    assert _losses(Path("crashed")) == _losses(whole.run_dir)  # step for step
+
+
+def test_interrupt_saves_a_checkpoint(corpus: Path) -> None:
+    def ctrl_c(step: int, rec: dict[str, Any]) -> None:
+        if step == 7:
+            raise KeyboardInterrupt
+
+    res = seqgen.train("text", str(corpus), run="int", progress=ctrl_c, **TINY)
+    assert res.interrupted and res.step == 7
+    assert latest_checkpoint(Path("int")).name == "step-00000007"
+    assert seqgen.train("text", run="int", resume=True).step == 20
+
+
+def test_encoded_corpus_is_cached(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seqgen.train("text", str(corpus), run="first", **TINY)
+    calls = []
+    real = TextDomain.encode
+    monkeypatch.setattr(TextDomain, "encode", lambda self, d: calls.append(1) or real(self, d))
+    seqgen.train("text", str(corpus), run="second", **TINY)
+    assert calls == []  # read from the memory-mapped cache
+    corpus.write_text(corpus.read_text() + "new text\n")
+    seqgen.train("text", str(corpus), run="third", **TINY)
+    assert calls  # contents changed: encoded again
+
+
+def test_model_learns(tmp_path: Path) -> None:
+    f = tmp_path / "abc.txt"
+    f.write_text("abcdefgh" * 400)
+    res = seqgen.train("text", str(f), run="learn", preset="tiny", max_steps=60, log_every=5)
+    losses = [loss for _, loss in _losses(res.run_dir)]
+    assert losses[-1] < 0.3 * losses[0]
+    out = seqgen.load(res.run_dir).sample(prime="abc", length=20, temperature=0)[0]
+    assert out.startswith("abcdefghabcdefgh")
+
+
+def test_checkpoints_hold_only_safetensors_and_json(corpus: Path) -> None:
+    from safetensors import safe_open
+
+    res = seqgen.train("text", str(corpus), run="ck", **TINY)
+    files = [p for p in res.run_dir.rglob("*") if p.is_file()]
+    suffixes = {p.suffix for p in files}
+    assert suffixes <= {".safetensors", ".json", ".jsonl", ".png"}, suffixes
+    for p in files:
+        if p.suffix == ".safetensors":
+            with safe_open(str(p), framework="pt") as f:
+                assert list(f.keys())
+    assert len(list((res.run_dir / "checkpoints").glob("step-*"))) == 2  # older ones pruned
+
+
+def test_api_load_by_domain_and_sample_options(corpus: Path) -> None:
+    seqgen.train("text", str(corpus), **TINY)  # into runs/text/<time>, sets latest
+    model = seqgen.load("text")
+    a = model.sample(num=3, length=30, seed=1, top_k=3)
+    assert a == model.sample(num=3, length=30, seed=1, top_k=3) and len(a) == 3
+    stripped = model.sample(prime="All:", keep_prime=False, length=10, seed=2)[0]
+    kept = model.sample(prime="All:", length=10, seed=2)[0]
+    assert kept == "All:" + stripped
+    metrics = model.evaluate()
+    assert set(metrics) == {"bits/char", "nats/char"}
+    assert metrics["bits/char"] == pytest.approx(metrics["nats/char"] / np.log(2))
+
+
+def test_skip_connections_and_byte_level_train(corpus: Path) -> None:
+    res = seqgen.train("text", str(corpus), run="sk", options=["level=byte"], skip=True,
+                       layers=2, **TINY)
+    cfg = json.loads((res.run_dir / "config.json").read_text())
+    assert cfg["model"]["skip"] and cfg["input"]["size"] == 257
+    text = seqgen.load(res.run_dir).sample(length=50, seed=0)[0]
+    assert isinstance(text, str)
