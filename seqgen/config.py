@@ -64,7 +64,9 @@ PRESETS: dict[str, Preset] = {
     ),
     "small": Preset(
         ModelConfig(layers=2, hidden=256, embed=64, dropout=0.0),
-        TrainConfig(seq_len=128, batch_size=64, lr=3e-3, max_steps=1000, eval_every=200),
+        # batch 32 beat 64 on a 10-minute CPU budget: val 1.50 against 1.60 nats/char on Tiny
+        # Shakespeare (docs/domains/text.md), at the same tokens/s, from twice the updates
+        TrainConfig(seq_len=128, batch_size=32, lr=3e-3, max_steps=2000, eval_every=200),
         "the default: a CPU in minutes",
     ),
     "medium": Preset(

@@ -155,7 +155,8 @@ class Trainer:
         ckpt.save_model(self.run_dir, self.model, self.config)
         from seqgen.engine.plot import plot_metrics
 
-        plot_metrics(self.run_dir / "metrics.jsonl", self.run_dir / "loss.png")
+        plot_metrics(self.run_dir / "metrics.jsonl", self.run_dir / "loss.png",
+                     f"{self.config['domain']['name']}: {self.run_dir.name}")
 
     def fit(self, on_progress: ProgressFn | None = None) -> TrainResult:
         cfg, model = self.cfg, self.model
@@ -194,6 +195,8 @@ class Trainer:
             interrupted = True
         if not math.isfinite(self.last_val) or interrupted or self.step % cfg.eval_every:
             self.last_val = evaluate(model, self.val_b, self.device, cfg.eval_batches)
+            self._log({"step": self.step, "val_loss": self.last_val,
+                       "elapsed": round(self.elapsed, 3)})
         self.save()
         return TrainResult(self.run_dir, self.step, last, self.last_val, self.elapsed, interrupted)
 
