@@ -175,14 +175,14 @@ class Model:
                               f"{str(exc).splitlines()[0]}") from None
         self.net.to(self.device).eval()
 
-    def sample(self, num: int = 1, length: int | None = None, prime: str | None = None,
+    def sample(self, num: int = 1, length: int | str | None = None, prime: str | None = None,
                temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0, bias: float = 0.0,
                seed: int | None = None, keep_prime: bool = True,
                on_text: Callable[[str], None] | None = None) -> list[Any]:
         """Generate ``num`` samples and decode them with the domain's codec."""
         dom = self.domain
-        s = SampleSettings(num, length or dom.default_length, temperature, top_k, top_p, bias,
-                           seed, keep_prime)
+        steps, stop_rule = dom.length_rule(None if length is None else str(length))
+        s = SampleSettings(num, steps, temperature, top_k, top_p, bias, seed, keep_prime)
         _check_settings(s)
         primed = dom.encode_prime(prime) if prime else None
         sep, spec = dom.separator(), dom.input_spec()
@@ -194,7 +194,7 @@ class Model:
             if keep_prime and prime:
                 on_text(prime)
             on_step = _streamer(decoder, on_text)
-        seqs = generate(self.net, context, s, sep, on_step, self.device)
+        seqs = generate(self.net, context, s, sep, on_step, self.device, stop_rule=stop_rule)
         if keep_prime and primed is not None:
             seqs = [np.concatenate([primed.astype(q.dtype), q]) for q in seqs]
         return [dom.decode(q) for q in seqs]
@@ -248,7 +248,7 @@ def _open(domain: str | None, run: str | Path | None) -> Model:
     return Model(runs.resolve_run(run, domain), domain)
 
 
-def sample_cli(*, domain: str | None, run: str | Path | None, num: int, length: int | None,
+def sample_cli(*, domain: str | None, run: str | Path | None, num: int, length: str | None,
                prime: str | None, keep_prime: bool, temperature: float, top_k: int,
                top_p: float, seed: int | None, render: Path | None) -> list[Path]:
     """``seqgen sample``: stream text to stdout, or write files with a renderer."""

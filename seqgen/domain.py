@@ -34,6 +34,8 @@ class VectorInput:
 
 
 InputSpec = TokenInput | VectorInput
+#: called after every sampling step with the sampled steps (B,) or (B, D): True where done
+StopRule = Callable[[np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,21 @@ class Domain:
     def encode_prime(self, prime: str) -> np.ndarray:
         """Turn the user's --prime into an encoded array; raise SeqgenError on bad input."""
         raise SeqgenError(f"domain {self.name!r} does not take a --prime")
+
+    def length_rule(self, length: str | None) -> tuple[int, StopRule | None]:
+        """Turn --length into a step cap and an optional per-step stop rule.
+
+        The default reads a whole number of steps. A domain may accept units (music: "30s")
+        and return a StopRule: called after every step with the sampled steps (B,) or (B, D),
+        it returns (B,) booleans, true where a sample is complete.
+        """
+        if length is None:
+            return self.default_length, None
+        try:
+            steps = int(length)
+        except ValueError:
+            raise SeqgenError(f"--length {length!r}: expected a whole number of steps") from None
+        return steps, None
 
     def stream_decoder(self) -> Callable[[int], str] | None:
         """A function token -> text for printing samples as they are generated, or None."""

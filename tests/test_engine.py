@@ -133,3 +133,25 @@ def test_torch_stepping_path_agrees_with_numpy() -> None:
     b = generate(model, ctx, s, use_numpy=False)
     assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
     assert math.isfinite(float(model(torch.tensor([[1, 2]]))[0].detach().sum()))
+
+
+def test_stop_rule_ends_samples_where_it_says() -> None:
+    model = _model(False)
+    count = np.zeros(3, int)
+
+    def after_five(steps: np.ndarray) -> np.ndarray:
+        count[:] += 1
+        return count >= np.array([5, 7, 100])
+
+    out = generate(model, np.array([0]), SampleSettings(num=3, length=12, seed=0),
+                   stop_rule=after_five)
+    assert [len(x) for x in out] == [5, 7, 12]
+
+
+def test_length_rule_default_reads_steps() -> None:
+    from seqgen_text.domain import TextDomain
+
+    assert TextDomain().length_rule("40") == (40, None)
+    assert TextDomain().length_rule(None)[0] == TextDomain.default_length
+    with pytest.raises(SeqgenError, match="whole number"):
+        TextDomain().length_rule("30s")

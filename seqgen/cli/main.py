@@ -124,7 +124,8 @@ def sample(
     domain: LatestOpt = None,
     run: RunOpt = None,
     num: Annotated[int, typer.Option(help="How many samples.")] = 1,
-    length: Annotated[int | None, typer.Option(help="Maximum steps per sample.")] = None,
+    length: Annotated[str | None, typer.Option(help="Maximum length per sample: steps, or the "
+                                               "domain's units (e.g. 30s for music).")] = None,
     prime: Annotated[str | None, typer.Option(help="Start the sample from this.")] = None,
     keep_prime: Annotated[bool, typer.Option("--keep-prime/--no-keep-prime",
                                              help="Include the prime in the output.")] = True,

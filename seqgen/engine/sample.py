@@ -104,10 +104,12 @@ StepCallback = Callable[[np.ndarray, np.ndarray], None]
 @torch.inference_mode()
 def generate(model: SeqModel, context: np.ndarray, settings: SampleSettings,
              stop_token: int | None = None, on_step: StepCallback | None = None,
-             device: str = "cpu", use_numpy: bool | None = None) -> list[np.ndarray]:
+             device: str = "cpu", use_numpy: bool | None = None,
+             stop_rule: Callable[[np.ndarray], np.ndarray] | None = None) -> list[np.ndarray]:
     """Sample ``settings.num`` continuations of ``context`` (start token or frame, then prime).
 
-    Returns, per sample, the generated steps up to (not including) the stop token.
+    Returns, per sample, the generated steps up to (not including) the stop token, or up to
+    and including the step where ``stop_rule`` first said done.
     """
     model.eval()
     B = settings.num
@@ -123,6 +125,7 @@ def generate(model: SeqModel, context: np.ndarray, settings: SampleSettings,
     h, c = (s.float().cpu().numpy().copy() for s in state)
     tstate = state
     done = np.zeros(B, dtype=bool)
+    ends = np.full(B, settings.length)  # where a stop rule ended each sample
     steps: list[np.ndarray] = []
     for _ in range(settings.length):
         if stepper is not None:
@@ -135,6 +138,10 @@ def generate(model: SeqModel, context: np.ndarray, settings: SampleSettings,
                                 top_k=settings.top_k, top_p=settings.top_p, bias=settings.bias)
         if stop_token is not None:
             done = done | (nxt == stop_token)
+        if stop_rule is not None:
+            ruled = np.asarray(stop_rule(nxt), dtype=bool) & ~done
+            ends[ruled] = len(steps) + 1
+            done = done | ruled
         steps.append(nxt)
         if on_step is not None:
             on_step(nxt, done)
@@ -144,7 +151,7 @@ def generate(model: SeqModel, context: np.ndarray, settings: SampleSettings,
     out = np.stack(steps, 1) if steps else np.zeros((B, 0), dtype=np.int64)  # (B, T, ...)
     results = []
     for b in range(B):
-        seq = out[b]
+        seq = out[b][: ends[b]]
         if stop_token is not None:
             hits = np.flatnonzero(seq == stop_token)
             seq = seq[: hits[0]] if len(hits) else seq
