@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,21 +27,40 @@ from seqgen.config import (
 )
 from seqgen.config import preset as get_preset
 from seqgen.datasets import cache_dir
-from seqgen.domain import Domain, TokenInput, VectorInput, options_to_dict, parse_options
+from seqgen.domain import Domain, TokenInput, options_to_dict, parse_options
 from seqgen.engine import checkpoint as ckpt
 from seqgen.engine.data import Encoded, Sequences, Streams, encode_corpus, split
 from seqgen.engine.heads import build_head
 from seqgen.engine.model import SeqModel
-from seqgen.engine.sample import SampleSettings, generate
-from seqgen.engine.train import ProgressFn, Trainer, TrainResult, evaluate, resolve_device
+from seqgen.engine.train import ProgressFn, Trainer, TrainResult, resolve_device
+from seqgen.engine.window import TextVocab, WindowModel
 from seqgen.errors import SeqgenError
-from seqgen.render import render
+from seqgen.inference import Model
 
 
-def _build_model(domain: Domain, mcfg: ModelConfig) -> SeqModel:
+def build_model(domain: Domain, mcfg: ModelConfig,
+                vocab: TextVocab | None = None) -> SeqModel | WindowModel:
+    """The network for a domain: a plain LSTM stack, or the text-conditioned window model."""
     spec = domain.head_spec()
+    if vocab is not None:
+        feats = mcfg.hidden * mcfg.layers
+        head = build_head(spec.name, feats, spec.kwargs)
+        return WindowModel(mcfg, domain.input_spec(), head, len(vocab))
     feats = mcfg.hidden * (mcfg.layers if mcfg.skip else 1)
     return SeqModel(mcfg, domain.input_spec(), build_head(spec.name, feats, spec.kwargs))
+
+
+def fit_vocab(domain: Domain, documents: Sequence[Any], source: str | None) -> TextVocab | None:
+    """The conditioning alphabet of a text-conditioned domain, from its documents' texts."""
+    if not domain.conditioned():
+        return None
+    if domain.batching != "sequences":
+        raise SeqgenError(f"domain {domain.name!r}: text conditioning needs sequence batching")
+    texts = [t for t in (domain.text_of(d) for d in documents) if t]
+    if not texts:
+        raise SeqgenError(f"{source or 'the default corpus'}: no document has a text to "
+                          f"condition on (transcriptions); train unconditioned instead")
+    return TextVocab.fit(texts)
 
 
 def _batches(domain: Domain, enc: Encoded, tcfg: TrainConfig, what: str) -> Streams | Sequences:
@@ -53,7 +72,7 @@ def _batches(domain: Domain, enc: Encoded, tcfg: TrainConfig, what: str) -> Stre
     return Streams(enc, tcfg.batch_size, tcfg.seq_len, what)
 
 
-def _val_batches(domain: Domain, enc: Encoded, tcfg: TrainConfig) -> Streams | Sequences | None:
+def val_batches(domain: Domain, enc: Encoded, tcfg: TrainConfig) -> Streams | Sequences | None:
     """Validation batches, shrinking the batch so that a small held-out split still fits."""
     if len(enc) == 0:
         return None
@@ -67,7 +86,7 @@ def _val_batches(domain: Domain, enc: Encoded, tcfg: TrainConfig) -> Streams | S
 
 
 def _run_config(domain: Domain, mcfg: ModelConfig, tcfg: TrainConfig, source: str | None,
-                key: str) -> dict[str, Any]:
+                key: str, vocab: TextVocab | None) -> dict[str, Any]:
     spec, head = domain.input_spec(), domain.head_spec()
     return {
         "format": "seqgen-run", "format_version": ckpt.FORMAT_VERSION,
@@ -80,11 +99,12 @@ def _run_config(domain: Domain, mcfg: ModelConfig, tcfg: TrainConfig, source: st
         "head": {"name": head.name, "kwargs": head.kwargs},
         "model": to_dict(mcfg), "train": to_dict(tcfg),
         "data": {"source": source, "key": key, "batching": domain.batching},
+        "condition": {"chars": vocab.chars} if vocab is not None else None,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "step": 0,
     }
 
 
-def _domain_from_config(cfg: dict[str, Any], expect: str | None = None) -> Domain:
+def domain_from_config(cfg: dict[str, Any], expect: str | None = None) -> Domain:
     name = cfg["domain"]["name"]
     if expect is not None and expect != name:
         raise SeqgenError(f"that run is a {name!r} run, not {expect!r}")
@@ -110,42 +130,45 @@ def train(domain: str = "text", data: str | None = None, *, run: str | Path | No
     dom = cls(parse_options(cls.Options, options))
     corpus = dom.load_corpus(data)
     dom.fit(corpus.documents)
-    enc = encode_corpus(dom, corpus, cache_dir())
+    vocab = fit_vocab(dom, corpus.documents, data)
+    enc = encode_corpus(dom, corpus, cache_dir(), vocab)
     p = get_preset(preset)
     mcfg, tcfg = apply_overrides(p.model, overrides), apply_overrides(p.train, overrides)
     run_dir = Path(run) if run is not None else runs.new_run_dir(domain)
     if (run_dir / "config.json").exists():
         raise SeqgenError(f"{run_dir} already holds a run: use --resume, or another --run")
-    config = _run_config(dom, mcfg, tcfg, data, enc.key)
-    return _fit(dom, enc, mcfg, tcfg, run_dir, config, progress, resume=False)
+    config = _run_config(dom, mcfg, tcfg, data, enc.key, vocab)
+    return _fit(dom, enc, mcfg, tcfg, run_dir, config, progress, vocab, resume=False)
 
 
 def _resume(domain: str | None, run: str | Path | None, progress: ProgressFn | None,
             overrides: dict[str, Any]) -> TrainResult:
     run_dir = runs.resolve_run(run, domain)
     config = ckpt.read_config(run_dir)
-    dom = _domain_from_config(config, None if run is not None else domain)
+    dom = domain_from_config(config, None if run is not None else domain)
     mcfg = from_dict(ModelConfig, config["model"])
     allowed = {k: overrides.get(k) for k in ("max_steps", "max_time", "eval_every",
                                              "save_every", "device")}
     tcfg = apply_overrides(from_dict(TrainConfig, config["train"]), allowed)
     config["train"] = to_dict(tcfg)
     corpus = dom.load_corpus(config["data"]["source"])
-    enc = encode_corpus(dom, corpus, cache_dir())
+    vocab = TextVocab(config["condition"]["chars"]) if config.get("condition") else None
+    enc = encode_corpus(dom, corpus, cache_dir(), vocab)
     if enc.key != config["data"]["key"]:
         plugins.warn(f"the corpus {config['data']['source'] or '(default)'} changed since "
                      f"{run_dir} started: resuming on the new contents")
-    return _fit(dom, enc, mcfg, tcfg, run_dir, config, progress, resume=True)
+    return _fit(dom, enc, mcfg, tcfg, run_dir, config, progress, vocab, resume=True)
 
 
 def _fit(dom: Domain, enc: Encoded, mcfg: ModelConfig, tcfg: TrainConfig, run_dir: Path,
-         config: dict[str, Any], progress: ProgressFn | None, resume: bool) -> TrainResult:
+         config: dict[str, Any], progress: ProgressFn | None, vocab: TextVocab | None,
+         resume: bool) -> TrainResult:
     device = resolve_device(tcfg.device)
     tr, va = split(enc, tcfg.val_fraction, dom.batching == "sequences")
     train_b = _batches(dom, tr, tcfg, f"corpus {config['data']['source'] or '(default)'}")
-    val_b = _val_batches(dom, va, tcfg)
+    val_b = val_batches(dom, va, tcfg)
     torch.manual_seed(tcfg.seed)
-    model = _build_model(dom, mcfg).to(device)
+    model = build_model(dom, mcfg, vocab).to(device)
     run_dir.mkdir(parents=True, exist_ok=True)
     trainer = Trainer(run_dir, model, train_b, val_b, tcfg, config, device)
     if resume:
@@ -156,84 +179,6 @@ def _fit(dom: Domain, enc: Encoded, mcfg: ModelConfig, tcfg: TrainConfig, run_di
     if run_dir.resolve().parent == (runs.runs_root() / dom.name).resolve():
         runs.set_latest(dom.name, run_dir)
     return trainer.fit(progress)
-
-
-class Model:
-    """A trained run, ready to sample and evaluate."""
-
-    def __init__(self, run_dir: Path, expect_domain: str | None = None,
-                 device: str = "cpu") -> None:
-        self.run_dir = run_dir
-        self.config = ckpt.read_config(run_dir)
-        self.domain = _domain_from_config(self.config, expect_domain)
-        self.device = resolve_device(device)
-        self.net = _build_model(self.domain, from_dict(ModelConfig, self.config["model"]))
-        try:
-            self.net.load_state_dict(ckpt.load_tensors(run_dir / "model.safetensors"))
-        except RuntimeError as exc:
-            raise SeqgenError(f"{run_dir}/model.safetensors does not match config.json: "
-                              f"{str(exc).splitlines()[0]}") from None
-        self.net.to(self.device).eval()
-
-    def sample(self, num: int = 1, length: int | str | None = None, prime: str | None = None,
-               temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0, bias: float = 0.0,
-               seed: int | None = None, keep_prime: bool = True,
-               on_text: Callable[[str], None] | None = None) -> list[Any]:
-        """Generate ``num`` samples and decode them with the domain's codec."""
-        dom = self.domain
-        steps, stop_rule = dom.length_rule(None if length is None else str(length))
-        s = SampleSettings(num, steps, temperature, top_k, top_p, bias, seed, keep_prime)
-        _check_settings(s)
-        primed = dom.encode_prime(prime) if prime else None
-        sep, spec = dom.separator(), dom.input_spec()
-        start = np.array([sep]) if sep is not None else np.zeros((1, _dim(spec)), np.float32)
-        context = start if primed is None else np.concatenate([start, primed.astype(start.dtype)])
-        on_step = None
-        decoder = dom.stream_decoder()
-        if on_text is not None and decoder is not None and num == 1:
-            if keep_prime and prime:
-                on_text(prime)
-            on_step = _streamer(decoder, on_text)
-        seqs = generate(self.net, context, s, sep, on_step, self.device, stop_rule=stop_rule)
-        if keep_prime and primed is not None:
-            seqs = [np.concatenate([primed.astype(q.dtype), q]) for q in seqs]
-        return [dom.decode(q) for q in seqs]
-
-    def evaluate(self, data: str | None = None) -> dict[str, float]:
-        """Held-out loss in the domain's units: the run's validation split, or all of ``data``."""
-        tcfg = from_dict(TrainConfig, self.config["train"])
-        source = data if data is not None else self.config["data"]["source"]
-        corpus = self.domain.load_corpus(source)
-        enc = encode_corpus(self.domain, corpus, cache_dir())
-        held = enc if data is not None else split(enc, tcfg.val_fraction,
-                                                  self.domain.batching == "sequences")[1]
-        batches = _val_batches(self.domain, held, tcfg)
-        if batches is None:
-            raise SeqgenError(f"{source or 'the default corpus'}: too little held-out data "
-                              f"to evaluate (need more than one batch of {tcfg.seq_len} steps)")
-        nll = evaluate(self.net, batches, self.device, 10**9)
-        return self.domain.metrics(nll)
-
-    def render(self, samples: list[Any], out: str | Path) -> list[Path]:
-        return render(self.domain, samples, out)
-
-
-def _dim(spec: TokenInput | VectorInput) -> int:
-    return spec.dim if isinstance(spec, VectorInput) else 1
-
-
-def _check_settings(s: SampleSettings) -> None:
-    if s.num < 1 or s.length < 1:
-        raise SeqgenError("--num and --length must be at least 1")
-    if s.temperature < 0 or not 0 < s.top_p <= 1 or s.top_k < 0:
-        raise SeqgenError("need --temperature >= 0, 0 < --top-p <= 1 and --top-k >= 0")
-
-
-def _streamer(decoder: Callable[[int], str], out: Callable[[str], None]) -> Any:
-    def on_step(tokens: np.ndarray, done: np.ndarray) -> None:
-        if not done[0]:
-            out(decoder(int(tokens[0])))
-    return on_step
 
 
 def load(run_or_domain: str | Path, device: str = "cpu") -> Model:
@@ -249,20 +194,32 @@ def _open(domain: str | None, run: str | Path | None) -> Model:
 
 
 def sample_cli(*, domain: str | None, run: str | Path | None, num: int, length: str | None,
-               prime: str | None, keep_prime: bool, temperature: float, top_k: int,
-               top_p: float, seed: int | None, render: Path | None) -> list[Path]:
+               prime: str | None, keep_prime: bool | None, temperature: float, top_k: int,
+               top_p: float, seed: int | None, render: Path | None, text: str | None = None,
+               text_file: Path | None = None, bias: float = 0.0, prime_style: int | None = None,
+               attention: Path | None = None) -> list[Path]:
     """``seqgen sample``: stream text to stdout, or write files with a renderer."""
     import sys
 
     model = _open(domain, run)
+    if text_file is not None:
+        if text is not None:
+            raise SeqgenError("give --text or --text-file, not both")
+        try:
+            text = text_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SeqgenError(f"{text_file}: cannot read the text ({exc})") from None
     stream = render is None and num == 1 and model.domain.stream_decoder() is not None
 
-    def write(text: str) -> None:
-        sys.stdout.write(text)
+    def write(out: str) -> None:
+        sys.stdout.write(out)
         sys.stdout.flush()
 
-    samples = model.sample(num, length, prime, temperature, top_k, top_p, 0.0, seed,
-                           keep_prime, on_text=write if stream else None)
+    samples = model.sample(num, length, prime, temperature, top_k, top_p, bias, seed,
+                           keep_prime, on_text=write if stream else None, text=text,
+                           style=prime_style)
+    if attention is not None:
+        print(f"wrote {model.plot_attention(attention)}", file=sys.stderr)
     if stream:
         write("\n")
         return []

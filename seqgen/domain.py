@@ -92,6 +92,10 @@ class Domain:
     default_render: ClassVar[str] = ".txt"
     #: steps to sample when --length is not given
     default_length: ClassVar[int] = 500
+    #: text-conditioned sampling stops at this many steps per character of the text at most
+    max_steps_per_char: ClassVar[int] = 40
+    #: whether samples include the prime when neither --keep-prime nor --no-keep-prime is given
+    keep_prime: ClassVar[bool] = True
     Options: ClassVar[type] = NoOptions
     _extra_renderers: ClassVar[dict[str, Renderer]] = {}
 
@@ -136,10 +140,27 @@ class Domain:
         """Token that separates documents (start and end of each); None for vector inputs."""
         return None
 
+    # ---- conditioning on a text (the engine's soft window, Graves 2013 section 5) ---------
+    def conditioned(self) -> bool:
+        """True when the model reads a text through the soft attention window."""
+        return False
+
+    def text_of(self, document: Any) -> str | None:
+        """The text a document is conditioned on (its transcription), or None."""
+        return None
+
     # ---- sampling -------------------------------------------------------------------------
-    def encode_prime(self, prime: str) -> np.ndarray:
-        """Turn the user's --prime into an encoded array; raise SeqgenError on bad input."""
+    def encode_prime(self, prime: str) -> np.ndarray | tuple[np.ndarray, str]:
+        """Turn the user's --prime into an encoded array (and, when conditioned, its text)."""
         raise SeqgenError(f"domain {self.name!r} does not take a --prime")
+
+    def style_prime(self, index: int) -> tuple[np.ndarray, str | None]:
+        """``--prime-style N``: the N-th style example, encoded, with its text."""
+        raise SeqgenError(f"domain {self.name!r} has no --prime-style examples")
+
+    def join_lines(self, lines: list[Any]) -> Any:
+        """Compose one sample from the decoded lines of a multi-line --text."""
+        return lines
 
     def length_rule(self, length: str | None) -> tuple[int, StopRule | None]:
         """Turn --length into a step cap and an optional per-step stop rule.
@@ -165,9 +186,15 @@ class Domain:
         """Renderers by file suffix (".txt", ".mid", ...), including those other plugins add."""
         return dict(self._extra_renderers)
 
-    def metrics(self, nll: float) -> dict[str, float]:
-        """Held-out loss in the domain's own units, from nats per step."""
-        return {f"nats/{self.unit}": nll, f"bits/{self.unit}": nll / np.log(2)}
+    def metrics(self, nll: float, extra: dict[str, float] | None = None) -> dict[str, float]:
+        """Held-out loss in the domain's own units, from nats per step.
+
+        ``extra`` holds what the head measures besides the loss, e.g. ``sse`` (the mean
+        sum-squared error of the predicted mean) for the mixture density heads.
+        """
+        out = {f"nats/{self.unit}": nll, f"bits/{self.unit}": nll / float(np.log(2))}
+        out.update(extra or {})
+        return out
 
 
 # ---- options ------------------------------------------------------------------------------

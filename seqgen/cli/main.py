@@ -127,21 +127,32 @@ def sample(
     length: Annotated[str | None, typer.Option(help="Maximum length per sample: steps, or the "
                                                "domain's units (e.g. 30s for music).")] = None,
     prime: Annotated[str | None, typer.Option(help="Start the sample from this.")] = None,
-    keep_prime: Annotated[bool, typer.Option("--keep-prime/--no-keep-prime",
-                                             help="Include the prime in the output.")] = True,
+    keep_prime: Annotated[bool | None, typer.Option(
+        "--keep-prime/--no-keep-prime",
+        help="Include the prime in the output (default: the domain's choice).")] = None,
     temperature: Annotated[float, typer.Option(help="0 = greedy; <1 safer, >1 wilder.")] = 1.0,
     top_k: Annotated[int, typer.Option(help="Sample among the K likeliest (0 = all).")] = 0,
     top_p: Annotated[float, typer.Option(help="Nucleus sampling mass (1 = off).")] = 1.0,
     seed: Annotated[int | None, typer.Option(help="Random seed: same seed, same sample.")] = None,
     render: Annotated[Path | None, typer.Option(help="Write samples to OUT.EXT; the suffix "
                                                 "picks the renderer.")] = None,
+    text: Annotated[str | None, typer.Option(help="Text to write or speak (text-conditioned "
+                                             "models; one line per line).")] = None,
+    text_file: Annotated[Path | None, typer.Option(help="Read --text from this file.")] = None,
+    bias: Annotated[float, typer.Option(help="Sampling bias toward the likeliest output "
+                                        "(Graves 2013; 0 = none).")] = 0.0,
+    prime_style: Annotated[int | None, typer.Option(help="Prime with the domain's N-th style "
+                                                    "example.")] = None,
+    attention: Annotated[Path | None, typer.Option(help="Plot the attention window over the "
+                                                   "text to this PNG.")] = None,
 ) -> None:
     """Generate from a trained model (its latest run, or --run)."""
     from seqgen.api import sample_cli
 
     sample_cli(domain=domain, run=run, num=num, length=length, prime=prime,
                keep_prime=keep_prime, temperature=temperature, top_k=top_k, top_p=top_p,
-               seed=seed, render=render)
+               seed=seed, render=render, text=text, text_file=text_file, bias=bias,
+               prime_style=prime_style, attention=attention)
 
 
 @app.command("eval")

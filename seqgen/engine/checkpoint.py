@@ -95,7 +95,7 @@ def _optim_from_flat(tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> 
 
 
 def save_checkpoint(run_dir: Path, step: int, model: torch.nn.Module, opt: torch.optim.Optimizer,
-                    carried: tuple[torch.Tensor, torch.Tensor] | None,
+                    carried: tuple[torch.Tensor, ...] | None,
                     trainer: dict[str, Any]) -> Path:
     """Write checkpoints/step-N atomically and prune old ones."""
     root = run_dir / "checkpoints"
@@ -110,8 +110,8 @@ def save_checkpoint(run_dir: Path, step: int, model: torch.nn.Module, opt: torch
         state = {"torch_rng": torch.get_rng_state()}
         if torch.cuda.is_available():
             state["cuda_rng"] = torch.cuda.get_rng_state()
-        if carried is not None:
-            state["h"], state["c"] = carried[0].float(), carried[1].float()
+        for i, t in enumerate(carried or ()):
+            state[f"carry.{i}"] = t.float()
         save_file({k: v.cpu().contiguous() for k, v in state.items()},
                   str(tmp / "state.safetensors"))
         (tmp / "trainer.json").write_text(json.dumps({**trainer, "step": step, "optim": ometa}))
@@ -133,7 +133,7 @@ def latest_checkpoint(run_dir: Path) -> Path | None:
 
 
 def load_checkpoint(ckpt: Path, model: torch.nn.Module, opt: torch.optim.Optimizer,
-                    device: str) -> tuple[dict[str, Any], tuple[torch.Tensor, torch.Tensor] | None]:
+                    device: str) -> tuple[dict[str, Any], tuple[torch.Tensor, ...] | None]:
     """Restore weights, optimizer and RNG; return trainer info and the carried hidden state."""
     model.load_state_dict(load_tensors(ckpt / "model.safetensors"))
     trainer = json.loads((ckpt / "trainer.json").read_text())
@@ -143,7 +143,8 @@ def load_checkpoint(ckpt: Path, model: torch.nn.Module, opt: torch.optim.Optimiz
     torch.set_rng_state(state["torch_rng"])
     if "cuda_rng" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state(state["cuda_rng"])
-    carried = (state["h"].to(device), state["c"].to(device)) if "h" in state else None
+    n = sum(1 for k in state if k.startswith("carry."))
+    carried = tuple(state[f"carry.{i}"].to(device) for i in range(n)) if n else None
     return trainer, carried
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from seqgen.domain import Corpus, Domain
+from seqgen.engine.window import TextVocab
 from seqgen.errors import SeqgenError
 
 
@@ -32,6 +33,8 @@ class Encoded:
     flat: np.ndarray
     offsets: np.ndarray  # (n_docs,) int64, start of each document in flat
     key: str
+    cond: np.ndarray | None = None  # conditioning text ids of every document, concatenated
+    cond_offsets: np.ndarray | None = None  # (n_docs + 1,) bounds of each document's text
 
     def __len__(self) -> int:
         return int(self.flat.shape[0])
@@ -40,27 +43,44 @@ class Encoded:
         ends = [*self.offsets[1:].tolist(), len(self.flat)]
         return [self.flat[a:b] for a, b in zip(self.offsets.tolist(), ends, strict=True)]
 
+    def conditions(self) -> list[np.ndarray] | None:
+        if self.cond is None or self.cond_offsets is None:
+            return None
+        b = self.cond_offsets.tolist()
+        return [self.cond[b[i]:b[i + 1]] for i in range(len(b) - 1)]
 
-def codec_key(domain: Domain, corpus: Corpus) -> str:
+
+def codec_key(domain: Domain, corpus: Corpus, vocab: TextVocab | None = None) -> str:
     """Cache key: the corpus contents, the domain and version, its options and codec state."""
     blob = json.dumps([domain.name, domain.version, corpus.key, domain.get_state(),
-                       repr(domain.options)], sort_keys=True, default=str)
+                       repr(domain.options), vocab.chars if vocab else None],
+                      sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
-def encode_corpus(domain: Domain, corpus: Corpus, cache: Path | None) -> Encoded:
-    """Encode every document (or load the memory-mapped cache of an earlier run)."""
-    key = codec_key(domain, corpus)
+def encode_corpus(domain: Domain, corpus: Corpus, cache: Path | None,
+                  vocab: TextVocab | None = None) -> Encoded:
+    """Encode every document (or load the memory-mapped cache of an earlier run).
+
+    With a ``vocab`` (text-conditioned models) each document's ``text_of`` is encoded too, and
+    documents without a text are left out.
+    """
+    key = codec_key(domain, corpus, vocab)
     where = cache / "encoded" / key if cache is not None else None
     if where is not None and (where / "offsets.npy").exists():
-        return Encoded(np.load(where / "flat.npy", mmap_mode="r"),
-                       np.load(where / "offsets.npy"), key)
+        return _load(where, key)
     sep = domain.separator()
     parts, offsets, pos = [], [], 0
-    for doc in corpus.documents:
+    texts: list[np.ndarray] = []
+    for i, doc in enumerate(corpus.documents):
         arr = np.asarray(domain.encode(doc))
         if len(arr) == 0:
             continue
+        if vocab is not None:
+            text = domain.text_of(doc)
+            if not text:
+                continue
+            texts.append(vocab.encode(text, f"{corpus.source}: the text of document {i}"))
         if sep is not None:
             arr = np.concatenate([np.array([sep], dtype=arr.dtype), arr])
         offsets.append(pos)
@@ -74,9 +94,20 @@ def encode_corpus(domain: Domain, corpus: Corpus, cache: Path | None) -> Encoded
     if flat.dtype.kind in "iu":
         flat = flat.astype(np.uint16 if flat.max() < 65535 else np.int32)
     enc = Encoded(flat, np.asarray(offsets, dtype=np.int64), key)
+    if vocab is not None:
+        enc.cond = np.concatenate(texts).astype(np.int16)
+        enc.cond_offsets = np.cumsum([0] + [len(t) for t in texts]).astype(np.int64)
     if where is not None:
         _save(enc, where)
-        return Encoded(np.load(where / "flat.npy", mmap_mode="r"), enc.offsets, key)
+        return _load(where, key)
+    return enc
+
+
+def _load(where: Path, key: str) -> Encoded:
+    enc = Encoded(np.load(where / "flat.npy", mmap_mode="r"), np.load(where / "offsets.npy"), key)
+    if (where / "cond.npy").exists():
+        enc.cond = np.load(where / "cond.npy")
+        enc.cond_offsets = np.load(where / "cond_offsets.npy")
     return enc
 
 
@@ -87,6 +118,9 @@ def _save(enc: Encoded, where: Path) -> None:
     try:
         np.save(tmp / "flat.npy", enc.flat)
         np.save(tmp / "offsets.npy", enc.offsets)
+        if enc.cond is not None and enc.cond_offsets is not None:
+            np.save(tmp / "cond.npy", enc.cond)
+            np.save(tmp / "cond_offsets.npy", enc.cond_offsets)
         os.replace(tmp, where)
     except OSError:
         if not where.exists():
@@ -100,11 +134,14 @@ def split(enc: Encoded, val_fraction: float, sequences: bool) -> tuple[Encoded, 
     if val_fraction <= 0:
         return enc, Encoded(enc.flat[:0], np.zeros(0, np.int64), enc.key)
     if sequences:
-        docs = enc.documents()
+        docs, conds = enc.documents(), enc.conditions()
         k = max(2, round(1 / val_fraction))
-        val = [d for i, d in enumerate(docs) if i % k == k - 1]
-        train = [d for i, d in enumerate(docs) if i % k != k - 1]
-        return _from_docs(train, enc.key), _from_docs(val, enc.key)
+
+        def part(held: bool) -> Encoded:
+            keep = [i for i in range(len(docs)) if (i % k == k - 1) == held]
+            return _from_docs([docs[i] for i in keep], enc.key,
+                              None if conds is None else [conds[i] for i in keep])
+        return part(False), part(True)
     cut = int(len(enc) * (1 - val_fraction))
     tr_off = enc.offsets[enc.offsets < cut]
     va_off = enc.offsets[enc.offsets >= cut] - cut
@@ -112,11 +149,16 @@ def split(enc: Encoded, val_fraction: float, sequences: bool) -> tuple[Encoded, 
             Encoded(enc.flat[cut:], np.concatenate([[0], va_off]).astype(np.int64), enc.key))
 
 
-def _from_docs(docs: list[np.ndarray], key: str) -> Encoded:
+def _from_docs(docs: list[np.ndarray], key: str,
+               conds: list[np.ndarray] | None = None) -> Encoded:
     if not docs:
         return Encoded(np.zeros(0, np.float32), np.zeros(0, np.int64), key)
     offsets = np.cumsum([0] + [len(d) for d in docs[:-1]]).astype(np.int64)
-    return Encoded(np.concatenate(docs), offsets, key)
+    enc = Encoded(np.concatenate(docs), offsets, key)
+    if conds is not None:
+        enc.cond = np.concatenate(conds) if conds else np.zeros(0, np.int16)
+        enc.cond_offsets = np.cumsum([0] + [len(c) for c in conds]).astype(np.int64)
+    return enc
 
 
 class Streams:
@@ -152,7 +194,10 @@ class Sequences:
 
     def __init__(self, enc: Encoded, batch_size: int, max_len: int, seed: int,
                  start: np.ndarray | int | None, stop: int | None, what: str = "corpus") -> None:
-        self.docs = [d for d in enc.documents() if len(d) >= 2 or start is not None]
+        docs, conds = enc.documents(), enc.conditions()
+        keep = [i for i, d in enumerate(docs) if len(d) >= 2 or start is not None]
+        self.docs = [docs[i] for i in keep]
+        self.conds = None if conds is None else [conds[i] for i in keep]
         if not self.docs:
             raise SeqgenError(f"{what} has no sequences to train on")
         self.max_len, self.seed, self.start, self.stop = max_len, seed, start, stop
@@ -160,12 +205,13 @@ class Sequences:
         self.batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
         self.n_chunks = len(self.batches)
 
-    def batch(self, step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Inputs (B, T[, D]), targets (B, T[, D]) and mask (B, T) for this step."""
+    def batch(self, step: int) -> tuple[np.ndarray, ...]:
+        """Inputs (B, T[, D]), targets (B, T[, D]), mask (B, T) [and text ids (B, U)]."""
         epoch, j = divmod(step, len(self.batches))
         perm = np.random.default_rng([self.seed, epoch]).permutation(len(self.batches))
         rng = np.random.default_rng([self.seed, epoch, j])
-        pairs = [self._pair(self.docs[i], rng) for i in self.batches[perm[j]]]
+        ids = self.batches[perm[j]]
+        pairs = [self._pair(self.docs[i], rng, self.conds is None) for i in ids]
         T = max(len(x) for x, _ in pairs)
         first = pairs[0][0]
         x = np.zeros((len(pairs), T, *first.shape[1:]), dtype=first.dtype)
@@ -173,16 +219,23 @@ class Sequences:
         mask = np.zeros((len(pairs), T), dtype=bool)
         for b, (xi, yi) in enumerate(pairs):
             x[b, :len(xi)], y[b, :len(yi)], mask[b, :len(xi)] = xi, yi, True
-        return x, y, mask
+        if self.conds is None:
+            return x, y, mask
+        texts = [self.conds[i] for i in ids]
+        cond = np.zeros((len(texts), max(len(t) for t in texts)), dtype=np.int64)  # (B, U)
+        for b, t in enumerate(texts):
+            cond[b, :len(t)] = t
+        return x, y, mask, cond
 
-    def _pair(self, doc: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    def _pair(self, doc: np.ndarray, rng: np.random.Generator,
+              crop: bool = True) -> tuple[np.ndarray, np.ndarray]:
         doc = np.asarray(doc)
         if self.start is None:  # token docs carry their own leading separator
             x, y = doc, np.concatenate([doc[1:], np.asarray([self.stop], dtype=doc.dtype)])
         else:  # vector docs: a start frame, then the doc shifted by one
             x = np.concatenate([np.asarray(self.start, dtype=doc.dtype)[None], doc[:-1]])
             y = doc
-        if len(x) > self.max_len:  # a random window, so long documents are seen whole over time
+        if crop and len(x) > self.max_len:  # a random window: long documents seen whole over time
             a = int(rng.integers(0, len(x) - self.max_len + 1))
             x, y = x[a:a + self.max_len], y[a:a + self.max_len]
         return x, y

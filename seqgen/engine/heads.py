@@ -92,6 +92,8 @@ HEADS: dict[str, type[Head]] = {"categorical": CategoricalHead}
 
 def build_head(name: str, in_features: int, kwargs: dict[str, Any]) -> Head:
     """Instantiate a registered head by name."""
+    import seqgen.engine.mixture  # noqa: F401 - registers the mixture density heads
+
     if name not in HEADS:
         raise SeqgenError(f"unknown output head {name!r}; known: {', '.join(HEADS)}")
     return HEADS[name](in_features, **kwargs)

@@ -51,8 +51,12 @@ class SeqModel(nn.Module):
         return z, z.clone()
 
     def forward(self, x: torch.Tensor, state: State | None = None,
-                resets: torch.Tensor | None = None) -> tuple[torch.Tensor, State]:
-        """x (B, T) tokens or (B, T, D) vectors -> head params (B, T, P) and the new state."""
+                resets: torch.Tensor | None = None,
+                cond: torch.Tensor | None = None) -> tuple[torch.Tensor, State]:
+        """x (B, T) tokens or (B, T, D) vectors -> head params (B, T, P) and the new state.
+
+        ``cond`` is for text-conditioned models (engine/window.py) and is ignored here.
+        """
         B = x.shape[0]
         if state is None:
             state = self.zero_state(B, x.device)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+
 from seqgen.fileio import atomic_path
 
 
@@ -37,3 +39,25 @@ def plot_metrics(metrics: Path, out: Path, title: str = "") -> bool:
         fig.savefig(tmp, format="png")
     plt.close(fig)
     return True
+
+
+def plot_attention(phi: np.ndarray, text: str, out: Path) -> Path:
+    """Heat map of the soft window: which character (rows) the model reads at each step."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(min(14, 3 + phi.shape[0] / 60), 1.5 + 0.18 * len(text)),
+                           dpi=100)
+    ax.imshow(phi.T, aspect="auto", origin="upper", cmap="magma", interpolation="nearest")
+    ax.set_yticks(range(len(text)))
+    ax.set_yticklabels([c if c != " " else "␣" for c in text], fontsize=8)
+    ax.set_xlabel("step")
+    ax.set_ylabel("character")
+    ax.set_title("attention window phi(t, u)")
+    fig.tight_layout()
+    with atomic_path(out) as tmp:
+        fig.savefig(tmp, format="png")
+    plt.close(fig)
+    return out

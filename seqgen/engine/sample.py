@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from seqgen.engine.model import SeqModel
+from seqgen.engine.window import WindowModel
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -102,27 +103,33 @@ StepCallback = Callable[[np.ndarray, np.ndarray], None]
 
 
 @torch.inference_mode()
-def generate(model: SeqModel, context: np.ndarray, settings: SampleSettings,
+def generate(model: SeqModel | WindowModel, context: np.ndarray, settings: SampleSettings,
              stop_token: int | None = None, on_step: StepCallback | None = None,
              device: str = "cpu", use_numpy: bool | None = None,
-             stop_rule: Callable[[np.ndarray], np.ndarray] | None = None) -> list[np.ndarray]:
+             stop_rule: Callable[[np.ndarray], np.ndarray] | None = None,
+             cond: np.ndarray | None = None,
+             attention: list[np.ndarray] | None = None) -> list[np.ndarray]:
     """Sample ``settings.num`` continuations of ``context`` (start token or frame, then prime).
 
     Returns, per sample, the generated steps up to (not including) the stop token, or up to
-    and including the step where ``stop_rule`` first said done.
+    and including the step where ``stop_rule`` first said done. For text-conditioned models
+    ``cond`` (B, U) holds each row's text ids; a row also ends when the window has passed its
+    last character (Graves 2013 section 5.2), and ``attention`` receives the window (B, U) of
+    every step.
     """
     model.eval()
     B = settings.num
     rng = np.random.default_rng(settings.seed)
     ctx = torch.as_tensor(context).unsqueeze(0).expand(B, *context.shape).to(device)
     state = model.zero_state(B, device)
+    ct = None if cond is None else torch.as_tensor(cond, dtype=torch.long, device=device)
     if len(context) > 1:  # prime in one fused call, then step
-        _, state = model(ctx[:, :-1], state)
+        _, state = model(ctx[:, :-1], state, None, ct)
     last = ctx[:, -1].cpu().numpy()  # (B,) or (B, D)
     if use_numpy is None:  # numpy on the CPU; torch steps elsewhere (or when asked, for tests)
-        use_numpy = torch.device(device).type == "cpu"
-    stepper = NumpyStepper(model) if use_numpy else None
-    h, c = (s.float().cpu().numpy().copy() for s in state)
+        use_numpy = torch.device(device).type == "cpu" and ct is None
+    stepper = NumpyStepper(model) if use_numpy and isinstance(model, SeqModel) else None
+    h, c = (s.float().cpu().numpy().copy() for s in state[:2])
     tstate = state
     done = np.zeros(B, dtype=bool)
     ends = np.full(B, settings.length)  # where a stop rule ended each sample
@@ -132,16 +139,22 @@ def generate(model: SeqModel, context: np.ndarray, settings: SampleSettings,
             params = stepper.step(last, h, c)  # (B, P)
         else:
             xt = torch.as_tensor(last, device=device)
-            p, tstate = model((xt if model.tokens else xt.float()).unsqueeze(1), tstate)
+            p, tstate = model((xt if model.tokens else xt.float()).unsqueeze(1), tstate, None, ct)
             params = p[:, -1].float().cpu().numpy()
         nxt = model.head.sample(params, rng, temperature=settings.temperature,
                                 top_k=settings.top_k, top_p=settings.top_p, bias=settings.bias)
         if stop_token is not None:
             done = done | (nxt == stop_token)
+        ruled = np.zeros(B, dtype=bool)
         if stop_rule is not None:
-            ruled = np.asarray(stop_rule(nxt), dtype=bool) & ~done
-            ends[ruled] = len(steps) + 1
-            done = done | ruled
+            ruled |= np.asarray(stop_rule(nxt), dtype=bool)
+        if isinstance(model, WindowModel) and model.last_done is not None:
+            ruled |= model.last_done.cpu().numpy()
+            if attention is not None and model.last_phi is not None:
+                attention.append(model.last_phi.cpu().numpy())
+        ruled &= ~done
+        ends[ruled] = len(steps) + 1
+        done = done | ruled
         steps.append(nxt)
         if on_step is not None:
             on_step(nxt, done)

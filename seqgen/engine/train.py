@@ -17,10 +17,13 @@ import torch
 from seqgen.config import TrainConfig
 from seqgen.engine import checkpoint as ckpt
 from seqgen.engine.data import Sequences, Streams
-from seqgen.engine.model import SeqModel, State
+from seqgen.engine.model import SeqModel
+from seqgen.engine.window import WindowModel
 from seqgen.errors import SeqgenError
 
 Batches = Streams | Sequences
+Net = SeqModel | WindowModel
+State = tuple[torch.Tensor, ...]
 
 
 def resolve_device(name: str) -> str:
@@ -67,36 +70,51 @@ def build_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Opt
 
 
 def to_tensors(batch: tuple[np.ndarray, ...], device: str, tokens: bool) -> list[torch.Tensor]:
-    x, y, m = batch
+    """(x, y, mask[, cond]) as tensors on the device (pinned, non-blocking copies on CUDA)."""
+    x, y, m = batch[:3]
     conv = (lambda a: torch.from_numpy(a.astype(np.int64))) if tokens else \
         (lambda a: torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)))
     pin = device.startswith("cuda")
     out = [conv(x), conv(y), torch.from_numpy(np.ascontiguousarray(m))]
+    if len(batch) > 3:
+        out.append(torch.from_numpy(batch[3].astype(np.int64)))
     return [t.pin_memory().to(device, non_blocking=True) if pin else t for t in out]
 
 
 def _detach(state: State) -> State:
-    return state[0].detach(), state[1].detach()
+    return tuple(s.detach() for s in state)
 
 
 @torch.no_grad()
-def evaluate(model: SeqModel, batches: Batches | None, device: str, max_batches: int) -> float:
-    """Mean NLL (nats per step) over up to max_batches of held-out data, state carried."""
+def evaluate(model: Net, batches: Batches | None, device: str,
+             max_batches: int) -> tuple[float, dict[str, float]]:
+    """Mean NLL (nats per step) over up to max_batches of held-out data, state carried.
+
+    Heads with a ``mean`` (the mixture density heads) also get ``sse``: the mean sum-squared
+    error of the predicted mean against the target.
+    """
     if batches is None:
-        return float("nan")
+        return float("nan"), {}
     was_training = model.training
     model.eval()
-    total, count = 0.0, 0.0
+    total, count, sse = 0.0, 0.0, 0.0
     state: State | None = None
     sequences = isinstance(batches, Sequences)
     for k in range(min(max_batches, batches.n_chunks)):
-        x, y, m = to_tensors(batches.batch(k), device, model.tokens)
-        params, state = model(x, None if sequences else state, None if sequences else m)
+        x, y, m, *cond = to_tensors(batches.batch(k), device, model.tokens)
+        params, state = model(x, None if sequences else state, None if sequences else m,
+                              cond[0] if cond else None)
         s, n = model.head.loss(params, y, m if sequences else None)
         total += float(s)
         count += float(n)
+        mean = getattr(model.head, "mean", None)
+        if mean is not None:
+            pred = mean(params)  # (B, T, k)
+            err = ((pred - y[..., :pred.shape[-1]]) ** 2).sum(-1)  # (B, T)
+            sse += float((err * m).sum()) if sequences else float(err.sum())
     model.train(was_training)
-    return total / max(count, 1.0)
+    extra = {"sse": sse / max(count, 1.0)} if getattr(model.head, "mean", None) else {}
+    return total / max(count, 1.0), extra
 
 
 @dataclass
@@ -116,7 +134,7 @@ ProgressFn = Callable[[int, dict[str, Any]], None]
 class Trainer:
     """Owns the model, optimizer and data for one run directory."""
 
-    def __init__(self, run_dir: Path, model: SeqModel, train: Batches, val: Batches | None,
+    def __init__(self, run_dir: Path, model: Net, train: Batches, val: Batches | None,
                  cfg: TrainConfig, config: dict[str, Any], device: str) -> None:
         self.run_dir, self.model, self.train_b, self.val_b = run_dir, model, train, val
         self.cfg, self.config, self.device = cfg, config, device
@@ -184,7 +202,8 @@ class Trainer:
                            "elapsed": round(self.elapsed, 3)}
                     window_loss, window_n, run_tokens, t_window = 0.0, 0, 0, now
                     if self.step % cfg.eval_every == 0 or self.step == cfg.max_steps:
-                        self.last_val = evaluate(model, self.val_b, self.device, cfg.eval_batches)
+                        self.last_val = evaluate(model, self.val_b, self.device,
+                                                 cfg.eval_batches)[0]
                         rec["val_loss"] = self.last_val
                     self._log(rec)
                     if on_progress is not None:
@@ -194,7 +213,7 @@ class Trainer:
         except KeyboardInterrupt:
             interrupted = True
         if not math.isfinite(self.last_val) or interrupted or self.step % cfg.eval_every:
-            self.last_val = evaluate(model, self.val_b, self.device, cfg.eval_batches)
+            self.last_val = evaluate(model, self.val_b, self.device, cfg.eval_batches)[0]
             self._log({"step": self.step, "val_loss": self.last_val,
                        "elapsed": round(self.elapsed, 3)})
         self.save()
@@ -204,12 +223,13 @@ class Trainer:
         cfg, model = self.cfg, self.model
         for group in self.opt.param_groups:
             group["lr"] = lr_at(self.step, cfg, time_fraction)
-        x, y, m = to_tensors(self.train_b.batch(self.step), self.device, model.tokens)
+        x, y, m, *cond = to_tensors(self.train_b.batch(self.step), self.device, model.tokens)
         sequences = isinstance(self.train_b, Sequences)
         if sequences or self.train_b.new_epoch(self.step):
             self.state = None
         with self.amp:
-            params, state = model(x, self.state, None if sequences else m)
+            params, state = model(x, self.state, None if sequences else m,
+                                  cond[0] if cond else None)
         total, n = model.head.loss(params, y, m if sequences else None)
         loss = total / n
         value = float(loss.detach())

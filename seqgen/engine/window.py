@@ -1,0 +1,126 @@
+"""Conditioning on a text: the soft attention window of Graves 2013, section 5.1.
+
+The first LSTM layer emits, at every step, the parameters of K Gaussians over character
+positions: phi(t, u) = sum_k alpha_k exp(-beta_k (kappa_k - u)^2), alpha = exp(a), beta = exp(b),
+kappa_t = kappa_{t-1} + exp(k) (eq. 46-51). The window vector w_t = sum_u phi(t, u) c_u mixes the
+one-hot characters c; it feeds the upper layers at step t and the first layer at step t + 1.
+Because layer 1 needs w_{t-1}, it runs as an ``nn.LSTMCell`` loop; the upper layers see the
+whole sequence at once and keep the fused ``nn.LSTM`` kernel. Any domain can condition on text:
+it answers ``Domain.conditioned()`` and ``Domain.text_of(document)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from seqgen.config import ModelConfig
+from seqgen.domain import InputSpec, TokenInput
+from seqgen.engine.heads import Head
+from seqgen.errors import SeqgenError
+
+State = tuple[torch.Tensor, ...]  # h (L, B, H), c (L, B, H), kappa (B, K), w (B, V)
+
+
+class TextVocab:
+    """The characters of the conditioning texts: ids 1..V, 0 is padding."""
+
+    def __init__(self, chars: str) -> None:
+        self.chars = chars
+        self.index = {ch: i + 1 for i, ch in enumerate(chars)}
+
+    @classmethod
+    def fit(cls, texts: list[str]) -> TextVocab:
+        return cls("".join(sorted(set("".join(texts)))))
+
+    def __len__(self) -> int:
+        return len(self.chars)
+
+    def encode(self, text: str, what: str = "--text") -> np.ndarray:
+        """Ids of a text; characters outside the alphabet are one clear error, never dropped."""
+        unseen = sorted({c for c in text if c not in self.index})
+        if unseen:
+            shown = " ".join(repr(c) for c in unseen[:12])
+            raise SeqgenError(f"{what} has characters outside the model's alphabet: {shown} "
+                              f"(the alphabet: {self.chars!r})")
+        return np.array([self.index[c] for c in text], dtype=np.int64)
+
+
+class WindowModel(nn.Module):
+    """Input -> LSTMCell layer 1 + soft window -> fused upper layers -> head (skip-connected)."""
+
+    def __init__(self, cfg: ModelConfig, input_spec: InputSpec, head: Head, vocab_size: int,
+                 mixtures: int = 10) -> None:
+        super().__init__()
+        self.cfg, self.V, self.K = cfg, vocab_size, mixtures
+        self.tokens = isinstance(input_spec, TokenInput)
+        E, H = cfg.embed, cfg.hidden
+        self.inp: nn.Module = nn.Embedding(input_spec.vocab_size, E) if isinstance(
+            input_spec, TokenInput) else nn.Linear(input_spec.dim, E)
+        self.drop: nn.Module = nn.Dropout(cfg.dropout) if cfg.dropout > 0 else nn.Identity()
+        self.cell = nn.LSTMCell(E + vocab_size, H)
+        self.window = nn.Linear(H, 3 * mixtures)
+        with torch.no_grad():  # start slow: exp(-3) ~ 0.05 characters per step
+            self.window.bias[2 * mixtures:].fill_(-3.0)
+        self.rnns = nn.ModuleList(nn.LSTM(E + H + vocab_size, H, batch_first=True)
+                                  for _ in range(cfg.layers - 1))
+        self.head = head
+        self.last_phi: torch.Tensor | None = None  # (B, U) at the last step
+        self.last_done: torch.Tensor | None = None  # (B,) the window has passed the text
+
+    @property
+    def feature_size(self) -> int:
+        return self.cfg.hidden * self.cfg.layers
+
+    def zero_state(self, batch: int, device: torch.device | str = "cpu") -> State:
+        L, H = self.cfg.layers, self.cfg.hidden
+        z = torch.zeros(L, batch, H, device=device)
+        return (z, z.clone(), torch.zeros(batch, self.K, device=device),
+                torch.zeros(batch, self.V, device=device))
+
+    def forward(self, x: torch.Tensor, state: State | None = None,
+                resets: torch.Tensor | None = None,
+                cond: torch.Tensor | None = None) -> tuple[torch.Tensor, State]:
+        """x (B, T[, D]), cond ids (B, U) -> head params (B, T, P) and the new state."""
+        if cond is None:
+            raise SeqgenError("this model is conditioned on text: give it a text")
+        B, T = x.shape[0], x.shape[1]
+        h, c, kappa, w = state if state is not None else self.zero_state(B, x.device)
+        onehot = F.one_hot(cond, self.V + 1)[..., 1:].to(w.dtype)  # (B, U, V)
+        umask = (cond > 0).to(w.dtype)  # (B, U)
+        u = torch.arange(1, cond.shape[1] + 1, device=x.device, dtype=w.dtype)  # (U,)
+        emb = self.drop(self.inp(x))  # (B, T, E)
+        h1, c1 = h[0], c[0]
+        h1s, ws = [], []
+        for t in range(T):
+            h1, c1 = self.cell(torch.cat([emb[:, t], w], -1), (h1, c1))  # (B, H)
+            a, b, k = self.window(h1).clamp(max=10).chunk(3, -1)  # (B, K) each
+            alpha, beta = torch.exp(a), torch.exp(b)
+            kappa = kappa + torch.exp(k)
+            phi = (alpha[:, :, None] * torch.exp(-beta[:, :, None]
+                   * (kappa[:, :, None] - u) ** 2)).sum(1) * umask  # (B, U)
+            w = torch.bmm(phi.unsqueeze(1), onehot).squeeze(1)  # (B, V)
+            h1s.append(h1)
+            ws.append(w)
+        self._record(phi, alpha, beta, kappa, umask)
+        below = torch.stack(h1s, 1)  # (B, T, H)
+        wins = torch.stack(ws, 1)  # (B, T, V)
+        outs, hs, cs = [below], [h1], [c1]
+        for i, rnn in enumerate(self.rnns):
+            below, (hi, ci) = rnn(torch.cat([emb, self.drop(below), wins], -1),
+                                  (h[i + 1:i + 2].contiguous(), c[i + 1:i + 2].contiguous()))
+            outs.append(below)
+            hs.append(hi[0])
+            cs.append(ci[0])
+        feats = torch.cat(outs, -1)  # (B, T, L*H)
+        return self.head(self.drop(feats)), (torch.stack(hs), torch.stack(cs), kappa, w)
+
+    def _record(self, phi: torch.Tensor, alpha: torch.Tensor, beta: torch.Tensor,
+                kappa: torch.Tensor, umask: torch.Tensor) -> None:
+        """Keep the last step's window, and Graves's stop test: phi(t, U+1) > phi(t, u), u <= U."""
+        end = umask.sum(1, keepdim=True) + 1  # (B, 1) position just past each text
+        phi_end = (alpha * torch.exp(-beta * (kappa - end) ** 2)).sum(1)  # (B,)
+        self.last_phi = phi.detach()
+        self.last_done = (phi_end > phi.max(1).values).detach()

@@ -1,0 +1,162 @@
+"""The text-conditioning window (Graves 2013 section 5) end to end, with a test plugin domain."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from seqgen import plugins
+from seqgen.config import ModelConfig
+from seqgen.domain import Corpus, Domain, HeadSpec, Renderer, VectorInput
+from seqgen.engine.mixture import MDN2DHead
+from seqgen.engine.sample import SampleSettings, generate
+from seqgen.engine.window import TextVocab, WindowModel
+from seqgen.errors import SeqgenError
+from seqgen.hookspecs import hookimpl
+
+from conftest import cli, one_line_error
+
+
+def _ink(text: str) -> np.ndarray:
+    """Three pen points per character, the last one lifting the pen."""
+    rows = []
+    for ch in text:
+        a = (ord(ch) % 7) / 3.0
+        rows += [[a, 0.5, 0.0], [0.5, -a, 0.0], [0.2, 0.1, 1.0]]
+    return np.asarray(rows, np.float32)
+
+
+@dataclass
+class Line:
+    text: str
+    ink: np.ndarray
+
+
+class ToyInk(Domain):
+    """A vector domain conditioned on text, built only from engine parts."""
+
+    name = "toyink"
+    batching = "sequences"
+    unit = "point"
+    default_render = ".npy"
+    keep_prime = False
+    max_steps_per_char = 6
+
+    def load_corpus(self, source: str | None) -> Corpus:
+        words = ["ab", "ba", "abc", "cab", "bca", "aa", "cc", "abcabc"] * 6
+        return Corpus("toy", "toy-v1", [Line(w, _ink(w)) for w in words])
+
+    def conditioned(self) -> bool:
+        return True
+
+    def text_of(self, document: Any) -> str | None:
+        return document.text
+
+    def encode(self, document: Any) -> np.ndarray:
+        return document.ink
+
+    def decode(self, array: np.ndarray) -> Any:
+        return Line("", np.asarray(array))
+
+    def input_spec(self) -> VectorInput:
+        return VectorInput(3)
+
+    def head_spec(self) -> HeadSpec:
+        return HeadSpec("mdn2d", {"components": 3})
+
+    def style_prime(self, index: int) -> tuple[np.ndarray, str | None]:
+        return _ink("ab"), "ab"
+
+    def join_lines(self, lines: list[Any]) -> Any:
+        return Line("", np.concatenate([ln.ink for ln in lines]))
+
+    def renderers(self) -> dict[str, Renderer]:
+        return {".npy": Renderer(".npy", lambda s, p: np.save(open(p, "wb"), s.ink), "points")}
+
+
+class ToyPlugin:
+    @staticmethod
+    @hookimpl
+    def register_domains(register: Callable[[type], None]) -> None:
+        register(ToyInk)
+
+
+@pytest.fixture
+def toy() -> Iterator[None]:
+    pm = plugins.get_plugin_manager()
+    pm.register(ToyPlugin, name="toyink-plugin")
+    yield
+    pm.unregister(name="toyink-plugin")
+
+
+def _window_model(kappa_bias: float) -> WindowModel:
+    torch.manual_seed(0)
+    m = WindowModel(ModelConfig(layers=2, hidden=16, embed=8), VectorInput(3),
+                    MDN2DHead(32, 2), vocab_size=4)
+    with torch.no_grad():
+        m.window.bias[2 * m.K:].fill_(kappa_bias)
+    return m.eval()
+
+
+def test_window_phi_and_monotonic_kappa() -> None:
+    m = _window_model(-1.0)
+    x = torch.randn(2, 7, 3)
+    cond = torch.tensor([[1, 2, 3], [2, 1, 0]])
+    params, (h, c, kappa, w) = m(x, None, None, cond)
+    assert params.shape == (2, 7, m.head.n_params) and w.shape == (2, 4)
+    assert (kappa > 0).all() and m.last_phi.shape == (2, 3)
+    assert m.last_phi[1, 2] == 0  # padding gets no attention
+    _, (_, _, kappa2, _) = m(x[:, :1], (h, c, kappa, w), None, cond)
+    assert (kappa2 > kappa).all()  # the window only moves forward
+
+
+def test_stop_rule_ends_when_window_passes_the_text() -> None:
+    cond = np.array([[1, 2, 3]])
+    fast = generate(_window_model(1.5), np.zeros((1, 3), np.float32),
+                    SampleSettings(length=60, seed=0), cond=cond)
+    slow = generate(_window_model(-6.0), np.zeros((1, 3), np.float32),
+                    SampleSettings(length=60, seed=0), cond=cond)
+    assert len(fast[0]) < 15 and len(slow[0]) == 60  # the cap applies when it never passes
+
+
+def test_vocab_reports_unknown_characters() -> None:
+    vocab = TextVocab.fit(["abc", "cab"])
+    assert vocab.encode("cba").tolist() == [3, 2, 1]
+    with pytest.raises(SeqgenError, match="'Q' 'Z'"):
+        vocab.encode("aQZ")
+
+
+def test_conditioned_domain_trains_and_writes_text(toy: None, runner: CliRunner) -> None:
+    out = cli(runner, "train", "--domain", "toyink", "--preset", "tiny", "--quiet",
+              "--max-steps", "12", "--batch-size", "4", "--layers", "2")
+    assert out.exit_code == 0, out.output
+    out = cli(runner, "sample", "--domain", "toyink", "--text", "abc\nba", "--seed", "3",
+              "--bias", "1.0", "--render", "s.npy", "--attention", "att.png", "--num", "2")
+    assert out.exit_code == 0, out.output
+    a = np.load("s-1.npy")
+    assert a.ndim == 2 and a.shape[1] == 3 and len(a) <= 2 * 6 * 3  # two lines, each capped
+    assert Path("att.png").read_bytes()[:4] == b"\x89PNG"
+    again = cli(runner, "sample", "--domain", "toyink", "--text", "abc\nba", "--seed", "3",
+                "--bias", "1.0", "--render", "t.npy", "--num", "2")
+    assert again.exit_code == 0 and np.array_equal(np.load("t-1.npy"), a)
+    styled = cli(runner, "sample", "--domain", "toyink", "--text", "cab", "--prime-style", "0",
+                 "--render", "p.npy", "--seed", "1")
+    assert styled.exit_code == 0, styled.output
+    metrics = cli(runner, "eval", "--domain", "toyink")
+    assert "nats/point" in metrics.stdout and "sse" in metrics.stdout
+
+
+def test_conditioned_bad_inputs(toy: None, runner: CliRunner) -> None:
+    cli(runner, "train", "--domain", "toyink", "--preset", "tiny", "--quiet", "--max-steps", "2",
+        "--batch-size", "4")
+    assert "alphabet" in one_line_error(cli(runner, "sample", "-d", "toyink", "--text", "abz"))
+    assert "give --text" in one_line_error(cli(runner, "sample", "-d", "toyink"))
+    assert "not both" in one_line_error(cli(runner, "sample", "-d", "toyink", "--text", "a",
+                                            "--text-file", "x.txt"))
