@@ -163,7 +163,7 @@ class TextDomain(Domain):
         return {".txt": Renderer(".txt", _write_txt, "samples as UTF-8 text", multi=True),
                 **super().renderers()}
 
-    def metrics(self, nll: float) -> dict[str, float]:
+    def metrics(self, nll: float, extra: dict[str, float] | None = None) -> dict[str, float]:
         unit = "byte" if self.options.level == "byte" else "char"
         return {f"bits/{unit}": nll / float(np.log(2)), f"nats/{unit}": nll}
 
