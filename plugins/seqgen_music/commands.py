@@ -1,0 +1,85 @@
+"""``seqgen stats``: sample a music run and compare the samples with its corpus."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+
+def add_commands(cli: typer.Typer) -> None:
+    from seqgen.cli.main import handles_errors
+
+    @cli.command("stats")
+    @handles_errors
+    def stats(
+        domain: Annotated[str, typer.Option("--domain", "-d",
+                                            help="Use this domain's latest run.")] = "music",
+        run: Annotated[Path | None, typer.Option(help="Run directory.")] = None,
+        num: Annotated[int, typer.Option(help="How many samples to draw.")] = 8,
+        length: Annotated[str, typer.Option(help="Length of each sample: events or seconds "
+                                            "(30s).")] = "30s",
+        temperature: Annotated[float, typer.Option(help="Sampling temperature.")] = 1.0,
+        seed: Annotated[int | None, typer.Option(help="Random seed.")] = 1,
+        ngram: Annotated[int, typer.Option(help="n of the event n-grams checked for verbatim "
+                                           "copies of the training pieces.")] = 32,
+    ) -> None:
+        """Music: statistics of samples against the corpus (copying or inventing?)."""
+        print(music_stats(domain, run, num, length, temperature, seed, ngram))
+
+
+def music_stats(domain: str, run: Path | None, num: int, length: str, temperature: float,
+                seed: int | None, ngram: int) -> str:
+    """The table that ``seqgen stats`` prints."""
+    from seqgen import runs
+    from seqgen.api import Model
+    from seqgen.errors import SeqgenError
+    from seqgen_music import stats as st
+    from seqgen_music.domain import MusicDomain
+
+    if num < 1 or ngram < 2:
+        raise SeqgenError("need --num >= 1 and --ngram >= 2")
+    model = Model(runs.resolve_run(run, domain if run is None else None))
+    dom: Any = model.domain
+    if not isinstance(dom, MusicDomain):
+        raise SeqgenError(f"seqgen stats compares music samples; {model.run_dir} is a "
+                          f"{dom.name!r} run")
+    source = model.config["data"]["source"]
+    pieces = list(dom.load_corpus(source).documents)
+    tokens = [dom.encode(p) for p in pieces]
+    n_train = st.split_documents([len(t) for t in tokens],
+                                 float(model.config["train"].get("val_fraction", 0.1)))
+    train, held = pieces[:n_train], pieces[n_train:]
+    samples = model.sample(num, length, temperature=temperature, seed=seed)
+    sample_tokens = [dom.encode(s) for s in samples]
+    sets = {"training": st.set_stats([p.notes for p in train]),
+            "held-out": st.set_stats([p.notes for p in held]),
+            "samples": st.set_stats([s.notes for s in samples])}
+    ref = sets["training"].pitch_classes
+    copied = {"training": None,
+              "held-out": st.copied_fraction(tokens[n_train:], tokens[:n_train], ngram),
+              "samples": st.copied_fraction(sample_tokens, tokens[:n_train], ngram)}
+
+    def pct(x: float | None) -> str:
+        return "-" if x is None or x != x else f"{100 * x:.1f} %"
+
+    cols = list(sets)
+    rows = [
+        ("pieces", [str(sets[c].pieces) for c in cols]),
+        ("seconds per piece", [f"{sets[c].seconds:.1f}" for c in cols]),
+        ("notes per second", [f"{sets[c].notes_per_second:.2f}" for c in cols]),
+        ("polyphony (notes sounding)", [f"{sets[c].polyphony:.2f}" for c in cols]),
+        ("pitch range per piece", [f"{sets[c].pitch_range:.1f}" for c in cols]),
+        ("lowest-highest pitch", [f"{sets[c].lowest}-{sets[c].highest}" for c in cols]),
+        ("pitch-class distance (TV)",
+         [f"{st.histogram_distance(sets[c].pitch_classes, ref):.3f}" for c in cols]),
+        (f"{ngram}-grams copied from training", [pct(copied[c]) for c in cols]),
+    ]
+    head = (f"run {model.run_dir}; {num} samples of {length} at temperature {temperature:g}, "
+            f"seed {seed}; corpus {source or '(default)'}")
+    note = ("copying: the samples' n-gram figure far above the held-out one means the model "
+            "reproduces training passages rather than inventing")
+    print(head, file=sys.stderr)
+    return st.table(rows, ["", *cols]) + "\n" + note

@@ -1,0 +1,223 @@
+"""Where pieces come from: MIDI and score files, music21's corpus; parsed once, then cached.
+
+A source is resolved to items (a file, or one tune of an ABC file), parsed (two processes when
+there are many), and the note lists are stored under ``$SEQGEN_CACHE/music/<key>.npz``, keyed by
+the source (paths, sizes and modification times; or music21's version and the corpus name) and
+the parse settings. A second load reads that file and parses nothing.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import multiprocessing
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from seqgen import plugins
+from seqgen.datasets import cache_dir
+from seqgen.errors import SeqgenError, closest
+from seqgen.fileio import atomic_path
+from seqgen_music import scores
+from seqgen_music.encoding import Piece
+
+PARSER_VERSION = 1
+MIDI_SUFFIXES = (".mid", ".midi")
+SUFFIXES = MIDI_SUFFIXES + scores.SCORE_SUFFIXES
+DEFAULT_NAME = "bach-chorales"
+POOL_MIN_ITEMS = 16
+
+
+@dataclass(frozen=True)
+class ParseSettings:
+    qpm: float = 100.0
+    drums: str = "drop"  # drop: pitched notes only; only: percussion only
+    sustain: bool = True
+    limit: int = 0
+
+
+@dataclass(frozen=True)
+class Item:
+    """One thing to parse: a file, or one tune (``number``) of a multi-tune ABC file."""
+
+    path: str
+    number: int | None = None
+
+    @property
+    def label(self) -> str:
+        return self.path if self.number is None else f"{self.path}#{self.number}"
+
+
+@dataclass
+class Source:
+    label: str
+    identity: str  # what the parse cache is keyed by
+    items: Callable[[], list[Item]]  # resolved only on a cache miss
+
+
+def _file_items(files: list[Path]) -> list[Item]:
+    items: list[Item] = []
+    for f in files:
+        tunes = scores.abc_tunes(f) if f.suffix.lower() == ".abc" else []
+        items += [Item(str(f), n) for n in tunes] if len(tunes) > 1 else [Item(str(f))]
+    return items
+
+
+def _stat_identity(files: list[Path]) -> str:
+    rows = []
+    for f in files:
+        st = f.stat()
+        rows.append([str(f.resolve()), st.st_size, st.st_mtime_ns])
+    return json.dumps(rows)
+
+
+def resolve(source: str | None) -> Source:
+    """Turn --data (None: the default chorales) into a Source; unknown names are one line."""
+    if source is None or source in (DEFAULT_NAME, "music21:chorales"):
+        return Source(DEFAULT_NAME, f"music21 {scores.music21_version()} chorales",
+                      lambda: [Item(str(p)) for p in scores.chorale_files()])
+    if source.startswith("music21:"):
+        name = source.split(":", 1)[1]
+        names = scores.corpus_names()
+        if name not in names:
+            raise SeqgenError(f"{source}: music21 has no corpus {name!r}{closest(name, names)}; "
+                              f"corpora: {', '.join(names)}")
+        return Source(source, f"music21 {scores.music21_version()} {name}",
+                      lambda: _file_items(scores.collection_files(name)))
+    path = Path(source)
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file()
+                       and p.suffix.lower() in SUFFIXES and not any(
+                           part.startswith(".") for part in p.relative_to(path).parts))
+        if not files:
+            raise SeqgenError(f"{source}: no music files ({', '.join(SUFFIXES)}) in this folder")
+    elif path.is_file():
+        if path.suffix.lower() not in SUFFIXES:
+            raise SeqgenError(f"{source}: not a music file; the music domain reads "
+                              f"{', '.join(SUFFIXES)}")
+        files = [path]
+    elif glob.has_magic(source):
+        files = sorted(Path(p) for p in glob.glob(source, recursive=True)
+                       if Path(p).is_file() and Path(p).suffix.lower() in SUFFIXES)
+        if not files:
+            raise SeqgenError(f"{source}: no music files match")
+    else:
+        work = scores.find_work(source)
+        if work is None:
+            raise SeqgenError(_unknown(source))
+        return Source(source, f"music21 {scores.music21_version()} work {source}",
+                      lambda: [Item(str(work))])
+    return Source(source, _stat_identity(files), lambda: _file_items(files))
+
+
+def _unknown(source: str) -> str:
+    names = [f"music21:{n}" for n in scores.corpus_names()] + [DEFAULT_NAME]
+    return (f"{source}: no such file, folder, glob or music21 corpus{closest(source, names)}; "
+            f"corpora: {DEFAULT_NAME} (the default), music21:NAME for NAME in "
+            f"{', '.join(scores.corpus_names())}, or a work such as bach/bwv66.6")
+
+
+# ---- parsing ------------------------------------------------------------------------------
+def parse_item(item: Item, settings: ParseSettings) -> tuple[list[np.ndarray], str | None]:
+    """The note arrays of one item (pitched or percussion, by settings.drums), or an error."""
+    path = Path(item.path)
+    try:
+        if path.suffix.lower() in MIDI_SUFFIXES:
+            pitched, drums = _read_midi(path, settings.sustain)
+        else:
+            score = scores.parse(path, item.number)
+            pitched, drums = scores.to_notes(score, settings.qpm)
+    except SeqgenError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - parsers raise every kind of error on bad files
+        kind = "MIDI" if path.suffix.lower() in MIDI_SUFFIXES else "score"
+        first = (str(exc).splitlines() or [""])[0][:120]
+        return [], f"not a readable {kind} file ({type(exc).__name__}: {first})"
+    notes = drums if settings.drums == "only" else pitched
+    if len(notes) == 0:
+        what = "percussion" if settings.drums == "only" else "pitched"
+        return [], f"no {what} notes"
+    return [notes], None
+
+
+def _read_midi(path: Path, sustain: bool) -> tuple[np.ndarray, np.ndarray]:
+    from seqgen_music.midi import read_midi
+
+    return read_midi(path, sustain)
+
+
+def _work(args: tuple[Item, ParseSettings]) -> tuple[list[np.ndarray], str | None]:
+    return parse_item(*args)
+
+
+def parse_items(items: list[Item], settings: ParseSettings
+                ) -> list[tuple[list[np.ndarray], str | None]]:
+    """Parse every item, with a pool of two processes when there are many."""
+    jobs = [(it, settings) for it in items]
+    if len(items) < POOL_MIN_ITEMS or (os.cpu_count() or 1) < 2 or os.name != "posix":
+        return [parse_item(it, settings) for it in items]
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        return pool.map(_work, jobs, chunksize=4)
+
+
+# ---- the parse cache ----------------------------------------------------------------------
+def _cache_file(source: Source, settings: ParseSettings) -> Path:
+    blob = json.dumps([PARSER_VERSION, source.identity, asdict(settings)], sort_keys=True)
+    return cache_dir() / "music" / f"{hashlib.sha256(blob.encode()).hexdigest()[:32]}.npz"
+
+
+def _save(path: Path, pieces: list[Piece], skipped: list[tuple[str, str]]) -> None:
+    notes = np.concatenate([p.notes for p in pieces]) if pieces else np.zeros((0, 4))
+    meta = json.dumps({"names": [p.name for p in pieces], "drums": [p.drums for p in pieces],
+                       "skipped": skipped})
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.savez(f, notes=notes, counts=np.array([len(p.notes) for p in pieces], np.int64),
+                 meta=np.array(meta))
+
+
+def _load(path: Path) -> tuple[list[Piece], list[tuple[str, str]]] | None:
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            notes, counts, meta = z["notes"], z["counts"], json.loads(str(z["meta"]))
+    except (OSError, ValueError, KeyError, json.JSONDecodeError):
+        return None  # a damaged cache file is parsed again
+    bounds = np.concatenate([[0], np.cumsum(counts)])
+    pieces = [Piece(notes[a:b], name, bool(d)) for a, b, name, d in
+              zip(bounds[:-1], bounds[1:], meta["names"], meta["drums"], strict=True)]
+    return pieces, [tuple(s) for s in meta["skipped"]]
+
+
+def load_pieces(source: str | None, settings: ParseSettings) -> tuple[str, list[Piece]]:
+    """The pieces of a source (from the parse cache when it has them) and the source label."""
+    src = resolve(source)
+    where = _cache_file(src, settings)
+    cached = _load(where) if where.exists() else None
+    if cached is None:
+        items = src.items()
+        if settings.limit > 0:
+            items = items[: settings.limit]
+        if not items:
+            raise SeqgenError(f"{src.label}: nothing to read")
+        results = parse_items(items, settings)
+        pieces, skipped = [], []
+        for item, (arrays, problem) in zip(items, results, strict=True):
+            if problem is not None:
+                skipped.append((item.label, problem))
+            name = Path(item.path).stem + ("" if item.number is None else f"#{item.number}")
+            pieces += [Piece(a, name, settings.drums == "only") for a in arrays]
+        if pieces:
+            _save(where, pieces, skipped)
+        cached = pieces, skipped
+    pieces, skipped = cached
+    if not pieces:
+        label, why = skipped[0]
+        more = f" (and {len(skipped) - 1} more files unusable)" if len(skipped) > 1 else ""
+        raise SeqgenError(f"{label}: {why}{more}: no music to train on")
+    for label, why in skipped:
+        plugins.warn(f"{label}: {why}: skipped")
+    return src.label, pieces

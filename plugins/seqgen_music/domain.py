@@ -1,0 +1,217 @@
+"""The music domain: polyphonic pieces as performance events, one event per step."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from seqgen import plugins
+from seqgen.domain import Corpus, Domain, HeadSpec, Renderer, StopRule, TokenInput
+from seqgen.errors import SeqgenError
+from seqgen_music import augment, corpus, scores
+from seqgen_music.encoding import SEP, PerformanceCodec, Piece
+
+#: fewer events than this and a model mostly learns the corpus by heart (said at train time)
+TINY_CORPUS_EVENTS = 20_000
+PRIME_BARS = 4
+
+
+@dataclass
+class MusicOptions:
+    transpose: str = field(default="0", metadata={
+        "help": "transposition augmentation of the corpus in semitones: N means -N..N, or "
+                "LOW..HIGH (e.g. -5..6); every piece is kept in each key"})
+    key: str = field(default="keep", metadata={
+        "help": "keep: pieces as they are; c: transpose each to C major / A minor first "
+                "(Krumhansl-Schmuckler estimate; primers too)", "choices": ("keep", "c")})
+    drums: str = field(default="drop", metadata={
+        "help": "percussion (MIDI channel 10): drop it, or train on it only (a drum model); "
+                "never mixed with pitched notes", "choices": ("drop", "only")})
+    sustain: bool = field(default=True, metadata={
+        "help": "apply the sustain pedal (CC 64) to note lengths when reading MIDI"})
+    qpm: float = field(default=100.0, metadata={
+        "help": "tempo (quarter notes a minute) for reading scores and writing MIDI/MusicXML"})
+    time_step: int = field(default=10, metadata={
+        "help": "time resolution in ms (TIME_SHIFT unit); 150 at qpm 100 is a 16th-note grid"})
+    max_shift: int = field(default=1000, metadata={
+        "help": "longest single TIME_SHIFT in ms (longer rests take several)"})
+    velocity_bins: int = field(default=32, metadata={
+        "help": "velocity resolution (0: no VELOCITY events, every note at 80)"})
+    limit: int = field(default=0, metadata={
+        "help": "read at most this many files or tunes of the source (0: all)"})
+
+
+@dataclass
+class _Length:
+    """What --length asked for, in events and/or seconds, less what a primer already used."""
+
+    events: int
+    seconds: float | None = None
+
+
+class MusicDomain(Domain):
+    name = "music"
+    version = "1.0"
+    description = "Polyphonic music as performance events (PerformanceRNN style)"
+    input_formats = (".mid", ".midi", ".mxl", ".musicxml", ".xml", ".abc", ".krn",
+                     "directory", "glob", "music21:CORPUS", "bach/bwv66.6")
+    default_corpus = (f"{corpus.DEFAULT_NAME}: the ~350 Bach chorales that music21 ships "
+                      "(offline; parsed once, then cached)")
+    batching = "streams"
+    unit = "event"
+    default_render = ".mid"
+    default_length = 2000
+    Options = MusicOptions
+
+    def __init__(self, options: Any = None, state: dict[str, Any] | None = None) -> None:
+        opts = options if options is not None else MusicOptions()
+        if opts.time_step < 1 or opts.max_shift < opts.time_step:
+            raise SeqgenError("need time_step >= 1 ms and max_shift >= time_step")
+        if not 0 <= opts.velocity_bins <= 127 or opts.qpm <= 0:
+            raise SeqgenError("need 0 <= velocity_bins <= 127 and qpm > 0")
+        self.shifts = augment.parse_transpose(opts.transpose)
+        self.codec = PerformanceCodec(opts.time_step, opts.max_shift, opts.velocity_bins)
+        self.events_per_second = 0.0
+        #: the last primer (name, events, seconds), for the next length_rule
+        self._primed: tuple[str, int, float] | None = None
+        super().__init__(opts, state)
+
+    # ---- corpus ---------------------------------------------------------------------------
+    def _settings(self) -> corpus.ParseSettings:
+        o = self.options
+        return corpus.ParseSettings(float(o.qpm), o.drums, bool(o.sustain), int(o.limit))
+
+    def load_corpus(self, source: str | None) -> Corpus:
+        label, pieces = corpus.load_pieces(source, self._settings())
+        if self.options.key == "c":
+            pieces = [augment.normalise_key(p) for p in pieces]
+        pieces = augment.transpose_all(pieces, self.shifts)
+        return Corpus(label, augment.content_key(pieces), pieces)
+
+    # ---- codec ----------------------------------------------------------------------------
+    def fit(self, documents: Sequence[Any]) -> None:
+        events = sum(len(self.encode(d)) + 1 for d in documents)
+        seconds = sum(d.duration for d in documents)
+        self.events_per_second = events / seconds if seconds > 0 else 0.0
+        if events < TINY_CORPUS_EVENTS:
+            plugins.warn(f"the corpus holds only {events} events ({len(documents)} pieces, "
+                         f"{seconds:.0f} s), fewer than {TINY_CORPUS_EVENTS}: the model will "
+                         f"mostly copy it (seqgen stats shows how much); add music or "
+                         f"-o transpose=N")
+
+    def get_state(self) -> dict[str, Any]:
+        return {"events_per_second": round(self.events_per_second, 6),
+                "vocab_size": self.codec.vocab_size}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.events_per_second = float(state.get("events_per_second", 0.0))
+        size = state.get("vocab_size", self.codec.vocab_size)
+        if size != self.codec.vocab_size:
+            raise SeqgenError(f"codec state has {size} event classes, these options give "
+                              f"{self.codec.vocab_size}")
+
+    def input_spec(self) -> TokenInput:
+        return TokenInput(self.codec.vocab_size)
+
+    def head_spec(self) -> HeadSpec:
+        return HeadSpec("categorical", {"num_classes": self.codec.vocab_size})
+
+    def separator(self) -> int:
+        return SEP
+
+    def encode(self, document: Any) -> np.ndarray:
+        notes = document.notes if isinstance(document, Piece) else np.asarray(document)
+        return self.codec.encode(notes)
+
+    def decode(self, array: np.ndarray) -> Piece:
+        return Piece(self.codec.decode(array), "seqgen sample", self.options.drums == "only")
+
+    # ---- sampling -------------------------------------------------------------------------
+    def length_rule(self, length: str | None) -> tuple[int, StopRule | None]:
+        """``500``: events; ``30s``: seconds of music (counted in TIME_SHIFTs). Both count the
+        primer too (the engine encodes the prime first): a primer as long as that is an error."""
+        text = (length or "").strip().lower()
+        if not text:
+            want = _Length(self.default_length)
+        elif m := re.fullmatch(r"(\d+(?:\.\d+)?)\s*s", text):
+            secs = float(m.group(1))
+            want = _Length(int(secs * (self.events_per_second or 40.0) * 4) + 256, secs)
+        elif text.isdigit():
+            want = _Length(int(text))
+        else:
+            raise SeqgenError(f"--length {length!r}: expected events (500) or seconds (30s)")
+        if want.events < 1 or (want.seconds is not None and want.seconds <= 0):
+            raise SeqgenError("--length must be positive")
+        cap = want.events
+        primed, self._primed = self._primed, None
+        if primed is not None:
+            prime, events, secs = primed
+            if events >= want.events or (want.seconds is not None and secs >= want.seconds):
+                asked = f"{want.seconds:g}s" if want.seconds is not None else f"{want.events}"
+                raise SeqgenError(f"--prime {prime} is {events} events ({secs:.1f} s), as long "
+                                  f"as --length {asked} or longer: raise --length or shorten "
+                                  f"the primer")
+            want.events -= events
+            if want.seconds is not None:
+                want.seconds -= secs
+        shift_steps, step = self.codec.shift_steps, self.codec.step
+        count: dict[str, Any] = {"events": 0, "time": None}
+
+        def stop(tokens: np.ndarray) -> np.ndarray:
+            toks = np.clip(np.asarray(tokens, dtype=np.int64), 0, len(shift_steps) - 1)
+            count["events"] += 1
+            count["time"] = shift_steps[toks] if count["time"] is None \
+                else count["time"] + shift_steps[toks]
+            done = np.full(len(toks), count["events"] >= want.events)
+            if want.seconds is not None:
+                done |= count["time"] * step >= want.seconds - 1e-9
+            return done
+
+        return cap, stop
+
+    def encode_prime(self, prime: str) -> np.ndarray:
+        """A MIDI or score file (whole), or a music21 work such as ``bach/bwv66.6`` (its first
+        four bars)."""
+        path = Path(prime)
+        settings = self._settings()
+        if path.is_file():
+            if path.suffix.lower() not in corpus.SUFFIXES:
+                raise SeqgenError(f"--prime {prime}: not a music file "
+                                  f"({', '.join(corpus.SUFFIXES)})")
+            arrays, problem = corpus.parse_item(corpus.Item(str(path)), settings)
+            if problem is not None:
+                raise SeqgenError(f"--prime {prime}: {problem}")
+            notes = arrays[0]
+        else:
+            work = scores.find_work(prime)
+            if work is None:
+                raise SeqgenError(f"--prime {prime!r}: no such MIDI or score file, nor a music21 "
+                                  f"work (for example bach/bwv66.6)")
+            pitched, drums = scores.to_notes(scores.parse(work), settings.qpm, bars=PRIME_BARS)
+            notes = drums if settings.drums == "only" else pitched
+        piece = Piece(notes, prime, settings.drums == "only")
+        if self.options.key == "c":
+            piece = augment.normalise_key(piece)
+        tokens = self.encode(piece)
+        if not len(tokens):
+            raise SeqgenError(f"--prime {prime}: no notes")
+        self._primed = (prime, len(tokens), self.codec.seconds(tokens))
+        return tokens
+
+    # ---- output ---------------------------------------------------------------------------
+    def renderers(self) -> dict[str, Renderer]:
+        from seqgen_music.render import renderers
+
+        return {**renderers(float(self.options.qpm)), **super().renderers()}
+
+    def metrics(self, nll: float, extra: dict[str, float] | None = None) -> dict[str, float]:
+        out = {**(extra or {}), "nats/event": nll, "bits/event": nll / float(np.log(2))}
+        if self.events_per_second > 0:
+            out["nats/second"] = nll * self.events_per_second
+            out["events/second"] = self.events_per_second
+        return out

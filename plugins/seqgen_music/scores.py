@@ -1,0 +1,152 @@
+"""Scores through music21: MusicXML, ABC, Humdrum **kern, and music21's own corpus.
+
+Scores are read at a fixed tempo (``qpm``, the domain option) so that every piece of a corpus
+shares one time grid: with the default 100 quarter notes a minute a sixteenth note is 150 ms,
+15 steps of 10 ms. Ties are merged (``stripTies``) so a tied note is one note, not two attacks.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from seqgen.errors import SeqgenError
+from seqgen_music.encoding import NO_NOTES
+
+SCORE_SUFFIXES = (".mxl", ".musicxml", ".xml", ".abc", ".krn")
+INSTALL_HINT = 'the music domain needs music21: pip install "seqgen[music]"'
+DEFAULT_VELOCITY = 80
+
+
+def music21() -> Any:
+    """Import music21, or say in one line how to install it."""
+    try:
+        import music21 as m21
+    except ImportError:
+        raise SeqgenError(INSTALL_HINT) from None
+    return m21
+
+
+def music21_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("music21")
+    except PackageNotFoundError:
+        raise SeqgenError(INSTALL_HINT) from None
+
+
+def corpus_root() -> Path:
+    from music21.common.pathTools import getCorpusFilePath
+
+    music21()
+    return Path(getCorpusFilePath())
+
+
+def corpus_names() -> list[str]:
+    """The collections of music21's corpus (``music21:NAME``): bach, essenFolksong, ..."""
+    root = corpus_root()
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("_")
+                  and any(p.rglob("*.*")))
+
+
+def collection_files(name: str) -> list[Path]:
+    root = corpus_root() / name
+    return sorted(p for p in root.rglob("*") if p.suffix.lower() in SCORE_SUFFIXES + (".mid",)
+                  and p.is_file())
+
+
+def chorale_files() -> list[Path]:
+    """The unique Bach chorales of music21's corpus, in music21's catalogue order."""
+    m21 = music21()
+    seen: dict[str, Path] = {}
+    for name in m21.corpus.chorales.Iterator(returnType="filename"):
+        if name not in seen:
+            found = m21.corpus.getWork(name)
+            if found:
+                seen[name] = Path(found if isinstance(found, str | Path) else found[0])
+    return list(seen.values())
+
+
+def find_work(name: str) -> Path | None:
+    """A music21 corpus work such as ``bach/bwv66.6``, or None."""
+    if not re.fullmatch(r"[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)+", name):
+        return None
+    m21 = music21()
+    try:
+        found = m21.corpus.getWork(name)
+    except Exception:  # noqa: BLE001 - music21 raises several kinds for unknown names
+        return None
+    if not found:
+        return None
+    return Path(found if isinstance(found, str | Path) else found[0])
+
+
+def abc_tunes(path: Path) -> list[int]:
+    """The reference numbers (``X:`` lines) of the tunes in an ABC file."""
+    text = path.read_text("latin-1")
+    return [int(m) for m in re.findall(r"^X:\s*(\d+)", text, flags=re.MULTILINE)]
+
+
+def parse(path: Path, number: int | None = None) -> Any:
+    """Parse a score file (one tune of it for ABC) with music21."""
+    m21 = music21()
+    if number is not None:
+        return m21.converter.parse(str(path), number=number)
+    return m21.converter.parse(str(path))
+
+
+def to_notes(score: Any, qpm: float, bars: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Pitched and unpitched notes of a parsed score (N, 4), in seconds at ``qpm``.
+
+    With ``bars``, only the first bars (after any pickup measure) are kept, notes cut there.
+    """
+    m21 = music21()
+    if isinstance(score, m21.stream.Opus):
+        score = score.scores[0] if score.scores else m21.stream.Score()
+    cut = None
+    if bars is not None:
+        part = score.parts[0] if score.parts else score
+        measures = list(part.getElementsByClass(m21.stream.Measure))
+        if measures:
+            pickup = 1 if measures[0].number == 0 or measures[0].paddingLeft > 0 else 0
+            last = measures[min(len(measures), bars + pickup) - 1]
+            cut = float(last.getOffsetBySite(part) + last.duration.quarterLength)
+    score.stripTies(inPlace=True)
+    parts = list(score.parts) if score.parts else [score]
+    sec = 60.0 / qpm
+    pitched: list[tuple[float, float, int, int]] = []
+    drums: list[tuple[float, float, int, int]] = []
+    for part in parts:
+        for el in part.flatten().notesAndRests:
+            ql = float(el.quarterLength)
+            if el.isRest or ql <= 0:  # rests; grace notes have no duration
+                continue
+            start = float(el.offset)
+            end = start + ql
+            if cut is not None:
+                if start >= cut:
+                    continue
+                end = min(end, cut)
+            vel = el.volume.velocity if el.volume.velocity else DEFAULT_VELOCITY
+            if isinstance(el, m21.note.Unpitched | m21.percussion.PercussionChord):
+                for u in getattr(el, "notes", [el]):
+                    inst = getattr(u, "storedInstrument", None)
+                    midi = getattr(inst, "percMapPitch", None)
+                    if midi is not None:
+                        drums.append((start * sec, end * sec, int(midi), int(vel)))
+                continue
+            for p in el.pitches:
+                if 0 <= p.midi <= 127:
+                    pitched.append((start * sec, end * sec, int(p.midi), int(vel)))
+    return _array(pitched), _array(drums)
+
+
+def _array(rows: list[tuple[float, float, int, int]]) -> np.ndarray:
+    if not rows:
+        return NO_NOTES.copy()
+    notes = np.asarray(rows, dtype=np.float64)
+    return notes[np.lexsort((notes[:, 2], notes[:, 0]))]
