@@ -62,12 +62,15 @@ class Renderer:
     ``write(samples, path)`` receives every sample when ``multi`` is true (one file holds all of
     them), else one sample per call (the engine numbers the files ``out-1.ext``, ``out-2.ext``).
     The engine passes a temporary path and renames it into place, so writes are atomic.
+    ``read``, when given, is an independent reader of the format: the conformance kit
+    (seqgen.testing) checks that it accepts what ``write`` wrote.
     """
 
     suffix: str
     write: Callable[[Any, Path], None]
     description: str = ""
     multi: bool = False
+    read: Callable[[Path], Any] | None = None
 
 
 @dataclass

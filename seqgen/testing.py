@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from seqgen.config import ModelConfig
 from seqgen.domain import Domain, TokenInput, parse_options
 from seqgen.engine.heads import build_head
 from seqgen.engine.model import SeqModel
+from seqgen.errors import SeqgenError
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -77,19 +79,40 @@ def check_learns(domain: Domain, documents: list[Any], steps: int = 60) -> None:
 
 
 def check_renderers(domain: Domain, documents: list[Any]) -> None:
+    """Every renderer writes a non-empty file that its reader (when it has one) accepts."""
     from seqgen.render import render
 
     sample = domain.decode(domain.encode(documents[0]))
     with tempfile.TemporaryDirectory() as tmp:
-        for suffix in domain.renderers():
+        for suffix, renderer in domain.renderers().items():
             paths = render(domain, [sample], Path(tmp) / f"out{suffix}")
             assert all(p.exists() and p.stat().st_size > 0 for p in paths), \
                 f"{domain.name}: renderer {suffix} wrote nothing"
+            if renderer.read is not None:
+                for p in paths:
+                    renderer.read(p)  # raises if the file is not valid for its format
+
+
+def check_bad_input(domain: Domain, bad_sources: list[str]) -> None:
+    """Each bad source raises SeqgenError (one line for the user), nothing else."""
+    for source in bad_sources:
+        try:
+            domain.load_corpus(source)
+        except SeqgenError as exc:
+            assert "\n" not in str(exc), f"{domain.name}: a multi-line error for {source}"
+            continue
+        except Exception as exc:  # noqa: BLE001
+            raise AssertionError(f"{domain.name}: {source} raised {type(exc).__name__}, "
+                                 f"not SeqgenError: {exc}") from exc
+        raise AssertionError(f"{domain.name}: bad input {source} was accepted")
 
 
 def check_domain(domain_cls: type[Domain], source: str | None = None,
-                 options: dict[str, Any] | None = None) -> None:
-    """Run every conformance check on a domain class, with its default corpus or ``source``."""
+                 options: dict[str, Any] | None = None, bad_sources: Sequence[str] = ()) -> None:
+    """Run every conformance check on a domain class, with its default corpus or ``source``.
+
+    ``bad_sources`` are inputs that must be refused with the documented SeqgenError.
+    """
     assert domain_cls.name, "a domain needs a name"
     domain = domain_cls(parse_options(domain_cls.Options, options or {}))
     corpus = domain.load_corpus(source)
@@ -100,3 +123,39 @@ def check_domain(domain_cls: type[Domain], source: str | None = None,
     domain = check_state(domain, docs)
     check_learns(domain, docs)
     check_renderers(domain, docs)
+    check_bad_input(domain, list(bad_sources))
+
+
+class DomainConformance:
+    """Subclass in your tests (pytest collects ``test_*`` methods): set ``domain`` and options.
+
+        class TestMyDomain(DomainConformance):
+            domain = MyDomain
+            bad_sources = ["tests/fixtures/broken.xyz"]
+    """
+
+    domain: type[Domain]
+    source: str | None = None
+    options: dict[str, Any] | None = None
+    bad_sources: Sequence[str] = ()
+
+    def _fitted(self) -> tuple[Domain, list[Any]]:
+        dom = self.domain(parse_options(self.domain.Options, self.options or {}))
+        docs = list(dom.load_corpus(self.source).documents)
+        dom.fit(docs)
+        return dom, docs
+
+    def test_round_trip(self) -> None:
+        check_round_trip(*self._fitted())
+
+    def test_state(self) -> None:
+        check_state(*self._fitted())
+
+    def test_learns(self) -> None:
+        check_learns(*self._fitted())
+
+    def test_renderers(self) -> None:
+        check_renderers(*self._fitted())
+
+    def test_bad_input(self) -> None:
+        check_bad_input(self._fitted()[0], list(self.bad_sources))

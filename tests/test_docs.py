@@ -47,3 +47,12 @@ def test_help_is_fast_and_lazy() -> None:
     code = ("import sys; from seqgen.cli.main import app; "
             "assert 'torch' not in sys.modules, 'torch imported by the CLI module'")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_plugin_tutorial_shows_the_real_example_files() -> None:
+    """docs/plugins.md quotes examples/seqgen-dna verbatim: the tutorial is the tested code."""
+    doc = (ROOT / "docs" / "plugins.md").read_text()
+    quoted = re.findall(r"`(examples/seqgen-dna/[^`]+)`:\n\n```\w+\n(.*?)```\n", doc, re.S)
+    assert len(quoted) == 4
+    for rel, body in quoted:
+        assert (ROOT / rel).read_text() == body, f"docs/plugins.md is stale for {rel}"

@@ -191,6 +191,29 @@ def info(run: Annotated[Path, typer.Argument(help="Run directory.")]) -> None:
     run_info(run)
 
 
+@app.command("new-domain")
+@handles_errors
+def new_domain(
+    name: Annotated[str, typer.Argument(help="Domain name: lowercase letters, digits, _.")],
+    directory: Annotated[Path, typer.Option("--dir", help="Where to create seqgen-NAME/.")] = Path(
+        "."),
+) -> None:
+    """Write a plugin package skeleton for a new domain (its tests pass as written)."""
+    from seqgen.scaffold import new_domain as scaffold
+
+    root = scaffold(name, directory)
+    print(f"wrote {root}: pip install -e {root} && seqgen domains")
+
+
+@app.command()
+@handles_errors
+def plugins() -> None:
+    """List installed plugins and the hooks each implements."""
+    from seqgen.cli.tables import plugins_table
+
+    plugins_table()
+
+
 def main() -> None:
     """Console-script entry point."""
     from seqgen import plugins

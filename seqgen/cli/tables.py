@@ -64,3 +64,14 @@ def run_info(run: Path) -> None:
     for k, v in rows.items():
         table.add_row(k, v)
     Console(width=max(Console().width, 120)).print(table)
+
+
+def plugins_table() -> None:
+    pm = plugins.get_plugin_manager()
+    table = Table(title="seqgen plugins")
+    for col in ("name", "module", "hooks"):
+        table.add_column(col, overflow="fold")
+    for name, plugin in sorted(pm.list_name_plugin()):
+        hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or [])
+        table.add_row(name, getattr(plugin, "__name__", repr(plugin)), ", ".join(hooks))
+    Console(width=max(Console().width, 120)).print(table)
