@@ -85,8 +85,9 @@ def resolve(source: str | None) -> Source:
         name = source.split(":", 1)[1]
         names = scores.corpus_names()
         if name not in names:
-            raise SeqgenError(f"{source}: music21 has no corpus {name!r}{closest(name, names)}; "
-                              f"corpora: {', '.join(names)}")
+            prefixed = [f"music21:{n}" for n in names]
+            raise SeqgenError(f"{source}: music21 has no corpus {name!r}"
+                              f"{closest(source, prefixed)}; corpora: {', '.join(names)}")
         return Source(source, f"music21 {scores.music21_version()} {name}",
                       lambda: _file_items(scores.collection_files(name)))
     path = Path(source)
@@ -136,7 +137,9 @@ def parse_item(item: Item, settings: ParseSettings) -> tuple[list[np.ndarray], s
         raise
     except Exception as exc:  # noqa: BLE001 - parsers raise every kind of error on bad files
         kind = "MIDI" if path.suffix.lower() in MIDI_SUFFIXES else "score"
-        first = (str(exc).splitlines() or [""])[0][:120]
+        first = (str(exc).strip().splitlines() or [""])[0][:120]
+        if not first:
+            first = "the file ends early" if isinstance(exc, EOFError) else "no detail"
         return [], f"not a readable {kind} file ({type(exc).__name__}: {first})"
     notes = drums if settings.drums == "only" else pitched
     if len(notes) == 0:
