@@ -99,7 +99,11 @@ def test_music21_sources_and_limit() -> None:
 
 
 def test_conformance_kit(tmp_path: Path) -> None:
-    check_domain(MusicDomain, str(write_corpus(tmp_path / "midi", 3)))
+    (tmp_path / "corrupt.mid").write_bytes(b"MThd garbage")
+    write_song(tmp_path / "silent.mid", notes=np.zeros((0, 4)))
+    check_domain(MusicDomain, str(write_corpus(tmp_path / "midi", 3)),
+                 bad_sources=[str(tmp_path / "corrupt.mid"), str(tmp_path / "silent.mid"),
+                              str(tmp_path / "nothing-here"), "music21:nosuchcorpus"])
 
 
 def test_metrics_per_second_from_the_corpus(tmp_path: Path) -> None:

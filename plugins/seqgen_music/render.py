@@ -29,15 +29,54 @@ ROLL_DPI = 100
 
 
 def renderers(qpm: float) -> dict[str, Renderer]:
+    """Each with an independent reader (``read``) that the conformance kit runs on the file."""
     return {
         ".mid": Renderer(".mid", functools.partial(write_mid, qpm=qpm),
-                         "standard MIDI file, piano (or drums on channel 10)"),
+                         "standard MIDI file, piano (or drums on channel 10)", read=read_mid),
         ".musicxml": Renderer(".musicxml", functools.partial(write_musicxml, qpm=qpm),
-                              "MusicXML score (piano staves, 16th-note grid; music21)"),
-        ".png": Renderer(".png", write_png, "piano roll image"),
+                              "MusicXML score (piano staves, 16th-note grid; music21)",
+                              read=read_musicxml),
+        ".png": Renderer(".png", write_png, "piano roll image", read=read_png),
         ".wav": Renderer(".wav", write_wav, "audio: built-in synthesizer, or FluidSynth with "
-                                            "$SEQGEN_SOUNDFONT"),
+                                            "$SEQGEN_SOUNDFONT", read=read_wav),
     }
+
+
+# ---- independent readers (pretty_midi, music21, Pillow, the stdlib) -----------------------
+def read_mid(path: Path) -> list[tuple[float, float, int, int]]:
+    """The notes as pretty_midi reads them: (start, end, pitch, velocity)."""
+    import pretty_midi
+
+    pm = pretty_midi.PrettyMIDI(str(path))
+    return sorted((n.start, n.end, n.pitch, n.velocity) for i in pm.instruments for n in i.notes)
+
+
+def read_musicxml(path: Path) -> list[int]:
+    """The MIDI pitches of every note and chord in the score, as music21 parses it."""
+    from seqgen_music.scores import music21
+
+    score = music21().converter.parse(str(path), format="musicxml")
+    return [p.midi for el in score.flatten().notes for p in el.pitches]
+
+
+def read_png(path: Path) -> tuple[int, int]:
+    """The image size, as Pillow decodes it."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        im.load()
+        return im.size
+
+
+def read_wav(path: Path) -> tuple[np.ndarray, int]:
+    """Mono float samples and the rate, as the stdlib wave module reads them."""
+    with wave.open(str(path), "rb") as w:
+        rate, width, channels = w.getframerate(), w.getsampwidth(), w.getnchannels()
+        raw = w.readframes(w.getnframes())
+    if width != 2:
+        raise ValueError(f"{path}: {8 * width}-bit audio, expected 16")
+    pcm = np.frombuffer(raw, dtype="<i2").reshape(-1, channels).mean(1) / 32768.0
+    return pcm, rate
 
 
 def write_mid(piece: Piece, path: Path, qpm: float = 100.0) -> None:
