@@ -169,16 +169,16 @@ def _fit(dom: Domain, enc: Encoded, mcfg: ModelConfig, tcfg: TrainConfig, run_di
     val_b = val_batches(dom, va, tcfg)
     torch.manual_seed(tcfg.seed)
     model = build_model(dom, mcfg, vocab).to(device)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    trainer = Trainer(run_dir, model, train_b, val_b, tcfg, config, device)
-    if resume:
-        trainer.resume()
-    else:
-        (run_dir / "metrics.jsonl").unlink(missing_ok=True)
-        ckpt.save_model(run_dir, model, config)
-    if run_dir.resolve().parent == (runs.runs_root() / dom.name).resolve():
-        runs.set_latest(dom.name, run_dir)
-    return trainer.fit(progress)
+    with runs.lock(run_dir):  # one training process per run directory
+        trainer = Trainer(run_dir, model, train_b, val_b, tcfg, config, device)
+        if resume:
+            trainer.resume()
+        else:
+            (run_dir / "metrics.jsonl").unlink(missing_ok=True)
+            ckpt.save_model(run_dir, model, config)
+        if run_dir.resolve().parent == (runs.runs_root() / dom.name).resolve():
+            runs.set_latest(dom.name, run_dir)
+        return trainer.fit(progress)
 
 
 def load(run_or_domain: str | Path, device: str = "cpu") -> Model:

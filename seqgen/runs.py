@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from seqgen.errors import SeqgenError
@@ -55,3 +57,30 @@ def resolve_run(run: str | os.PathLike[str] | None, domain: str | None) -> Path:
         raise SeqgenError(f"no trained {domain!r} run under {runs_root()}: "
                           f"train one with `seqgen train --domain {domain}`")
     return found
+
+
+@contextmanager
+def lock(run_dir: Path) -> Iterator[None]:
+    """One training process per run directory. The OS drops the lock when a process dies."""
+    import fcntl
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    path = run_dir / ".lock"
+    f = open(path, "a+")
+    try:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.seek(0)
+        owner = f.read().strip() or "?"
+        f.close()
+        raise SeqgenError(f"{run_dir} is being trained by another process (pid {owner}); "
+                          f"wait for it or stop it") from None
+    try:
+        f.seek(0)
+        f.truncate()
+        f.write(str(os.getpid()))
+        f.flush()
+        yield
+    finally:
+        fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+        f.close()

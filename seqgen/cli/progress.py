@@ -17,19 +17,30 @@ def _fmt(x: float) -> str:
 
 @contextmanager
 def train_progress(total: int, enabled: bool = True) -> Iterator[Any]:
-    """Yield a callback (step, record) that advances the bar."""
+    """Yield a callback (step, record) that advances the bar.
+
+    The bar appears with the first step, so an error before training prints only its line.
+    """
     console = Console(stderr=True)
     progress = Progress(
         TextColumn("[bold]train[/]"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
         TextColumn("loss {task.fields[loss]}"), TextColumn("val {task.fields[val]}"),
         TextColumn("{task.fields[tps]} tok/s"), TimeElapsedColumn(), TextColumn("ETA"),
         TimeRemainingColumn(), console=console, disable=not enabled)
-    with progress:
-        task = progress.add_task("train", total=total, loss="-", val="-", tps="-")
+    task = progress.add_task("train", total=total, loss="-", val="-", tps="-")
+    started = False
 
-        def update(step: int, rec: dict[str, Any]) -> None:
-            progress.update(task, completed=step, loss=_fmt(rec.get("loss", math.nan)),
-                            val=_fmt(rec.get("val_loss", math.nan)),
-                            tps=f"{rec.get('tokens_per_s', 0):,.0f}")
+    def update(step: int, rec: dict[str, Any]) -> None:
+        nonlocal started
+        if not started:
+            progress.start()
+            started = True
+        progress.update(task, completed=step, loss=_fmt(rec.get("loss", math.nan)),
+                        val=_fmt(rec.get("val_loss", math.nan)),
+                        tps=f"{rec.get('tokens_per_s', 0):,.0f}")
 
+    try:
         yield update
+    finally:
+        if started:
+            progress.stop()

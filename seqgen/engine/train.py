@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import math
+import signal
+import threading
 import time
-from collections.abc import Callable
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,9 @@ from seqgen.engine.data import Sequences, Streams
 from seqgen.engine.model import SeqModel
 from seqgen.engine.window import WindowModel
 from seqgen.errors import SeqgenError
+from seqgen.plugins import warn
 
+MAX_FAULTS = 3  # non-finite losses in a row before rolling back to the last checkpoint
 Batches = Streams | Sequences
 Net = SeqModel | WindowModel
 State = tuple[torch.Tensor, ...]
@@ -144,6 +148,8 @@ class Trainer:
         self.last_val = float("nan")
         self.amp = torch.autocast("cuda", dtype=torch.bfloat16) if device.startswith("cuda") \
             else nullcontext()
+        self.faults, self.lr_scale = 0, 1.0  # consecutive non-finite losses; LR after rollbacks
+        self.stop_requested = False
 
     def resume(self) -> None:
         """Continue from the newest checkpoint: same step, same data position, same RNG."""
@@ -153,7 +159,22 @@ class Trainer:
         info, self.state = ckpt.load_checkpoint(found, self.model, self.opt, self.device)
         self.step, self.elapsed = info["step"], info.get("elapsed", 0.0)
         self.last_val = info.get("val_loss", float("nan"))
+        self.lr_scale = info.get("lr_scale", 1.0)
         self._truncate_metrics(self.step)
+
+    def _roll_back(self) -> None:
+        """After MAX_FAULTS non-finite losses in a row: last good checkpoint, half the LR."""
+        found = ckpt.latest_checkpoint(self.run_dir)
+        if found is None:
+            raise SeqgenError(f"the loss was not finite for {MAX_FAULTS} steps in a row before "
+                              f"any checkpoint: lower --lr (now {self.cfg.lr})")
+        bad_step, scale = self.step, self.lr_scale * 0.5
+        self.resume()
+        self.lr_scale, self.faults = scale, 0
+        warn(f"step {bad_step}: non-finite loss {MAX_FAULTS} times in a row; rolled back to "
+             f"step {self.step} with the learning rate x{scale:g}")
+        self._log({"step": self.step, "event": "rollback", "from_step": bad_step,
+                   "lr_scale": scale})
 
     def _truncate_metrics(self, step: int) -> None:
         path = self.run_dir / "metrics.jsonl"
@@ -167,16 +188,26 @@ class Trainer:
             f.write(json.dumps(record) + "\n")
 
     def save(self) -> None:
-        info = {"elapsed": self.elapsed, "val_loss": self.last_val}
-        ckpt.save_checkpoint(self.run_dir, self.step, self.model, self.opt, self.state, info)
-        self.config.update(step=self.step, val_loss=self.last_val)
-        ckpt.save_model(self.run_dir, self.model, self.config)
+        info = {"elapsed": self.elapsed, "val_loss": self.last_val, "lr_scale": self.lr_scale}
+        try:
+            ckpt.save_checkpoint(self.run_dir, self.step, self.model, self.opt, self.state, info)
+            self.config.update(step=self.step, val_loss=self.last_val)
+            ckpt.save_model(self.run_dir, self.model, self.config)
+        except OSError as exc:
+            prev = ckpt.latest_checkpoint(self.run_dir)
+            kept = f"the previous checkpoint ({prev.name}) is kept" if prev else "no checkpoint"
+            raise SeqgenError(f"cannot write a checkpoint in {self.run_dir}: "
+                              f"{exc.strerror or exc}; {kept}") from None
         from seqgen.engine.plot import plot_metrics
 
         plot_metrics(self.run_dir / "metrics.jsonl", self.run_dir / "loss.png",
                      f"{self.config['domain']['name']}: {self.run_dir.name}")
 
     def fit(self, on_progress: ProgressFn | None = None) -> TrainResult:
+        with _graceful_stop(self):
+            return self._fit(on_progress)
+
+    def _fit(self, on_progress: ProgressFn | None = None) -> TrainResult:
         cfg, model = self.cfg, self.model
         model.train()
         t0, run_tokens, window_loss, window_n, last = time.perf_counter(), 0, 0.0, 0, float("nan")
@@ -186,6 +217,8 @@ class Trainer:
             while self.step < cfg.max_steps:
                 if cfg.max_time is not None and time.perf_counter() - t0 >= cfg.max_time:
                     break
+                if self.stop_requested:
+                    raise KeyboardInterrupt
                 frac = 0.0 if cfg.max_time is None else \
                     (time.perf_counter() - t0) / max(cfg.max_time, 1e-9)
                 loss_value, ntok = self._train_step(frac)
@@ -193,7 +226,12 @@ class Trainer:
                 run_tokens += ntok
                 self.elapsed = start_elapsed + time.perf_counter() - t0
                 if math.isfinite(loss_value):
-                    window_loss, window_n = window_loss + loss_value, window_n + 1
+                    window_loss, window_n, self.faults = window_loss + loss_value, window_n + 1, 0
+                else:
+                    self.faults += 1
+                    if self.faults >= MAX_FAULTS:
+                        self._roll_back()
+                        continue
                 if self.step % cfg.log_every == 0 or self.step == cfg.max_steps:
                     now = time.perf_counter()
                     last = window_loss / max(window_n, 1)
@@ -222,7 +260,7 @@ class Trainer:
     def _train_step(self, time_fraction: float = 0.0) -> tuple[float, int]:
         cfg, model = self.cfg, self.model
         for group in self.opt.param_groups:
-            group["lr"] = lr_at(self.step, cfg, time_fraction)
+            group["lr"] = lr_at(self.step, cfg, time_fraction) * self.lr_scale
         x, y, m, *cond = to_tensors(self.train_b.batch(self.step), self.device, model.tokens)
         sequences = isinstance(self.train_b, Sequences)
         if sequences or self.train_b.new_epoch(self.step):
@@ -241,3 +279,23 @@ class Trainer:
             self.opt.step()
         self.state = None if sequences else _detach(state)
         return value, int(n)
+
+
+@contextmanager
+def _graceful_stop(trainer: Trainer) -> Iterator[None]:
+    """Ctrl-C or SIGTERM: finish the current step, save, exit; a second Ctrl-C stops at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        if trainer.stop_requested:
+            raise KeyboardInterrupt
+        trainer.stop_requested = True
+
+    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
