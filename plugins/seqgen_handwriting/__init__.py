@@ -1,0 +1,20 @@
+"""The handwriting domain of seqgen: online pen strokes written from text (Graves 2013).
+
+It registers through the ``seqgen`` entry-point group exactly as a third-party plugin does;
+numpy, the fonts and the XML parsers are imported only when the domain is used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from seqgen.hookspecs import hookimpl
+
+SEQGEN_PLUGIN_API = 1
+
+
+@hookimpl
+def register_domains(register: Callable[[type], None]) -> None:
+    from seqgen_handwriting.domain import HandwritingDomain
+
+    register(HandwritingDomain)

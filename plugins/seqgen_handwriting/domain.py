@@ -1,0 +1,220 @@
+"""Online handwriting as pen offsets, after Graves 2013 (arXiv 1308.0850, sections 4 and 5).
+
+One step is one pen point: (dx, dy, end_of_stroke), offsets normalised to mean 0 and std 1 per
+axis with statistics from the training documents (the codec state). The engine's ``mdn2d`` head
+(20 bivariate Gaussians with correlation + an end-of-stroke Bernoulli) models the next point;
+in synthesis mode the engine adds its soft attention window over the line's text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from seqgen.domain import Corpus, Domain, HeadSpec, Renderer, VectorInput
+from seqgen.errors import SeqgenError
+from seqgen_handwriting.ink import Ink, Page
+
+STYLE_EXAMPLES = 8  # style-priming lines kept in the codec state (one per writer)
+
+
+@dataclass
+class HandwritingOptions:
+    mode: str = field(default="synthesis", metadata={
+        "help": "synthesis: write a given text (the model attends to it); prediction: "
+                "unconditional ink", "choices": ("synthesis", "prediction")})
+    lines: int = field(default=3000, metadata={
+        "help": "lines in the synthetic default corpus"})
+    writers: int = field(default=6, metadata={
+        "help": "distinct synthetic writers (styles) in the default corpus"})
+    max_chars: int = field(default=32, metadata={
+        "help": "longest line of the synthetic corpus, in characters"})
+    clip: float = field(default=20.0, metadata={
+        "help": "clip normalised offsets to +-clip standard deviations (glitches in real "
+                "data); 0 = off"})
+    stroke_width: float = field(default=2.0, metadata={"help": "SVG/PNG stroke width (px)"})
+    color: str = field(default="black", metadata={"help": "ink colour (any SVG colour)"})
+    background: str = field(default="white", metadata={
+        "help": "SVG/PNG background colour, or none (transparent)"})
+    plotter: bool = field(default=False, metadata={
+        "help": "single-line SVG for pen plotters: one plain polyline per stroke, no fill, "
+                "no background, constant width"})
+    animate: bool = field(default=False, metadata={
+        "help": "SVG draws itself in writing order (SMIL animation, one stroke after another)"})
+    speed: float = field(default=200.0, metadata={
+        "help": "animated SVG: points drawn per second"})
+
+
+class HandwritingDomain(Domain):
+    name = "handwriting"
+    version = "1.0"
+    description = "Online handwriting as pen strokes (Graves 2013): mixture density head, " \
+                  "written from text"
+    input_formats = ("IAM-OnDB lineStrokes .xml (+ ascii/)", "strokes.npy + sentences.txt",
+                     ".inkml", ".svg paths", "directory", "glob")
+    default_corpus = ("synthetic cursive lines drawn with the Hershey script font by several "
+                      "writers (made offline on first use)")
+    batching = "sequences"
+    unit = "point"
+    default_render = ".svg"
+    default_length = 700
+    max_steps_per_char = 60
+    Options = HandwritingOptions
+
+    def __init__(self, options: Any = None, state: dict[str, Any] | None = None) -> None:
+        self.mean = np.zeros(2, np.float32)
+        self.std = np.ones(2, np.float32)
+        self.points_per_line = 0.0
+        self.step = 1.0
+        self.styles: list[dict[str, Any]] = []
+        super().__init__(options, state)
+
+    # ---- corpus ---------------------------------------------------------------------------
+    def load_corpus(self, source: str | None) -> Corpus:
+        if source is None or source == "synthetic":
+            from seqgen.datasets import cache_dir
+            from seqgen_handwriting.synth import load_or_generate
+
+            o = self.options
+            docs, key = load_or_generate(cache_dir() / "handwriting", o.lines, o.writers,
+                                         o.max_chars)
+            return Corpus("synthetic", key, docs)
+        from seqgen_handwriting.readers import read_source
+
+        docs, key = read_source(source)
+        if self.conditioned():
+            missing = sum(1 for d in docs if not d.text)
+            if missing:
+                raise SeqgenError(
+                    f"{source}: {missing} of {len(docs)} lines have no transcription; synthesis "
+                    f"needs the text of every line (or train -o mode=prediction)")
+        return Corpus(source, key, docs)
+
+    # ---- codec ----------------------------------------------------------------------------
+    def fit(self, documents: Sequence[Any]) -> None:
+        rows = np.concatenate([np.asarray(d.strokes, np.float64) for d in documents])
+        pen_down = rows[1:][rows[:-1, 2] < 0.5, :2]
+        steps = np.hypot(pen_down[:, 0], pen_down[:, 1]) if len(pen_down) else np.ones(1)
+        styles: dict[Any, Ink] = {}
+        for i, d in enumerate(documents):  # the shortest line of at least 12 chars per writer
+            who = d.writer if d.writer is not None else i % STYLE_EXAMPLES
+            if d.text and len(d.text) >= 12 and (
+                    who not in styles or len(d.strokes) < len(styles[who].strokes)):
+                styles[who] = d
+        self.set_state({
+            "mean": rows[:, :2].mean(axis=0).tolist(),
+            "std": np.maximum(rows[:, :2].std(axis=0), 1e-6).tolist(),
+            "points_per_line": float(len(rows) - sum(  # scored points: origin rows not
+                1 for d in documents if len(d.strokes) and not d.strokes[0].any())
+            ) / max(len(documents), 1),
+            "step": float(np.median(steps[steps > 0])) if (steps > 0).any() else 1.0,
+            "styles": [{"writer": who if isinstance(who, int) else None, "text": d.text,
+                        "strokes": np.round(d.strokes.astype(np.float64), 3).tolist()}
+                       for who, d in sorted(styles.items())
+                       ][:STYLE_EXAMPLES]})
+
+    def get_state(self) -> dict[str, Any]:
+        return {"mean": [float(v) for v in self.mean], "std": [float(v) for v in self.std],
+                "points_per_line": self.points_per_line, "step": self.step,
+                "styles": self.styles}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.mean = np.asarray(state.get("mean", [0.0, 0.0]), np.float32)
+        self.std = np.asarray(state.get("std", [1.0, 1.0]), np.float32)
+        self.points_per_line = float(state.get("points_per_line", 0.0))
+        self.step = float(state.get("step", 1.0))
+        self.styles = list(state.get("styles", []))
+
+    def encode(self, document: Any) -> np.ndarray:
+        rows = np.asarray(document.strokes, np.float32)
+        if len(rows) and not rows[0].any():  # the origin row carries nothing: decode adds it
+            rows = rows[1:]
+        out = np.empty((len(rows), 3), np.float32)
+        out[:, :2] = (rows[:, :2] - self.mean) / self.std
+        if self.options.clip > 0:
+            np.clip(out[:, :2], -self.options.clip, self.options.clip, out=out[:, :2])
+        out[:, 2] = rows[:, 2] > 0.5
+        return out
+
+    def decode(self, array: np.ndarray) -> Ink:
+        arr = np.asarray(array, np.float32).reshape(-1, 3)
+        out = np.zeros((len(arr) + 1, 3), np.float32)  # the pen starts at the origin
+        out[1:, :2] = arr[:, :2] * self.std + self.mean
+        out[1:, 2] = arr[:, 2] > 0.5
+        return Ink(out)
+
+    def input_spec(self) -> VectorInput:
+        return VectorInput(3)
+
+    def head_spec(self) -> HeadSpec:
+        return HeadSpec("mdn2d", {"components": 20})
+
+    # ---- conditioning and sampling --------------------------------------------------------
+    def conditioned(self) -> bool:
+        return bool(self.options.mode == "synthesis")
+
+    def text_of(self, document: Any) -> str | None:
+        return document.text if isinstance(document, Ink) else None
+
+    def encode_prime(self, prime: str) -> Any:  # np.ndarray, or (array, text) in synthesis
+        from seqgen_handwriting.readers import read_file
+
+        path = Path(prime)
+        if not path.is_file():
+            raise SeqgenError(f"--prime {prime}: no such file (give strokes: .inkml, IAM .xml, "
+                              f".svg, or .npy with a .txt beside it)")
+        ink = read_file(path)[0]
+        strokes = ink.strokes.copy()
+        pen_down = strokes[1:][strokes[:-1, 2] < 0.5, :2]
+        steps = np.hypot(pen_down[:, 0], pen_down[:, 1])
+        if (steps > 0).any():  # your own ink, at the training data's scale
+            strokes[:, :2] *= self.step / float(np.median(steps[steps > 0]))
+        encoded = self.encode(Ink(strokes, ink.text))
+        if not self.conditioned():
+            return encoded
+        if not ink.text:
+            raise SeqgenError(f"--prime {prime}: no transcription; synthesis needs the prime's "
+                              f"text (InkML <annotation type=\"transcription\">, IAM ascii/, "
+                              f"SVG <title>, or a .txt beside the .npy)")
+        return encoded, ink.text
+
+    def style_prime(self, index: int) -> tuple[np.ndarray, str | None]:
+        if not 0 <= index < len(self.styles):
+            raise SeqgenError(f"--prime-style {index}: this model has style examples 0 to "
+                              f"{len(self.styles) - 1}" if self.styles else
+                              f"--prime-style {index}: this model has no style examples")
+        style = self.styles[index]
+        ink = Ink(np.asarray(style["strokes"], np.float32), style.get("text"))
+        return self.encode(ink), (ink.text if self.conditioned() else None)
+
+    def join_lines(self, lines: list[Any]) -> Any:
+        return lines[0] if len(lines) == 1 else Page(list(lines))
+
+    # ---- output ---------------------------------------------------------------------------
+    def renderers(self) -> dict[str, Renderer]:
+        from seqgen_handwriting import render
+
+        o = self.options
+        style = render.Style(o.stroke_width, o.color, o.background, o.plotter, o.animate,
+                             o.speed)
+        return {
+            ".svg": Renderer(".svg", partial(render.write_svg, style=style),
+                             "SVG: round-capped paths (-o plotter=true: single-line polylines; "
+                             "-o animate=true: drawn in writing order)"),
+            ".png": Renderer(".png", partial(render.write_png, style=style), "PNG image"),
+            ".inkml": Renderer(".inkml", render.write_inkml, "InkML traces with transcription"),
+            **super().renderers()}
+
+    def metrics(self, nll: float, extra: dict[str, float] | None = None) -> dict[str, float]:
+        """Nats per point and per line (Graves's unit: nats per sequence), plus the head's
+        extra measures (``sse``: squared error of the mixture's mean, normalised units)."""
+        out = {"nats/point": nll, "bits/point": nll / float(np.log(2))}
+        if self.points_per_line:
+            out["nats/sequence"] = nll * self.points_per_line
+        out.update(extra or {})
+        return out

@@ -1,0 +1,400 @@
+"""Readers for online handwriting: IAM-OnDB lineStrokes XML, strokes.npy, InkML, SVG paths.
+
+Every XML file is parsed with defusedxml (no entity expansion, no DTDs, no external
+references). Every problem with a file is a one-line SeqgenError naming the file. All readers
+return ``Ink`` documents with y pointing up (IAM-OnDB, InkML and SVG use screen coordinates,
+y down, and are flipped).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import pickle
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from seqgen.errors import SeqgenError
+from seqgen_handwriting.ink import Ink, check_strokes, from_polylines
+
+SUFFIXES = (".xml", ".inkml", ".svg", ".npy")
+
+
+# ---- XML --------------------------------------------------------------------------------------
+def parse_xml(path: Path) -> Any:
+    """The root element of an XML file, parsed safely; SeqgenError on anything wrong."""
+    import defusedxml
+    import defusedxml.ElementTree as SafeET
+
+    try:
+        return SafeET.parse(str(path)).getroot()
+    except defusedxml.DefusedXmlException as exc:
+        raise SeqgenError(f"{path}: refused unsafe XML ({type(exc).__name__}: entity and "
+                          f"DTD declarations are not allowed)") from None
+    except SafeET.ParseError as exc:
+        raise SeqgenError(f"{path}: malformed XML ({exc})") from None
+    except OSError as exc:
+        raise SeqgenError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def _local(tag: Any) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _float(value: str | None, path: Path, what: str) -> float:
+    try:
+        out = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise SeqgenError(f"{path}: {what}: expected a number, got {value!r}") from None
+    if not np.isfinite(out):
+        raise SeqgenError(f"{path}: {what}: NaN or infinite coordinate")
+    return out
+
+
+def _ink(polylines: list[np.ndarray], path: Path, text: str | None,
+         writer: int | None = None, flip: bool = True) -> Ink:
+    polylines = [p for p in polylines if len(p)]
+    if not polylines:
+        raise SeqgenError(f"{path}: empty strokes (no points)")
+    if flip:
+        polylines = [p * [1.0, -1.0] for p in polylines]
+    return Ink(from_polylines(polylines), text, writer)
+
+
+# ---- IAM-OnDB ---------------------------------------------------------------------------------
+def read_iam(path: Path) -> Ink:
+    """One IAM-OnDB lineStrokes file (``<StrokeSet><Stroke><Point x= y= time=>``)."""
+    root = parse_xml(path)
+    strokes = [e for e in root.iter() if _local(e.tag) == "Stroke"]
+    if not strokes:
+        raise SeqgenError(f"{path}: no <Stroke> elements: not an IAM-OnDB lineStrokes file")
+    polylines = []
+    for k, s in enumerate(strokes):
+        pts = [(_float(p.get("x"), path, f"stroke {k + 1} x"),
+                _float(p.get("y"), path, f"stroke {k + 1} y"))
+               for p in s if _local(p.tag) == "Point"]
+        polylines.append(np.array(pts, dtype=np.float64).reshape(-1, 2))
+    writer = next((e.get("writerID") for e in root.iter() if e.get("writerID")), None)
+    text = iam_transcription(path)
+    return _ink(polylines, path, text, int(writer) if writer and writer.isdigit() else None)
+
+
+def iam_transcription(path: Path) -> str | None:
+    """The line's text from the IAM-OnDB ``ascii`` tree beside ``lineStrokes``, if present.
+
+    lineStrokes/a01/a01-000/a01-000u-01.xml -> ascii/a01/a01-000/a01-000u.txt, line 1 of the
+    block after ``CSR:``.
+    """
+    ascii_file = _ascii_path(path)
+    if ascii_file is None or not ascii_file.is_file():
+        return None
+    number = int(path.stem.rsplit("-", 1)[1])
+    lines = ascii_file.read_text("utf-8", errors="replace").splitlines()
+    try:
+        start = next(j for j, line in enumerate(lines) if line.strip() == "CSR:") + 1
+    except StopIteration:
+        return None
+    body = lines[start:]
+    while body and not body[0].strip():
+        body = body[1:]
+    return body[number - 1].strip() if 0 < number <= len(body) else None
+
+
+# ---- strokes.npy + sentences.txt --------------------------------------------------------------
+class _ArrayUnpickler(pickle.Unpickler):
+    """Unpickles numpy object arrays of arrays and nothing else (no arbitrary code)."""
+
+    ALLOWED = {(core, name) for core in ("numpy.core.multiarray", "numpy._core.multiarray")
+               for name in ("_reconstruct", "scalar")} | {("numpy", "ndarray"), ("numpy", "dtype")}
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in self.ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not allowed")
+
+
+def load_npy(path: Path) -> np.ndarray:
+    """np.load without arbitrary pickles: object arrays go through a numpy-only unpickler."""
+    try:
+        with open(path, "rb") as f:
+            version = np.lib.format.read_magic(f)
+            header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                      else np.lib.format.read_array_header_2_0)
+            shape, _, dtype = header(f)
+            if not dtype.hasobject:
+                f.seek(0)
+                return np.load(f, allow_pickle=False)
+            arr = _ArrayUnpickler(io.BytesIO(f.read())).load()
+    except OSError as exc:
+        raise SeqgenError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except (ValueError, EOFError, pickle.UnpicklingError, TypeError, AttributeError) as exc:
+        raise SeqgenError(f"{path}: not a readable .npy stroke file ({exc})") from None
+    if not isinstance(arr, np.ndarray):
+        raise SeqgenError(f"{path}: not a numpy array")
+    return arr
+
+
+def read_npy(path: Path) -> list[Ink]:
+    """strokes.npy (object array of (T, 3) rows of end_of_stroke, dx, dy) + sentences.txt.
+
+    The transcriptions come from ``sentences.txt`` beside it (one line per stroke line), or
+    ``<stem>.txt``. A plain numeric (T, 3) array is one line.
+    """
+    arr = load_npy(path)
+    lines = list(arr) if arr.dtype == object else [arr] if arr.ndim == 2 else None
+    if lines is None:
+        raise SeqgenError(f"{path}: expected an object array of (T, 3) stroke arrays or one "
+                          f"(T, 3) array, got shape {arr.shape} ({arr.dtype})")
+    texts: list[str | None] = [None] * len(lines)
+    for name in ("sentences.txt", path.stem + ".txt"):
+        txt = path.with_name(name)
+        if txt.is_file():
+            found = txt.read_text("utf-8").splitlines()
+            if len(found) < len(lines):
+                raise SeqgenError(f"{txt}: {len(found)} sentences for {len(lines)} stroke "
+                                  f"lines in {path.name}")
+            texts = [t.strip() for t in found[:len(lines)]]
+            break
+    docs = []
+    for k, (line, text) in enumerate(zip(lines, texts, strict=True)):
+        rows = check_strokes(line, f"{path}: line {k + 1}")
+        docs.append(Ink(rows[:, [1, 2, 0]].copy(), text))
+    if not docs:
+        raise SeqgenError(f"{path}: no stroke lines")
+    return docs
+
+
+def write_npy(docs: list[Ink], folder: Path) -> None:
+    """The strokes.npy + sentences.txt format (rows of end_of_stroke, dx, dy)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    arr = np.empty(len(docs), dtype=object)
+    for i, d in enumerate(docs):
+        arr[i] = d.strokes[:, [2, 0, 1]].astype(np.float32)
+    np.save(folder / "strokes.npy", arr, allow_pickle=True)
+    (folder / "sentences.txt").write_text("".join((d.text or "") + "\n" for d in docs), "utf-8")
+
+
+# ---- InkML ------------------------------------------------------------------------------------
+_VALUE = re.compile(r"[!'\"]|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[TF*?]")
+
+
+def parse_trace(text: str, path: Path) -> np.ndarray:
+    """An InkML <trace>: points separated by commas, values by spaces, with the explicit (!),
+    first difference (') and second difference (") qualifiers. Returns (n, 2) x, y."""
+    points: list[list[float]] = []
+    mode: dict[int, str] = {}
+    velocity: dict[int, float] = {}
+    for raw in text.split(","):
+        tokens = _VALUE.findall(raw)
+        if not tokens:
+            continue
+        values: list[float] = []
+        ch = 0
+        for tok in tokens:
+            if tok in ("!", "'", '"'):
+                mode[ch] = tok
+                continue
+            if tok in ("T", "F", "*", "?"):
+                value = float(tok == "T") if tok in "TF" else (points[-1][ch] if points else 0.0)
+            else:
+                value = float(tok)
+            m = mode.get(ch, "!")
+            if points and m == "'":
+                velocity[ch] = value
+                value = points[-1][ch] + value
+            elif points and m == '"':
+                velocity[ch] = velocity.get(ch, 0.0) + value
+                value = points[-1][ch] + velocity[ch]
+            values.append(value)
+            ch += 1
+        if len(values) < 2:
+            raise SeqgenError(f"{path}: <trace> point {raw.strip()!r} has fewer than 2 values")
+        if points and len(values) != len(points[-1]):
+            values = (values + points[-1][len(values):])[:len(points[-1])]
+        points.append(values)
+    out = np.array([p[:2] for p in points], dtype=np.float64).reshape(-1, 2)
+    if not np.isfinite(out).all():
+        raise SeqgenError(f"{path}: <trace> has NaN or infinite coordinates")
+    return out
+
+
+def _annotation(elem: Any) -> str | None:
+    for child in elem:
+        if _local(child.tag) == "annotation" and child.get("type") == "transcription":
+            return (child.text or "").strip()
+    return None
+
+
+def read_inkml(path: Path) -> list[Ink]:
+    """An InkML file: one document per <traceGroup> with a transcription, else one in all."""
+    root = parse_xml(path)
+    if _local(root.tag) != "ink":
+        raise SeqgenError(f"{path}: the root element is <{_local(root.tag)}>, not <ink>")
+    groups = [g for g in root.iter() if _local(g.tag) == "traceGroup" and _annotation(g)]
+    units = [(g, _annotation(g)) for g in groups] or [(root, _annotation(root))]
+    docs = []
+    for elem, text in units:
+        traces = [parse_trace(t.text or "", path) for t in elem.iter() if _local(t.tag) == "trace"]
+        if not traces:
+            raise SeqgenError(f"{path}: no <trace> elements")
+        docs.append(_ink(traces, path, text))
+    return docs
+
+
+# ---- SVG --------------------------------------------------------------------------------------
+_PATH_TOKEN = re.compile(r"[A-Za-z]|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+def parse_path(d: str, path: Path) -> list[np.ndarray]:
+    """SVG path data (M, L, H, V, Z, C, Q, absolute and relative) as polylines."""
+    tokens = _PATH_TOKEN.findall(d)
+    polys: list[list[tuple[float, float]]] = []
+    cur = np.zeros(2)
+    start = np.zeros(2)
+    cmd = ""
+    i = 0
+    arity = {"M": 2, "L": 2, "H": 1, "V": 1, "Z": 0, "C": 6, "Q": 4}
+    while i < len(tokens):
+        if tokens[i].isalpha():
+            cmd = tokens[i]
+            i += 1
+            if cmd.upper() not in arity:
+                raise SeqgenError(f"{path}: SVG path command {cmd!r} is not supported "
+                                  f"(M, L, H, V, Z, C, Q are)")
+            if cmd.upper() == "Z":
+                if polys:
+                    polys[-1].append((float(start[0]), float(start[1])))
+                cur = start.copy()
+                continue
+        if not cmd:
+            raise SeqgenError(f"{path}: SVG path data does not start with a command")
+        n = arity[cmd.upper()]
+        try:
+            args = np.array([float(t) for t in tokens[i:i + n]])
+        except ValueError:
+            raise SeqgenError(f"{path}: SVG path data is malformed near {tokens[i]!r}") from None
+        if len(args) < n or n == 0:
+            raise SeqgenError(f"{path}: SVG path command {cmd!r} lacks arguments")
+        i += n
+        rel = cmd.islower()
+        up = cmd.upper()
+        if up == "H":
+            args = np.array([args[0] + (cur[0] if rel else 0.0), cur[1]])
+        elif up == "V":
+            args = np.array([cur[0], args[0] + (cur[1] if rel else 0.0)])
+        elif rel:
+            args = args + np.tile(cur, n // 2)
+        if up == "M":
+            polys.append([])
+            start = args[:2]
+            cmd = "l" if rel else "L"  # further pairs after M are line-tos
+            new = [args[:2]]
+        elif up in "LHV":
+            new = [args[:2]]
+        else:  # Bezier curves, sampled at 8 points
+            ctrl = np.vstack([cur, args.reshape(-1, 2)])
+            t = np.linspace(0, 1, 9)[1:, None]
+            if up == "C":
+                new = list((1 - t) ** 3 * ctrl[0] + 3 * (1 - t) ** 2 * t * ctrl[1]
+                           + 3 * (1 - t) * t ** 2 * ctrl[2] + t ** 3 * ctrl[3])
+            else:
+                new = list((1 - t) ** 2 * ctrl[0] + 2 * (1 - t) * t * ctrl[1] + t ** 2 * ctrl[2])
+        if not polys:
+            polys.append([(float(cur[0]), float(cur[1]))])
+        polys[-1].extend((float(p[0]), float(p[1])) for p in new)
+        cur = np.asarray(new[-1], dtype=np.float64)
+    return [np.array(p, dtype=np.float64).reshape(-1, 2) for p in polys if p]
+
+
+def _svg_strokes(elem: Any, path: Path) -> list[np.ndarray]:
+    polys: list[np.ndarray] = []
+    for e in elem.iter():
+        tag = _local(e.tag)
+        if tag == "path" and e.get("d"):
+            polys.extend(parse_path(e.get("d"), path))
+        elif tag in ("polyline", "line"):
+            if tag == "line":
+                nums = [e.get(k) for k in ("x1", "y1", "x2", "y2")]
+            else:
+                nums = _PATH_TOKEN.findall(e.get("points") or "")
+            vals = [_float(v, path, f"<{tag}> coordinate") for v in nums]
+            polys.append(np.array(vals, dtype=np.float64).reshape(-1, 2))
+    return polys
+
+
+def read_svg(path: Path) -> list[Ink]:
+    """An SVG of ink paths: one document per <g data-text=...> line, else one for the file
+    (its <title> is the transcription)."""
+    root = parse_xml(path)
+    if _local(root.tag) != "svg":
+        raise SeqgenError(f"{path}: the root element is <{_local(root.tag)}>, not <svg>")
+    lines = [g for g in root.iter() if _local(g.tag) == "g" and g.get("data-text") is not None]
+    if lines:
+        return [_ink(_svg_strokes(g, path), path, g.get("data-text")) for g in lines]
+    title = next(((e.text or "").strip() for e in root if _local(e.tag) == "title"), None)
+    return [_ink(_svg_strokes(root, path), path, title or None)]
+
+
+# ---- dispatch ---------------------------------------------------------------------------------
+def read_file(path: Path) -> list[Ink]:
+    suffix = path.suffix.lower()
+    if suffix == ".xml":
+        return [read_iam(path)]
+    if suffix == ".inkml":
+        return read_inkml(path)
+    if suffix == ".svg":
+        return read_svg(path)
+    if suffix == ".npy":
+        return read_npy(path)
+    raise SeqgenError(f"{path}: cannot read {suffix or 'files without a suffix'}; "
+                      f"handwriting reads {', '.join(SUFFIXES)}")
+
+
+def source_files(source: str) -> list[Path]:
+    """The ink files of a --data source: a file, a directory (searched recursively) or a glob."""
+    import glob
+
+    path = Path(source)
+    if path.is_file():
+        return [path]
+    if path.is_dir():
+        found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES
+                       and not any(s.startswith(".") for s in p.relative_to(path).parts))
+    else:
+        found = sorted(Path(p) for p in glob.glob(source, recursive=True)
+                       if Path(p).is_file() and Path(p).suffix.lower() in SUFFIXES)
+    if not found and not path.exists() and not glob.has_magic(source):
+        raise SeqgenError(f"{source}: no such file or directory")
+    if not found:
+        raise SeqgenError(f"{source}: no handwriting files ({', '.join(SUFFIXES)}) found")
+    return found
+
+
+def read_source(source: str) -> tuple[list[Ink], str]:
+    """All documents of a --data source and a key identifying the contents."""
+    h = hashlib.sha256()
+    docs: list[Ink] = []
+    files = source_files(source)
+    for f in files:
+        h.update(f"{f.name}\0{f.stat().st_size}\0".encode())
+        h.update(f.read_bytes())
+        aside = f.with_name("sentences.txt") if f.suffix == ".npy" else _ascii_path(f)
+        if aside is not None and aside.is_file():
+            h.update(aside.read_bytes())
+        docs.extend(read_file(f))
+    return docs, h.hexdigest()
+
+
+def _ascii_path(f: Path) -> Path | None:
+    parts = f.parts
+    if f.suffix != ".xml":
+        return None
+    if "lineStrokes" not in parts:
+        return None
+    i = len(parts) - 1 - parts[::-1].index("lineStrokes")
+    m = re.fullmatch(r"(.+)-(\d+)", f.stem)
+    return Path(*parts[:i], "ascii", *parts[i + 1:-1], m.group(1) + ".txt") if m else None
+
