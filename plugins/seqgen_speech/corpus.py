@@ -1,0 +1,162 @@
+"""The embedded corpus: short English sentences spoken by eSpeak NG, with their transcripts.
+
+eSpeak NG (GPL-3) comes from the ``espeakng-loader`` wheel (libespeak-ng and its voice data)
+and is called through ctypes, synchronously, at about 200x real time. The speech is synthetic:
+formant synthesis, several voices, rates and pitches. Sentences are generated from a word list
+and templates with a seeded generator, so the same size and seed give the same corpus.
+Features are cached under ``cache_dir() / "speech"``, written atomically.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from seqgen.errors import SeqgenError
+
+SAMPLE_RATE = 22050
+#: (voice, rate in words per minute, pitch 0-100) choices; voice N of --prime-style is VOICES[N]
+VOICES = ("en-us", "en", "en-gb-x-rp", "en-029", "en-us-nyc", "en-gb-scotland")
+RATES = (140, 160, 175, 190)
+PITCHES = (35, 50, 65)
+
+_ADJ = ("red", "green", "blue", "small", "big", "old", "new", "quiet", "loud", "quick", "slow",
+        "happy", "sad", "bright", "dark", "warm", "cold", "soft", "hard", "little", "tall",
+        "short", "young", "clever", "lazy", "brave", "calm", "kind", "wild", "gentle")
+_NOUN = ("cat", "dog", "bird", "fish", "house", "tree", "river", "garden", "window", "table",
+         "book", "letter", "doctor", "teacher", "child", "friend", "city", "road", "ship",
+         "train", "apple", "orange", "music", "voice", "morning", "evening", "winter", "summer",
+         "mountain", "forest", "farmer", "sailor", "horse", "clock", "paper", "story", "song",
+         "king", "queen", "world", "light", "water", "stone", "cloud", "island", "market")
+_VERB = ("sees", "finds", "likes", "takes", "makes", "hears", "calls", "helps", "paints",
+         "follows", "watches", "carries", "opens", "closes", "reads", "writes", "loves",
+         "wants", "needs", "keeps", "brings", "visits", "remembers", "answers")
+_IVERB = ("sleeps", "sings", "waits", "runs", "smiles", "falls", "works", "speaks", "laughs",
+          "listens", "dances", "walks", "rests", "shines", "moves")
+_ADV = ("today", "again", "slowly", "quickly", "at night", "in the morning", "every day",
+        "here", "there", "once more", "at noon", "by the sea")
+_NAME = ("anna", "peter", "maria", "john", "lucy", "david", "emma", "oliver", "sarah", "tom")
+_WORDS = ("hello", "world", "yes", "no", "please", "thank you", "good morning", "good night",
+          "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def sentence(rng: np.random.Generator) -> str:
+    """One short sentence (lower case letters, spaces, commas, apostrophes and a full stop)."""
+    def c(words: tuple[str, ...]) -> str:
+        return str(words[int(rng.integers(len(words)))])
+    kind = int(rng.integers(7))
+    if kind == 0:
+        s = f"the {c(_ADJ)} {c(_NOUN)} {c(_VERB)} the {c(_NOUN)}"
+    elif kind == 1:
+        s = f"{c(_NAME)} {c(_IVERB)} {c(_ADV)}"
+    elif kind == 2:
+        s = f"a {c(_NOUN)} {c(_IVERB)}"
+    elif kind == 3:
+        s = f"{c(_NAME)} {c(_VERB)} the {c(_ADJ)} {c(_NOUN)}"
+    elif kind == 4:
+        s = f"{c(_WORDS)}, {c(_NAME)}"
+    elif kind == 5:
+        s = f"the {c(_NOUN)} is {c(_ADJ)}"
+    else:
+        s = f"{c(_WORDS)} {c(_WORDS)}"
+    return s + "."
+
+
+class _Espeak:
+    """libespeak-ng through ctypes (one process-wide instance, calls serialised)."""
+
+    _lock = threading.Lock()
+    _inst: _Espeak | None = None
+
+    def __init__(self) -> None:
+        try:
+            import espeakng_loader
+        except ImportError:
+            raise SeqgenError("the embedded speech corpus needs eSpeak NG: "
+                              "pip install 'seqgen[speech]' (espeakng-loader)") from None
+        lib = ctypes.cdll.LoadLibrary(espeakng_loader.get_library_path())
+        data = espeakng_loader.get_data_path().encode()
+        self.chunks: list[np.ndarray] = []
+        cb_type = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int,
+                                   ctypes.c_void_p)
+
+        def collect(wav: ctypes._Pointer[ctypes.c_short], n: int, events: int | None) -> int:
+            if n > 0:
+                self.chunks.append(np.ctypeslib.as_array(wav, shape=(n,)).copy())
+            return 0
+        self._cb = cb_type(collect)  # keep a reference: ctypes must not free it
+        lib.espeak_Initialize.restype = ctypes.c_int
+        rate = lib.espeak_Initialize(2, 0, data, 0)  # AUDIO_OUTPUT_SYNCHRONOUS
+        if rate != SAMPLE_RATE:
+            raise SeqgenError(f"eSpeak NG failed to start (returned {rate})")
+        lib.espeak_SetSynthCallback(self._cb)
+        lib.espeak_Synth.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint,
+                                     ctypes.c_int, ctypes.c_uint, ctypes.c_uint,
+                                     ctypes.c_void_p, ctypes.c_void_p]
+        self.lib = lib
+
+    @classmethod
+    def get(cls) -> _Espeak:
+        with cls._lock:
+            if cls._inst is None:
+                cls._inst = _Espeak()
+            return cls._inst
+
+    def say(self, text: str, voice: str = "en-us", rate: int = 175, pitch: int = 50) -> np.ndarray:
+        """Float32 mono audio at 22050 Hz."""
+        with self._lock:
+            if self.lib.espeak_SetVoiceByName(voice.encode()) != 0:
+                raise SeqgenError(f"eSpeak NG has no voice {voice!r}")
+            self.lib.espeak_SetParameter(1, int(rate), 0)
+            self.lib.espeak_SetParameter(3, int(pitch), 0)
+            self.chunks = []
+            b = text.encode() + b"\0"
+            self.lib.espeak_Synth(b, len(b), 0, 1, 0, 0, None, None)
+            self.lib.espeak_Synchronize()
+            chunks, self.chunks = self.chunks, []
+        pcm = np.concatenate(chunks) if chunks else np.zeros(0, np.int16)
+        return pcm.astype(np.float32) / 32768.0
+
+
+def speak(text: str, voice: str = "en-us", rate: int = 175, pitch: int = 50) -> np.ndarray:
+    """Say ``text`` with eSpeak NG: float32 audio at 22050 Hz, leading/trailing silence trimmed."""
+    return trim(_Espeak.get().say(text, voice, rate, pitch))
+
+
+def trim(audio: np.ndarray, threshold: float = 1e-3, pad: int = 1024) -> np.ndarray:
+    loud = np.flatnonzero(np.abs(audio) > threshold)
+    if len(loud) == 0:
+        return audio[:0]
+    return audio[max(0, loud[0] - pad):loud[-1] + pad]
+
+
+def script(size: int, seed: int = 0) -> list[tuple[str, str, int, int]]:
+    """(text, voice, rate, pitch) of every utterance of a corpus of ``size`` sentences."""
+    rng = np.random.default_rng([seed, size])
+    out = []
+    for i in range(size):
+        text = sentence(rng)
+        voice = VOICES[i % len(VOICES)]
+        out.append((text, voice, int(rng.choice(RATES)), int(rng.choice(PITCHES))))
+    return out
+
+
+def build(size: int, seed: int, cache: Path, feature_fn: object) -> Path:
+    """Synthesise the corpus and write its log-mel features to ``cache`` (an .npz), atomically."""
+    from seqgen.fileio import atomic_path
+
+    rows = script(size, seed)
+    frames, lengths = [], []
+    for text, voice, rate, pitch in rows:
+        mel = feature_fn(speak(text, voice, rate, pitch))  # type: ignore[operator]
+        frames.append(mel.astype(np.float16))
+        lengths.append(len(mel))
+    with atomic_path(cache) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez(f, frames=np.concatenate(frames), lengths=np.asarray(lengths, np.int64),
+                     texts=np.asarray([r[0] for r in rows]),
+                     voices=np.asarray([r[1] for r in rows]))
+    return cache

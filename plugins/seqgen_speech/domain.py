@@ -1,0 +1,208 @@
+"""Speech as a sequence of acoustic feature frames (log-mel or MFCC), spoken from a text.
+
+One step is one frame (hop 256 at 22050 Hz: 11.6 ms). The model input and output are the
+normalised frame followed by a stop flag (1.0 on an utterance's last frame); the engine's
+``gmm`` head predicts both, a mixture of diagonal Gaussians over the frame and a Bernoulli for
+the stop. In ``tts`` mode the model reads the transcript through the engine's soft window
+(Graves 2013 section 5); in ``babble`` mode it speaks unconditioned.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from seqgen.datasets import cache_dir
+from seqgen.domain import Corpus, Domain, HeadSpec, Renderer, StopRule, VectorInput
+from seqgen.errors import SeqgenError
+from seqgen_speech.reader import Utterance
+
+FRAMES_PER_SECOND = 22050 / 256
+MIN_FRAMES = 20  # a sampled stop flag ends a sample only after this many frames
+PAUSE_FRAMES = 20  # silence between the lines of a multi-line --text
+CORPUS_VERSION = "espeak-v1"
+
+
+@dataclass
+class SpeechOptions:
+    mode: str = field(default="tts", metadata={
+        "help": "tts: spoken from the transcript (soft window); babble: unconditioned",
+        "choices": ("tts", "babble")})
+    features: str = field(default="logmel", metadata={
+        "help": "logmel: 80 log-mel bins (Tacotron 2); mfcc: 40 MFCCs of those",
+        "choices": ("logmel", "mfcc")})
+    sentences: int = field(default=3000, metadata={
+        "help": "size of the embedded eSpeak corpus (sentences)"})
+    corpus_seed: int = field(default=0, metadata={
+        "help": "seed of the embedded corpus's sentences, voices, rates and pitches"})
+    components: int = field(default=4, metadata={"help": "Gaussians in the output mixture"})
+
+
+class SpeechDomain(Domain):
+    name = "speech"
+    version = "1.0"
+    description = "Speech as log-mel frames, spoken from a text; WAV through Griffin-Lim"
+    input_formats = ("directory of WAV/FLAC/OGG", "LJSpeech metadata.csv", "audio file")
+    default_corpus = ("espeak: short English sentences synthesised on first use with eSpeak NG "
+                      "(synthetic speech; 6 voices, 4 rates, 3 pitches), with transcripts")
+    batching = "sequences"
+    unit = "frame"
+    default_render = ".wav"
+    default_length = 1000
+    max_steps_per_char = 15
+    keep_prime = False
+    Options = SpeechOptions
+
+    def __init__(self, options: Any = None, state: dict[str, Any] | None = None) -> None:
+        self.mean: np.ndarray | None = None
+        self.std: np.ndarray | None = None
+        super().__init__(options, state)
+
+    @property
+    def kind(self) -> str:
+        return str(self.options.features)
+
+    @property
+    def dim(self) -> int:
+        from seqgen_speech.features import N_MELS, N_MFCC
+
+        return N_MFCC if self.kind == "mfcc" else N_MELS
+
+    # ---- corpus ---------------------------------------------------------------------------
+    def load_corpus(self, source: str | None) -> Corpus:
+        cache = cache_dir() / "speech"
+        if source is None:
+            return self._embedded(cache)
+        from seqgen_speech.reader import read_directory
+
+        utts, key = read_directory(Path(source), cache)
+        return Corpus(source, f"speech-user-{key}", utts)
+
+    def _embedded(self, cache: Path) -> Corpus:
+        from seqgen_speech import corpus
+        from seqgen_speech.features import log_mel
+
+        n, seed = int(self.options.sentences), int(self.options.corpus_seed)
+        if n < 1:
+            raise SeqgenError("option sentences must be at least 1")
+        path = cache / f"{CORPUS_VERSION}-n{n}-s{seed}.npz"
+        if not path.is_file():
+            corpus.build(n, seed, path, log_mel)
+        z = np.load(path)
+        bounds = np.cumsum([0, *z["lengths"].tolist()])
+        frames = z["frames"].astype(np.float32)
+        utts = [Utterance(frames[bounds[i]:bounds[i + 1]], str(t), f"{v}-{i}")
+                for i, (t, v) in enumerate(zip(z["texts"], z["voices"], strict=True))]
+        return Corpus("espeak", f"{CORPUS_VERSION}-n{n}-s{seed}", utts)
+
+    # ---- codec ----------------------------------------------------------------------------
+    def _feats(self, utt: Utterance) -> np.ndarray:
+        from seqgen_speech.features import mfcc_from_log_mel
+
+        return mfcc_from_log_mel(utt.frames) if self.kind == "mfcc" else utt.frames
+
+    def fit(self, documents: Sequence[Any]) -> None:
+        feats = np.concatenate([self._feats(d) for d in documents]).astype(np.float64)
+        self.mean = feats.mean(0).astype(np.float32)
+        self.std = np.maximum(feats.std(0), 1e-3).astype(np.float32)
+
+    def get_state(self) -> dict[str, Any]:
+        if self.mean is None or self.std is None:
+            return {}
+        return {"features": self.kind, "mean": self.mean.tolist(), "std": self.std.tolist()}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        if state:
+            self.mean = np.asarray(state["mean"], np.float32)
+            self.std = np.asarray(state["std"], np.float32)
+
+    def _stats(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.mean is None or self.std is None:
+            raise SeqgenError("the speech codec has no normalisation statistics (fit first)")
+        return self.mean, self.std
+
+    def encode(self, document: Any) -> np.ndarray:
+        mean, std = self._stats()
+        x = (self._feats(document) - mean) / std
+        stop = np.zeros((len(x), 1), np.float32)
+        stop[-1:] = 1.0
+        return np.concatenate([x, stop], 1).astype(np.float32)  # (T, D + 1)
+
+    def decode(self, array: np.ndarray) -> Any:
+        from seqgen_speech.features import log_mel_from_mfcc
+
+        mean, std = self._stats()
+        a = np.asarray(array, np.float32).reshape(-1, self.dim + 1)
+        feats = a[:, :self.dim] * std + mean
+        frames = log_mel_from_mfcc(feats) if self.kind == "mfcc" else feats
+        return Utterance(frames.astype(np.float32))
+
+    def input_spec(self) -> VectorInput:
+        return VectorInput(self.dim + 1)  # the frame and its stop flag
+
+    def head_spec(self) -> HeadSpec:
+        return HeadSpec("gmm", {"dim": self.dim, "components": int(self.options.components)})
+
+    # ---- text conditioning ----------------------------------------------------------------
+    def conditioned(self) -> bool:
+        return bool(self.options.mode == "tts")
+
+    def text_of(self, document: Any) -> str | None:
+        return document.text if isinstance(document, Utterance) else None
+
+    # ---- sampling -------------------------------------------------------------------------
+    def style_prime(self, index: int) -> tuple[np.ndarray, str | None]:
+        """Voice N of the embedded corpus saying a short sentence (stop flags cleared)."""
+        from seqgen_speech import corpus
+        from seqgen_speech.features import log_mel
+
+        if not 0 <= index < len(corpus.VOICES):
+            raise SeqgenError(f"--prime-style {index}: choose 0 to {len(corpus.VOICES) - 1} "
+                              f"({', '.join(corpus.VOICES)})")
+        text = "hello, peter."
+        utt = Utterance(log_mel(corpus.speak(text, corpus.VOICES[index])), text)
+        enc = self.encode(utt)
+        enc[:, -1] = 0.0
+        return enc, text
+
+    def join_lines(self, lines: list[Any]) -> Any:
+        from seqgen_speech.features import LOG_FLOOR
+
+        gap = np.full((PAUSE_FRAMES, lines[0].frames.shape[1]), np.log(LOG_FLOOR), np.float32)
+        parts: list[np.ndarray] = []
+        for i, ln in enumerate(lines):
+            parts += ([gap] if i else []) + [ln.frames]
+        return Utterance(np.concatenate(parts))
+
+    def length_rule(self, length: str | None) -> tuple[int, StopRule | None]:
+        """--length in frames or seconds ("3s"); a sampled stop flag ends a sample."""
+        if length is None:
+            steps = self.default_length
+        else:
+            m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(s?)\s*", length)
+            if not m:
+                raise SeqgenError(f"--length {length!r}: expected frames (500) or seconds (3s)")
+            value = float(m.group(1))
+            steps = int(round(value * FRAMES_PER_SECOND)) if m.group(2) else int(value)
+        count = [0]
+
+        def stop(sampled: np.ndarray) -> np.ndarray:
+            count[0] += 1
+            return (np.asarray(sampled)[:, -1] > 0.5) & (count[0] >= MIN_FRAMES)
+        return max(steps, 1), stop
+
+    # ---- output ---------------------------------------------------------------------------
+    def renderers(self) -> dict[str, Renderer]:
+        from seqgen_speech import render
+
+        return {**render.renderers(), **self._extra_renderers}
+
+    def metrics(self, nll: float, extra: dict[str, float] | None = None) -> dict[str, float]:
+        out = {"nats/frame": nll, "nats/dim": nll / (self.dim + 1)}
+        out.update(extra or {})
+        return out

@@ -1,0 +1,104 @@
+"""Reading recordings: a directory of WAV/FLAC/OGG, with an optional LJSpeech metadata.csv.
+
+``metadata.csv`` lines are ``id|text|normalized text`` (the normalized text is used when
+present); ``id`` names ``wavs/id.wav`` (the LJSpeech layout) or ``id.wav`` beside the file
+(any of the audio suffixes). Features are cached per directory listing under
+``cache_dir() / "speech"``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from seqgen.errors import SeqgenError
+from seqgen_speech.features import AUDIO_SUFFIXES, log_mel, read_audio
+
+
+@dataclass
+class Utterance:
+    """One recording: its log-mel frames (T, 80) and its transcript (None when unknown)."""
+
+    frames: np.ndarray
+    text: str | None = None
+    name: str = ""
+
+
+def _metadata(meta: Path) -> dict[Path, str]:
+    out: dict[Path, str] = {}
+    for n, line in enumerate(meta.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        parts = line.split("|")
+        if len(parts) < 2 or not parts[0].strip():
+            raise SeqgenError(f"{meta}:{n}: expected 'id|text|normalized text'")
+        uid = parts[0].strip()
+        text = (parts[2] if len(parts) > 2 and parts[2].strip() else parts[1]).strip()
+        found = None
+        for base in (meta.parent / "wavs", meta.parent):
+            for sfx in ("", *AUDIO_SUFFIXES):
+                p = base / f"{uid}{sfx}"
+                if p.is_file():
+                    found = p
+                    break
+            if found:
+                break
+        if found is None:
+            raise SeqgenError(f"{meta}:{n}: no audio file for {uid!r} "
+                              f"(looked for wavs/{uid}.wav and {uid}.wav)")
+        out[found] = text.lower()
+    return out
+
+
+def list_recordings(source: Path) -> tuple[list[Path], dict[Path, str]]:
+    """The audio files of a directory (or one file) and the transcripts of metadata.csv."""
+    if source.is_file():
+        if source.name == "metadata.csv":
+            texts = _metadata(source)
+            return sorted(texts), texts
+        if source.suffix.lower() not in AUDIO_SUFFIXES:
+            raise SeqgenError(f"{source}: not a WAV/FLAC/OGG file or a metadata.csv")
+        return [source], {}
+    if not source.is_dir():
+        raise SeqgenError(f"{source}: no such file or directory")
+    meta = source / "metadata.csv"
+    texts = _metadata(meta) if meta.is_file() else {}
+    files = sorted(p for p in source.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES
+                   and p.is_file())
+    if texts:
+        files = sorted(texts)
+    if not files:
+        raise SeqgenError(f"{source}: no WAV, FLAC or OGG files in this directory")
+    return files, texts
+
+
+def listing_key(files: list[Path], texts: dict[Path, str]) -> str:
+    h = hashlib.sha256()
+    for p in files:
+        st = p.stat()
+        h.update(json.dumps([str(p.resolve()), st.st_size, st.st_mtime_ns, texts.get(p)]).encode())
+    return h.hexdigest()[:24]
+
+
+def read_directory(source: Path, cache: Path) -> tuple[list[Utterance], str]:
+    """Utterances of every recording (features cached by the listing); returns them and a key."""
+    from seqgen.fileio import atomic_path
+
+    files, texts = list_recordings(source)
+    key = listing_key(files, texts)
+    where = cache / f"user-{key}.npz"
+    if where.is_file():
+        z = np.load(where)
+        bounds = np.cumsum([0, *z["lengths"].tolist()])
+        frames = z["frames"].astype(np.float32)
+        return [Utterance(frames[bounds[i]:bounds[i + 1]], texts.get(p), p.name)
+                for i, p in enumerate(files)], key
+    utts = [Utterance(log_mel(read_audio(p)), texts.get(p), p.name) for p in files]
+    with atomic_path(where) as tmp, open(tmp, "wb") as f:
+        np.savez(f, frames=np.concatenate([u.frames for u in utts]).astype(np.float16),
+                 lengths=np.asarray([len(u.frames) for u in utts], np.int64))
+    return utts, key

@@ -1,0 +1,96 @@
+"""Renderers: .wav (Griffin-Lim, 22050 Hz int16), .png (log-mel spectrogram), .npy (frames).
+
+The spectrogram shows the eSpeak NG reference of the same text beside the sample when the
+sample carries its text (``Utterance.text``; the ``speech-eval`` command's images do).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from seqgen.domain import Renderer
+from seqgen_speech.features import HOP, SR
+
+
+def write_wav(utt: Any, path: Path) -> None:
+    import soundfile as sf
+
+    from seqgen_speech.invert import to_audio
+
+    audio = to_audio(utt.frames)
+    sf.write(str(path), audio, SR, subtype="PCM_16", format="WAV")
+
+
+def write_npy(utt: Any, path: Path) -> None:
+    with open(path, "wb") as f:
+        np.save(f, np.asarray(utt.frames, np.float32))
+
+
+def plot_spectrograms(panels: list[tuple[str, np.ndarray]], path: Path) -> None:
+    """Log-mel spectrograms stacked vertically on a shared time axis (seconds), as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    longest = max(len(f) for _, f in panels) * HOP / SR
+    fig, axes = plt.subplots(len(panels), 1, figsize=(7, 1.9 * len(panels)), squeeze=False,
+                             dpi=80)
+    for ax, (title, frames) in zip(axes[:, 0], panels, strict=True):
+        dur = len(frames) * HOP / SR
+        ax.imshow(np.asarray(frames).T, origin="lower", aspect="auto", cmap="magma",
+                  vmin=-11.5, vmax=2.0, extent=(0, dur, 0, frames.shape[1]),
+                  interpolation="nearest")
+        ax.set_xlim(0, longest)
+        ax.set_title(title, fontsize=9)
+        ax.set_ylabel("mel bin", fontsize=8)
+        ax.tick_params(labelsize=7)
+    axes[-1, 0].set_xlabel("seconds", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, format="png")
+    plt.close(fig)
+
+
+def write_png(utt: Any, path: Path) -> None:
+    panels = [("sample" + (f": {utt.text!r}" if utt.text else ""), utt.frames)]
+    if utt.text:
+        from seqgen_speech.corpus import speak
+        from seqgen_speech.features import log_mel
+
+        panels.append((f"eSpeak NG reference (en-us): {utt.text!r}", log_mel(speak(utt.text))))
+    plot_spectrograms(panels, path)
+
+
+def read_wav(path: Path) -> tuple[np.ndarray, int]:
+    import soundfile as sf
+
+    audio, rate = sf.read(str(path), dtype="float32")
+    if rate != SR:
+        raise ValueError(f"{path}: {rate} Hz, expected {SR}")
+    return audio, rate
+
+
+def read_png(path: Path) -> np.ndarray:
+    import matplotlib.image
+
+    return np.asarray(matplotlib.image.imread(str(path), format="png"))
+
+
+def read_npy(path: Path) -> np.ndarray:
+    a = np.load(path, allow_pickle=False)
+    if a.ndim != 2:
+        raise ValueError(f"{path}: expected (T, bins) frames, got shape {a.shape}")
+    return a
+
+
+def renderers() -> dict[str, Renderer]:
+    return {
+        ".wav": Renderer(".wav", write_wav, "audio through Griffin-Lim, 22050 Hz 16-bit",
+                         read=read_wav),
+        ".png": Renderer(".png", write_png, "log-mel spectrogram (beside the eSpeak reference)",
+                         read=read_png),
+        ".npy": Renderer(".npy", write_npy, "log-mel frames (T, 80) float32", read=read_npy),
+    }
