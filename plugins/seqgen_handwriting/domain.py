@@ -63,7 +63,8 @@ class HandwritingDomain(Domain):
     unit = "point"
     default_render = ".svg"
     default_length = 700
-    max_steps_per_char = 60
+    max_steps_per_char = 60  # about twice the synthetic corpus's 30 points per letter
+    keep_prime = False  # a style prime is someone else's ink: leave it out of the sample
     Options = HandwritingOptions
 
     def __init__(self, options: Any = None, state: dict[str, Any] | None = None) -> None:
@@ -100,11 +101,14 @@ class HandwritingDomain(Domain):
         rows = np.concatenate([np.asarray(d.strokes, np.float64) for d in documents])
         pen_down = rows[1:][rows[:-1, 2] < 0.5, :2]
         steps = np.hypot(pen_down[:, 0], pen_down[:, 1]) if len(pen_down) else np.ones(1)
-        styles: dict[Any, Ink] = {}
-        for i, d in enumerate(documents):  # the shortest line of at least 12 chars per writer
+        def rank(d: Ink) -> tuple[int, int]:  # 12+ characters, few points; else long texts
+            n = len(d.text or "")
+            return (0, len(d.strokes)) if n >= 12 else (1, -n) if n else (2, len(d.strokes))
+
+        styles: dict[int, Ink] = {}  # one style example per writer
+        for i, d in enumerate(documents):
             who = d.writer if d.writer is not None else i % STYLE_EXAMPLES
-            if d.text and len(d.text) >= 12 and (
-                    who not in styles or len(d.strokes) < len(styles[who].strokes)):
+            if who not in styles or rank(d) < rank(styles[who]):
                 styles[who] = d
         self.set_state({
             "mean": rows[:, :2].mean(axis=0).tolist(),
@@ -113,7 +117,7 @@ class HandwritingDomain(Domain):
                 1 for d in documents if len(d.strokes) and not d.strokes[0].any())
             ) / max(len(documents), 1),
             "step": float(np.median(steps[steps > 0])) if (steps > 0).any() else 1.0,
-            "styles": [{"writer": who if isinstance(who, int) else None, "text": d.text,
+            "styles": [{"writer": d.writer, "text": d.text,
                         "strokes": np.round(d.strokes.astype(np.float64), 3).tolist()}
                        for who, d in sorted(styles.items())
                        ][:STYLE_EXAMPLES]})
