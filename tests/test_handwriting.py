@@ -1,4 +1,4 @@
-"""The handwriting domain without training: readers, codec, synthetic corpus, renderers, bad input."""
+"""The handwriting domain untrained: readers, codec, synthetic corpus, renderers, bad input."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from conftest import cli, one_line_error
 from seqgen.domain import parse_options
 from seqgen.errors import SeqgenError
 from seqgen.render import render
@@ -18,6 +17,8 @@ from seqgen_handwriting import readers, synth
 from seqgen_handwriting.domain import HandwritingDomain, HandwritingOptions
 from seqgen_handwriting.ink import Ink, Page, from_polylines, to_polylines
 from seqgen_handwriting.render import Style, inkml_text, svg_text
+
+from conftest import cli, one_line_error
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 INK_NS = "{http://www.w3.org/2003/InkML}"
