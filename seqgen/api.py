@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from seqgen.config import preset as get_preset
 from seqgen.datasets import cache_dir
 from seqgen.domain import Domain, TokenInput, options_to_dict, parse_options
 from seqgen.engine import checkpoint as ckpt
+from seqgen.engine import distributed
 from seqgen.engine.data import Encoded, Sequences, Streams, encode_corpus, split
 from seqgen.engine.heads import build_head
 from seqgen.engine.model import SeqModel
@@ -163,22 +165,27 @@ def _resume(domain: str | None, run: str | Path | None, progress: ProgressFn | N
 def _fit(dom: Domain, enc: Encoded, mcfg: ModelConfig, tcfg: TrainConfig, run_dir: Path,
          config: dict[str, Any], progress: ProgressFn | None, vocab: TextVocab | None,
          resume: bool) -> TrainResult:
-    device = resolve_device(tcfg.device)
+    world, device = distributed.init(resolve_device(tcfg.device))
     tr, va = split(enc, tcfg.val_fraction, dom.batching == "sequences")
     train_b = _batches(dom, tr, tcfg, f"corpus {config['data']['source'] or '(default)'}")
     val_b = val_batches(dom, va, tcfg)
     torch.manual_seed(tcfg.seed)
     model = build_model(dom, mcfg, vocab).to(device)
-    with runs.lock(run_dir):  # one training process per run directory
-        trainer = Trainer(run_dir, model, train_b, val_b, tcfg, config, device)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    # one training process per run directory (rank 0 holds the lock for a DDP group)
+    with runs.lock(run_dir) if world.main else nullcontext():
+        trainer = Trainer(run_dir, model, train_b, val_b, tcfg, config, device, world)
         if resume:
             trainer.resume()
-        else:
+        elif world.main:
             (run_dir / "metrics.jsonl").unlink(missing_ok=True)
             ckpt.save_model(run_dir, model, config)
-        if run_dir.resolve().parent == (runs.runs_root() / dom.name).resolve():
+        if world.main and run_dir.resolve().parent == (runs.runs_root() / dom.name).resolve():
             runs.set_latest(dom.name, run_dir)
-        return trainer.fit(progress)
+        try:
+            return trainer.fit(progress)
+        finally:
+            distributed.finish()
 
 
 def load(run_or_domain: str | Path, device: str = "cpu") -> Model:

@@ -6,6 +6,7 @@ Heavy modules (torch, the API) are imported inside commands, so ``seqgen --help`
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -71,7 +72,9 @@ def train(
     data: Annotated[str | None, typer.Option(help="Corpus: file, directory, glob or dataset name "
                                              "(default: the domain's embedded corpus).")] = None,
     run: Annotated[Path | None, typer.Option(
-        help="Run directory (default runs/DOMAIN/TIME).")] = None,
+        "--run", "--run-dir",
+        help="Run directory (default runs/DOMAIN/TIME); --run-dir is the same, and is the "
+             "spelling to use after torchrun, whose own --run-path swallows --run.")] = None,
     preset: Annotated[str, typer.Option(help="tiny | small | medium | large.")] = "small",
     layers: Annotated[int | None, typer.Option(help="LSTM layers.")] = None,
     hidden: Annotated[int | None, typer.Option(help="LSTM units per layer.")] = None,
@@ -96,8 +99,15 @@ def train(
     option: Annotated[list[str] | None, typer.Option("-o", "--option", metavar="KEY=VALUE",
                                                      help="Domain option (repeatable).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    nproc: Annotated[int, typer.Option(help="Data-parallel processes on this machine "
+                                       "(torchrun + DDP; gloo on CPU, NCCL on GPU).")] = 1,
 ) -> None:
     """Train a model on a corpus (or resume one)."""
+    if nproc > 1 and "WORLD_SIZE" not in os.environ:
+        from seqgen.runs import new_run_dir
+
+        target = run or (None if resume else new_run_dir(domain))
+        raise typer.Exit(_relaunch(nproc, target))
     from seqgen.api import train as api_train
     from seqgen.cli.progress import train_progress
     from seqgen.config import preset as get_preset
@@ -110,6 +120,8 @@ def train(
                            optimizer=optimizer, max_steps=max_steps, max_time=max_time,
                            eval_every=eval_every, save_every=save_every, log_every=log_every,
                            seed=seed, device=device)
+    if os.environ.get("RANK", "0") != "0":
+        return  # under torchrun, rank 0 reports
     state = "interrupted" if result.interrupted else "done"
     print(f"{state}: step {result.step}, val loss {result.val_loss:.4f} nats, "
           f"{result.elapsed:.0f}s; run: {result.run_dir}", file=sys.stderr)
@@ -212,6 +224,24 @@ def plugins() -> None:
     from seqgen.cli.tables import plugins_table
 
     plugins_table()
+
+
+def _relaunch(nproc: int, run: Path | None) -> int:
+    """Run this same command under torchrun with nproc processes (and one shared --run)."""
+    from seqgen.engine.distributed import launch
+
+    argv, skip = [], False
+    for arg in sys.argv[1:]:
+        if skip:
+            skip = False
+        elif arg == "--nproc":
+            skip = True
+        elif not arg.startswith("--nproc="):
+            argv.append(arg)
+    if run is not None and "--run" not in argv and "--run-dir" not in argv:
+        argv += ["--run-dir", str(run)]
+    argv = ["--run-dir" if a == "--run" else a for a in argv]
+    return launch(nproc, argv)
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ import torch
 from seqgen.config import TrainConfig
 from seqgen.engine import checkpoint as ckpt
 from seqgen.engine.data import Sequences, Streams
+from seqgen.engine.distributed import World, shard, weight_spread
 from seqgen.engine.model import SeqModel
 from seqgen.engine.window import WindowModel
 from seqgen.errors import SeqgenError
@@ -139,8 +140,13 @@ class Trainer:
     """Owns the model, optimizer and data for one run directory."""
 
     def __init__(self, run_dir: Path, model: Net, train: Batches, val: Batches | None,
-                 cfg: TrainConfig, config: dict[str, Any], device: str) -> None:
+                 cfg: TrainConfig, config: dict[str, Any], device: str,
+                 world: World | None = None) -> None:
         self.run_dir, self.model, self.train_b, self.val_b = run_dir, model, train, val
+        self.world = world or World()
+        # forward through DDP when several processes train together (engine/distributed.py)
+        self.net: torch.nn.Module = model if self.world.size == 1 else \
+            torch.nn.parallel.DistributedDataParallel(model)
         self.cfg, self.config, self.device = cfg, config, device
         self.opt = build_optimizer(model, cfg)
         self.step, self.elapsed = 0, 0.0
@@ -160,7 +166,8 @@ class Trainer:
         self.step, self.elapsed = info["step"], info.get("elapsed", 0.0)
         self.last_val = info.get("val_loss", float("nan"))
         self.lr_scale = info.get("lr_scale", 1.0)
-        self._truncate_metrics(self.step)
+        if self.world.main:
+            self._truncate_metrics(self.step)
 
     def _roll_back(self) -> None:
         """After MAX_FAULTS non-finite losses in a row: last good checkpoint, half the LR."""
@@ -184,10 +191,14 @@ class Trainer:
             path.write_text("".join(ln + "\n" for ln in keep))
 
     def _log(self, record: dict[str, Any]) -> None:
+        if not self.world.main:
+            return
         with open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8") as f:
             f.write(json.dumps(record) + "\n")
 
     def save(self) -> None:
+        if not self.world.main:  # only rank 0 writes
+            return
         info = {"elapsed": self.elapsed, "val_loss": self.last_val, "lr_scale": self.lr_scale}
         try:
             ckpt.save_checkpoint(self.run_dir, self.step, self.model, self.opt, self.state, info)
@@ -215,12 +226,11 @@ class Trainer:
         t_window = t0
         try:
             while self.step < cfg.max_steps:
-                if cfg.max_time is not None and time.perf_counter() - t0 >= cfg.max_time:
+                frac, time_up, stop = self._clock(t0)
+                if time_up:
                     break
-                if self.stop_requested:
+                if stop:
                     raise KeyboardInterrupt
-                frac = 0.0 if cfg.max_time is None else \
-                    (time.perf_counter() - t0) / max(cfg.max_time, 1e-9)
                 loss_value, ntok = self._train_step(frac)
                 self.step += 1
                 run_tokens += ntok
@@ -239,38 +249,60 @@ class Trainer:
                            "tokens_per_s": run_tokens / max(now - t_window, 1e-9),
                            "elapsed": round(self.elapsed, 3)}
                     window_loss, window_n, run_tokens, t_window = 0.0, 0, 0, now
-                    if self.step % cfg.eval_every == 0 or self.step == cfg.max_steps:
+                    if self.world.main and (self.step % cfg.eval_every == 0
+                                            or self.step == cfg.max_steps):
                         self.last_val = evaluate(model, self.val_b, self.device,
                                                  cfg.eval_batches)[0]
                         rec["val_loss"] = self.last_val
                     self._log(rec)
-                    if on_progress is not None:
+                    if on_progress is not None and self.world.main:
                         on_progress(self.step, {**rec, "val_loss": self.last_val})
                 if self.step % cfg.save_every == 0:
                     self.save()
         except KeyboardInterrupt:
             interrupted = True
-        if not math.isfinite(self.last_val) or interrupted or self.step % cfg.eval_every:
+        if self.world.size > 1:
+            self._log({"step": self.step, "event": "ddp", "world_size": self.world.size,
+                       "weight_spread": weight_spread(model, self.world)})
+        if self.world.main and (not math.isfinite(self.last_val) or interrupted
+                                or self.step % cfg.eval_every):
             self.last_val = evaluate(model, self.val_b, self.device, cfg.eval_batches)[0]
             self._log({"step": self.step, "val_loss": self.last_val,
                        "elapsed": round(self.elapsed, 3)})
         self.save()
         return TrainResult(self.run_dir, self.step, last, self.last_val, self.elapsed, interrupted)
 
+    def _clock(self, t0: float) -> tuple[float, bool, bool]:
+        """Fraction of --max-time used, time up, stop requested: the same on every rank."""
+        spent = time.perf_counter() - t0
+        max_time = self.cfg.max_time
+        flags = [0.0 if max_time is None else spent / max(max_time, 1e-9),
+                 float(max_time is not None and spent >= max_time), float(self.stop_requested)]
+        if self.world.size > 1:
+            t = torch.tensor(flags, device=self.device)
+            torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MAX)
+            flags = t.tolist()
+        return flags[0], flags[1] > 0, flags[2] > 0
+
     def _train_step(self, time_fraction: float = 0.0) -> tuple[float, int]:
         cfg, model = self.cfg, self.model
         for group in self.opt.param_groups:
             group["lr"] = lr_at(self.step, cfg, time_fraction) * self.lr_scale
-        x, y, m, *cond = to_tensors(self.train_b.batch(self.step), self.device, model.tokens)
+        batch = shard(self.train_b.batch(self.step), self.world)
+        x, y, m, *cond = to_tensors(batch, self.device, model.tokens)
         sequences = isinstance(self.train_b, Sequences)
         if sequences or self.train_b.new_epoch(self.step):
             self.state = None
         with self.amp:
-            params, state = model(x, self.state, None if sequences else m,
-                                  cond[0] if cond else None)
+            params, state = self.net(x, self.state, None if sequences else m,
+                                     cond[0] if cond else None)
         total, n = model.head.loss(params, y, m if sequences else None)
         loss = total / n
         value = float(loss.detach())
+        if self.world.size > 1:  # every rank sees the same loss, so all take the same decisions
+            t = torch.tensor([value], device=self.device)
+            torch.distributed.all_reduce(t)
+            value = float(t) / self.world.size
         self.opt.zero_grad(set_to_none=True)
         if math.isfinite(value):  # a non-finite loss skips the update (issue 8 extends this)
             loss.backward()
