@@ -46,7 +46,10 @@ class Recogniser:
     def __call__(self, audio: np.ndarray) -> str:
         from scipy.signal import resample_poly
 
-        pcm = (np.clip(resample_poly(audio, 320, 441), -1, 1) * 32767).astype(np.int16)
+        a16 = resample_poly(audio, 320, 441)
+        peak = float(np.abs(a16).max()) if len(a16) else 0.0
+        a16 = np.concatenate([np.zeros(8000), a16 / max(peak, 1e-6) * 0.7, np.zeros(8000)])
+        pcm = (np.clip(a16, -1, 1) * 32767).astype(np.int16)  # half a second of silence around
         self.decoder.start_utt()
         self.decoder.process_raw(pcm.tobytes(), full_utt=True)
         self.decoder.end_utt()
