@@ -9,7 +9,7 @@ the input encoding and output head the engine should build, and writes samples t
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -126,6 +126,10 @@ class Domain:
     def encode(self, document: Any) -> np.ndarray:
         """One document as an array: (T,) integer tokens or (T, D) float32 frames."""
         raise NotImplementedError
+
+    def encode_chunks(self, document: Any) -> Iterator[np.ndarray]:
+        """A document encoded piece by piece: override for documents too large for memory."""
+        yield self.encode(document)
 
     def decode(self, array: np.ndarray) -> Any:
         """The inverse of encode: an array of tokens or frames back to a document."""

@@ -35,6 +35,7 @@ def test_two_processes_match_one(corpus: Path) -> None:
     ddp = [r for r in rows if r.get("event") == "ddp"]
     assert ddp and ddp[0]["world_size"] == 2 and ddp[0]["weight_spread"] == 0.0
     np.testing.assert_allclose(_losses(Path("ddp")), _losses(Path("single")), rtol=1e-4)
-    a, b = load_tensors(Path("ddp/model.safetensors")), load_tensors(Path("single/model.safetensors"))
+    a = load_tensors(Path("ddp/model.safetensors"))
+    b = load_tensors(Path("single/model.safetensors"))
     for k in a:
         np.testing.assert_allclose(a[k].numpy(), b[k].numpy(), atol=2e-5, rtol=1e-4)

@@ -85,3 +85,26 @@ def test_text_domain_passes_the_conformance_kit(corpus: Path) -> None:
 
     check_domain(TextDomain, str(corpus))
     check_domain(TextDomain, str(corpus), {"level": "byte"})
+
+
+def test_large_files_stream_through_the_encode_cache(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files above BIG_FILE are checked, hashed and encoded block by block (a multi-byte
+    character may straddle two blocks) and end in the memory-mapped cache."""
+    from seqgen_text import domain as text_domain
+
+    from seqgen.engine.data import encode_corpus
+
+    monkeypatch.setattr(text_domain, "BIG_FILE", 1000)
+    monkeypatch.setattr(text_domain, "BLOCK", 777)
+    body = "héllo wörld ☃ " * 500
+    (tmp_path / "big.txt").write_text(body)
+    dom = TextDomain()
+    corpus = dom.load_corpus(str(tmp_path / "big.txt"))
+    assert isinstance(corpus.documents[0], text_domain.TextFile)
+    dom.fit(corpus.documents)
+    enc = encode_corpus(dom, corpus, tmp_path / "cache")
+    assert isinstance(enc.flat, np.memmap) and dom.decode(np.asarray(enc.flat)) == body
+    (tmp_path / "bad.txt").write_bytes(b"a" * 2000 + b"\0" + b"b" * 100)
+    with pytest.raises(SeqgenError, match="NUL byte at offset 2000"):
+        TextDomain().load_corpus(str(tmp_path / "bad.txt"))

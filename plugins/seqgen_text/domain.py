@@ -6,7 +6,7 @@ import codecs
 import glob
 import hashlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,8 +89,13 @@ class TextDomain(Domain):
         h = hashlib.sha256()
         docs: list[Any] = []
         for f in files:
+            size = f.stat().st_size
+            h.update(f"{f.name}\0{size}\0".encode())
+            if size > BIG_FILE:  # checked and hashed block by block, read again when encoded
+                _scan(f, h, self.options.level == "char")
+                docs.append(TextFile(f, size))
+                continue
             raw = f.read_bytes()
-            h.update(f"{f.name}\0{len(raw)}\0".encode())
             h.update(raw)
             if raw:
                 docs.append(raw if self.options.level == "byte" else _as_text(raw, f))
@@ -102,13 +107,16 @@ class TextDomain(Domain):
     def fit(self, documents: Sequence[Any]) -> None:
         if self.options.level == "byte":
             return
-        counts: dict[str, int] = {}
-        for doc in documents:
-            cps, n = np.unique(_codepoints(doc), return_counts=True)
-            for cp, k in zip(cps.tolist(), n.tolist(), strict=True):
-                counts[chr(cp)] = counts.get(chr(cp), 0) + k
-        self.set_state({"level": "char", "chars": "".join(
-            sorted(c for c, k in counts.items() if k >= self.options.min_count))})
+        counts = np.zeros(0, np.int64)  # per code point, by bincount: O(n), no sort
+        for piece in (p for doc in documents for p in _pieces(doc, "char")):
+            got = np.bincount(_codepoints(piece))
+            if len(got) > len(counts):
+                got[:len(counts)] += counts
+                counts = got
+            else:
+                counts[:len(got)] += got
+        keep = np.flatnonzero(counts >= max(self.options.min_count, 1))
+        self.set_state({"level": "char", "chars": "".join(map(chr, keep.tolist()))})
 
     def get_state(self) -> dict[str, Any]:
         return {"level": self.options.level, "chars": self.chars}
@@ -117,6 +125,9 @@ class TextDomain(Domain):
         self.chars = state.get("chars", "")
         self._codes = np.array([ord(c) for c in self.chars], dtype=np.uint32)
         self._table = np.array(["", "\ufffd", *self.chars], dtype=object)
+        # code point -> token, a dense lookup table: O(n) encoding (at most 4.4 MB of int32)
+        self._lut = np.full(int(self._codes.max()) + 1 if len(self._codes) else 1, UNK, np.int32)
+        self._lut[self._codes] = np.arange(2, len(self._codes) + 2, dtype=np.int32)
 
     def input_spec(self) -> TokenInput:
         return TokenInput(257 if self.options.level == "byte" else len(self.chars) + 2)
@@ -132,9 +143,12 @@ class TextDomain(Domain):
             data = document if isinstance(document, bytes) else str(document).encode("utf-8")
             return np.frombuffer(data, dtype=np.uint8).astype(np.int64) + 1
         cps = _codepoints(document)
-        idx = np.clip(np.searchsorted(self._codes, cps), 0, max(len(self._codes) - 1, 0))
-        known = self._codes[idx] == cps if len(self._codes) else np.zeros(len(cps), bool)
-        return np.where(known, idx + 2, UNK).astype(np.int64)
+        top = len(self._lut) - 1
+        return np.where(cps <= top, self._lut[np.minimum(cps, top)], UNK).astype(np.int64)
+
+    def encode_chunks(self, document: Any) -> Iterator[np.ndarray]:
+        for piece in _pieces(document, self.options.level):
+            yield self.encode(piece)
 
     def decode(self, array: np.ndarray) -> str:
         ids = np.asarray(array, dtype=np.int64)
@@ -166,6 +180,52 @@ class TextDomain(Domain):
     def metrics(self, nll: float, extra: dict[str, float] | None = None) -> dict[str, float]:
         unit = "byte" if self.options.level == "byte" else "char"
         return {f"bits/{unit}": nll / float(np.log(2)), f"nats/{unit}": nll}
+
+
+BIG_FILE = 16 << 20  # larger files are streamed in blocks, never held whole in memory
+BLOCK = 4 << 20
+
+
+@dataclass(frozen=True)
+class TextFile:
+    """A document too large to hold in memory: read block by block when encoded."""
+
+    path: Path
+    size: int
+
+
+def _pieces(document: Any, level: str) -> Iterator[Any]:
+    """A document as str (char level) or bytes (byte level) pieces of at most BLOCK bytes."""
+    if not isinstance(document, TextFile):
+        yield document
+        return
+    dec = codecs.getincrementaldecoder("utf-8")()
+    with open(document.path, "rb") as f:
+        while block := f.read(BLOCK):
+            yield block if level == "byte" else dec.decode(block)
+    if level != "byte":
+        yield dec.decode(b"", final=True)
+
+
+def _scan(path: Path, h: Any, text: bool) -> None:
+    """Hash a large file; at char level, refuse NUL bytes and invalid UTF-8 as _as_text does."""
+    dec = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    with open(path, "rb") as f:
+        while block := f.read(BLOCK):
+            h.update(block)
+            if text:
+                nul = block.find(b"\0")
+                if nul >= 0:
+                    raise SeqgenError(f"{path}: binary file (NUL byte at offset {offset + nul}),"
+                                      f" not text (-o level=byte trains on raw bytes)")
+                try:
+                    dec.decode(block)
+                except UnicodeDecodeError as exc:
+                    raise SeqgenError(f"{path}: not UTF-8 text (bad byte near offset "
+                                      f"{offset + exc.start}; -o level=byte trains on raw "
+                                      f"bytes)") from None
+            offset += len(block)
 
 
 def _codepoints(text: str) -> np.ndarray:

@@ -14,10 +14,11 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from seqgen.domain import Corpus, Domain
+from seqgen.domain import Corpus, Domain, TokenInput
 from seqgen.engine.window import TextVocab
 from seqgen.errors import SeqgenError
 
@@ -58,75 +59,141 @@ def codec_key(domain: Domain, corpus: Corpus, vocab: TextVocab | None = None) ->
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
+class _Sink:
+    """Appends encoded chunks to a raw file (or to memory), so a large corpus never sits in RAM."""
+
+    def __init__(self, path: Path | None, dtype: np.dtype[Any], width: int | None) -> None:
+        self.dtype, self.width, self.pos = dtype, width, 0
+        self.parts: list[np.ndarray] = []
+        self.file = open(path, "wb") if path is not None else None  # noqa: SIM115
+
+    def write(self, arr: np.ndarray) -> None:
+        arr = np.ascontiguousarray(arr, dtype=self.dtype)
+        if self.file is not None:
+            self.file.write(arr.tobytes())
+        else:
+            self.parts.append(arr)
+        self.pos += len(arr)
+
+    def rewind(self, pos: int) -> None:
+        """Drop what was written after ``pos`` (an empty document)."""
+        if self.file is not None:
+            self.file.seek(pos * self.dtype.itemsize * (self.width or 1))
+            self.file.truncate()
+        else:
+            self.parts = [np.concatenate(self.parts)[:pos]] if self.parts else []
+        self.pos = pos
+
+    def close(self) -> np.ndarray | None:
+        if self.file is not None:
+            self.file.close()
+            return None
+        shape = (0, self.width) if self.width else (0,)
+        return np.concatenate(self.parts) if self.parts else np.zeros(shape, self.dtype)
+
+
+def _dtype(domain: Domain) -> tuple[np.dtype[Any], int | None]:
+    spec = domain.input_spec()
+    if isinstance(spec, TokenInput):
+        return np.dtype(np.uint16 if spec.vocab_size < 65535 else np.int32), None
+    return np.dtype(np.float32), spec.dim
+
+
 def encode_corpus(domain: Domain, corpus: Corpus, cache: Path | None,
                   vocab: TextVocab | None = None) -> Encoded:
     """Encode every document (or load the memory-mapped cache of an earlier run).
 
-    With a ``vocab`` (text-conditioned models) each document's ``text_of`` is encoded too, and
+    Documents are encoded chunk by chunk (``Domain.encode_chunks``) straight into the cache
+    file, which is then memory-mapped: memory stays flat however large the corpus. With a
+    ``vocab`` (text-conditioned models) each document's ``text_of`` is encoded too, and
     documents without a text are left out.
     """
     key = codec_key(domain, corpus, vocab)
     where = cache / "encoded" / key if cache is not None else None
-    if where is not None and (where / "offsets.npy").exists():
+    if where is not None and (where / "meta.json").exists():
         return _load(where, key)
+    tmp = None
+    if where is not None:
+        where.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=where.parent))
+    try:
+        enc, length = _encode_into(domain, corpus, vocab, tmp, key)
+        if where is None or tmp is None:
+            return enc
+        _finish(enc, length, _dtype(domain), tmp, where)
+        return _load(where, key)
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _encode_into(domain: Domain, corpus: Corpus, vocab: TextVocab | None, tmp: Path | None,
+                 key: str) -> tuple[Encoded, int]:
     sep = domain.separator()
-    parts, offsets, pos = [], [], 0
+    dtype, width = _dtype(domain)
+    sink = _Sink(tmp / "flat.bin" if tmp is not None else None, dtype, width)
+    offsets: list[int] = []
     texts: list[np.ndarray] = []
-    for i, doc in enumerate(corpus.documents):
-        arr = np.asarray(domain.encode(doc))
-        if len(arr) == 0:
-            continue
-        if vocab is not None:
-            text = domain.text_of(doc)
-            if not text:
+    try:
+        for i, doc in enumerate(corpus.documents):
+            ids = None
+            if vocab is not None:
+                text = domain.text_of(doc)
+                if not text:
+                    continue
+                ids = vocab.encode(text, f"{corpus.source}: the text of document {i}")
+            start = sink.pos
+            if sep is not None:
+                sink.write(np.array([sep]))
+            for chunk in domain.encode_chunks(doc):
+                sink.write(np.asarray(chunk))
+            if sink.pos - start <= (sep is not None):
+                sink.rewind(start)  # an empty document
                 continue
-            texts.append(vocab.encode(text, f"{corpus.source}: the text of document {i}"))
+            offsets.append(start)
+            if ids is not None:
+                texts.append(ids)
+        if not offsets:
+            raise SeqgenError(f"corpus {corpus.source} has no usable documents")
         if sep is not None:
-            arr = np.concatenate([np.array([sep], dtype=arr.dtype), arr])
-        offsets.append(pos)
-        parts.append(arr)
-        pos += len(arr)
-    if not parts:
-        raise SeqgenError(f"corpus {corpus.source} has no usable documents")
-    if sep is not None:
-        parts.append(np.array([sep], dtype=parts[0].dtype))
-    flat = np.concatenate(parts)
-    if flat.dtype.kind in "iu":
-        flat = flat.astype(np.uint16 if flat.max() < 65535 else np.int32)
-    enc = Encoded(flat, np.asarray(offsets, dtype=np.int64), key)
+            sink.write(np.array([sep]))
+    finally:
+        flat = sink.close()
+    enc = Encoded(flat if flat is not None else np.zeros(0, dtype), np.asarray(offsets, np.int64),
+                  key)
     if vocab is not None:
         enc.cond = np.concatenate(texts).astype(np.int16)
         enc.cond_offsets = np.cumsum([0] + [len(t) for t in texts]).astype(np.int64)
-    if where is not None:
-        _save(enc, where)
-        return _load(where, key)
-    return enc
+    return enc, sink.pos
+
+
+def _finish(enc: Encoded, length: int, kind: tuple[np.dtype[Any], int | None], tmp: Path,
+            where: Path) -> None:
+    """Write the small arrays and meta.json beside flat.bin, then rename the folder into place."""
+    dtype, width = kind
+    shape = [length] + ([width] if width else [])
+    np.save(tmp / "offsets.npy", enc.offsets)
+    if enc.cond is not None and enc.cond_offsets is not None:
+        np.save(tmp / "cond.npy", enc.cond)
+        np.save(tmp / "cond_offsets.npy", enc.cond_offsets)
+    (tmp / "meta.json").write_text(json.dumps({"dtype": dtype.str, "shape": shape}))
+    try:
+        os.replace(tmp, where)
+    except OSError:
+        if not (where / "meta.json").exists():  # another process finished first: keep theirs
+            raise
 
 
 def _load(where: Path, key: str) -> Encoded:
-    enc = Encoded(np.load(where / "flat.npy", mmap_mode="r"), np.load(where / "offsets.npy"), key)
+    meta = json.loads((where / "meta.json").read_text())
+    shape = tuple(meta["shape"])
+    flat = np.memmap(where / "flat.bin", dtype=np.dtype(meta["dtype"]), mode="r", shape=shape) \
+        if shape[0] else np.zeros(shape, np.dtype(meta["dtype"]))
+    enc = Encoded(flat, np.load(where / "offsets.npy"), key)
     if (where / "cond.npy").exists():
         enc.cond = np.load(where / "cond.npy")
         enc.cond_offsets = np.load(where / "cond_offsets.npy")
     return enc
-
-
-def _save(enc: Encoded, where: Path) -> None:
-    """Write to a temporary folder, then rename: a crash leaves no half-written cache."""
-    where.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=where.parent))
-    try:
-        np.save(tmp / "flat.npy", enc.flat)
-        np.save(tmp / "offsets.npy", enc.offsets)
-        if enc.cond is not None and enc.cond_offsets is not None:
-            np.save(tmp / "cond.npy", enc.cond)
-            np.save(tmp / "cond_offsets.npy", enc.cond_offsets)
-        os.replace(tmp, where)
-    except OSError:
-        if not where.exists():
-            raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def split(enc: Encoded, val_fraction: float, sequences: bool) -> tuple[Encoded, Encoded]:

@@ -233,7 +233,7 @@ class Trainer:
                     raise KeyboardInterrupt
                 loss_value, ntok = self._train_step(frac)
                 self.step += 1
-                run_tokens += ntok
+                run_tokens += ntok * self.world.size  # tokens of every rank
                 self.elapsed = start_elapsed + time.perf_counter() - t0
                 if math.isfinite(loss_value):
                     window_loss, window_n, self.faults = window_loss + loss_value, window_n + 1, 0
