@@ -91,9 +91,8 @@ def test_large_files_stream_through_the_encode_cache(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """Files above BIG_FILE are checked, hashed and encoded block by block (a multi-byte
     character may straddle two blocks) and end in the memory-mapped cache."""
-    from seqgen_text import domain as text_domain
-
     from seqgen.engine.data import encode_corpus
+    from seqgen_text import domain as text_domain
 
     monkeypatch.setattr(text_domain, "BIG_FILE", 1000)
     monkeypatch.setattr(text_domain, "BLOCK", 777)
