@@ -41,7 +41,7 @@ def main() -> None:
         for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
             getattr(cell, name).copy_(getattr(lstm, f"{name}_l{i}"))
     rows = {}
-    for batch in (1, 32):
+    for batch in (1, 32, 256):
         def naive(n: int, B: int = batch) -> None:
             x = torch.zeros(B, 1, dtype=torch.long)
             for _ in range(n):
@@ -68,7 +68,7 @@ def main() -> None:
         def ours(n: int, B: int = batch) -> None:
             generate(model, np.array([0]), SampleSettings(num=B, length=n, seed=0))
 
-        steps = 300 if batch == 1 else 100
+        steps = {1: 300, 32: 100, 256: 30}[batch]
         rows[batch] = {name: timed(fn, steps, batch) for name, fn in
                        [("naive 100-char window", naive), ("stateful nn.LSTM", stateful),
                         ("stateful nn.LSTMCell", cell_loop), ("seqgen", ours)]}

@@ -21,7 +21,8 @@ import torch
 from torch import nn
 
 
-def plain_loop(text: str, steps: int, B: int = 64, T: int = 128) -> list[float]:
+def plain_loop(text: str, steps: int, B: int = 64, T: int = 128, layers: int = 2,
+               hidden: int = 256, embed: int = 64) -> list[float]:
     """The reference: what a user writes by hand (pytorch/examples word_language_model)."""
     chars = sorted(set(text))
     ids = np.searchsorted(np.array([ord(c) for c in chars]),
@@ -31,8 +32,8 @@ def plain_loop(text: str, steps: int, B: int = 64, T: int = 128) -> list[float]:
     streams = data[: B * L].view(B, L)
     targets = data[1: B * L + 1].view(B, L)
     torch.manual_seed(0)
-    emb, lstm, head = nn.Embedding(len(chars), 64), nn.LSTM(64, 256, 2, batch_first=True), \
-        nn.Linear(256, len(chars))
+    emb, lstm = nn.Embedding(len(chars), embed), nn.LSTM(embed, hidden, layers, batch_first=True)
+    head = nn.Linear(hidden, len(chars))
     params = [*emb.parameters(), *lstm.parameters(), *head.parameters()]
     opt = torch.optim.Adam(params, lr=2e-3)
     state, rates, t = None, [], time.perf_counter()
@@ -54,13 +55,15 @@ def plain_loop(text: str, steps: int, B: int = 64, T: int = 128) -> list[float]:
     return rates[1:]
 
 
-def seqgen_loop(data: str, steps: int) -> list[float]:
+def seqgen_loop(data: str, steps: int, B: int = 64, T: int = 128, layers: int = 2,
+                hidden: int = 256, embed: int = 64) -> list[float]:
     import seqgen
 
     with tempfile.TemporaryDirectory() as tmp:
         seqgen.train("text", data, run=Path(tmp) / "run", preset="small", max_steps=steps,
-                     layers=2, hidden=256, embed=64, seq_len=128, batch_size=64, lr=2e-3,
-                     eval_every=10**9, save_every=10**9, log_every=10, warmup=0)
+                     layers=layers, hidden=hidden, embed=embed, seq_len=T, batch_size=B,
+                     lr=2e-3, dropout=0.0, eval_every=10**9, save_every=10**9, log_every=10,
+                     warmup=0)
         lines = (Path(tmp) / "run" / "metrics.jsonl").read_text().splitlines()
         rows = [json.loads(x) for x in lines]
     return [r["tokens_per_s"] for r in rows if "tokens_per_s" in r][1:]
@@ -71,12 +74,22 @@ def main() -> None:
     ap.add_argument("--data", default="../shared/data/tinyshakespeare.txt")
     ap.add_argument("--steps", type=int, default=60)
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--preset", default=None, help="take the model size and batch of a preset "
+                    "(small, large, ...) instead of 2x256 / batch 64 / seq 128")
     args = ap.parse_args()
+    size = {"B": 64, "T": 128, "layers": 2, "hidden": 256, "embed": 64}
+    if args.preset:
+        from seqgen.config import preset
+
+        p = preset(args.preset)
+        size = {"B": p.train.batch_size, "T": p.train.seq_len, "layers": p.model.layers,
+                "hidden": p.model.hidden, "embed": p.model.embed}
+    print(f"model: {size}")
     text = Path(args.data).read_text(encoding="utf-8")
     ref, ours = [], []
     for _ in range(args.rounds):
-        ref += plain_loop(text, args.steps)
-        ours += seqgen_loop(args.data, args.steps)
+        ref += plain_loop(text, args.steps, **size)
+        ours += seqgen_loop(args.data, args.steps, **size)
     r, o = statistics.median(ref), statistics.median(ours)
     print(f"torch threads: {torch.get_num_threads()}")
     print(f"plain PyTorch loop: {r:,.0f} tokens/s (median of {len(ref)} windows)")

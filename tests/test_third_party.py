@@ -71,6 +71,12 @@ def test_scaffolded_plugin_installs_and_passes(tmp_path: Path) -> None:
     tests = _run(target, "pytest", "-q", "-p", "no:cacheprovider", str(pkg / "tests"), cwd=pkg)
     assert tests.returncode == 0, tests.stdout + tests.stderr
     assert "5 passed" in tests.stdout
+    trained = _run(target, "seqgen.cli.main", "train", "--domain", "drums", "--preset", "tiny",
+                   "--quiet", "--max-steps", "5", cwd=tmp_path)
+    assert trained.returncode == 0, trained.stderr
+    sampled = _run(target, "seqgen.cli.main", "sample", "--domain", "drums", "--seed", "1",
+                   "--render", "beat.txt", cwd=tmp_path)
+    assert sampled.returncode == 0 and (tmp_path / "beat.txt").exists(), sampled.stderr
     again = _run(target, "seqgen.cli.main", "new-domain", "drums", "--dir", str(tmp_path),
                  cwd=tmp_path)
     assert again.returncode == 2 and "already exists" in again.stderr
