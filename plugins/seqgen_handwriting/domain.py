@@ -32,7 +32,7 @@ class HandwritingOptions:
         "help": "lines in the synthetic default corpus"})
     writers: int = field(default=6, metadata={
         "help": "distinct synthetic writers (styles) in the default corpus"})
-    max_chars: int = field(default=32, metadata={
+    max_chars: int = field(default=20, metadata={
         "help": "longest line of the synthetic corpus, in characters"})
     clip: float = field(default=20.0, metadata={
         "help": "clip normalised offsets to +-clip standard deviations (glitches in real "
@@ -88,12 +88,10 @@ class HandwritingDomain(Domain):
         from seqgen_handwriting.readers import read_source
 
         docs, key = read_source(source)
-        if self.conditioned():
-            missing = sum(1 for d in docs if not d.text)
-            if missing:
-                raise SeqgenError(
-                    f"{source}: {missing} of {len(docs)} lines have no transcription; synthesis "
-                    f"needs the text of every line (or train -o mode=prediction)")
+        if self.conditioned() and not any(d.text for d in docs):
+            raise SeqgenError(f"{source}: no line has a transcription; synthesis needs the "
+                              f"texts (IAM ascii/, sentences.txt, InkML annotations), or train "
+                              f"-o mode=prediction")
         return Corpus(source, key, docs)
 
     # ---- codec ----------------------------------------------------------------------------

@@ -85,7 +85,7 @@ def make_writers(n: int, seed: int = 0) -> list[Writer]:
     return [Writer(*(float(t[k]) for t in traits)) for k in range(n)]
 
 
-def make_texts(n: int, seed: int = 0, max_chars: int = 32) -> list[str]:
+def make_texts(n: int, seed: int = 0, max_chars: int = 20) -> list[str]:
     """n lines of varied text; the pangrams come first so that every character is covered."""
     rng = np.random.default_rng([seed, 104729])
     texts = [chunk for p in PANGRAMS for chunk in _chunks(p, max_chars)][:n]
@@ -275,7 +275,7 @@ def params_key(lines: int, writers: int, max_chars: int, seed: int) -> str:
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
 
 
-def generate(lines: int = 3000, writers: int = 6, max_chars: int = 32,
+def generate(lines: int = 3000, writers: int = 6, max_chars: int = 20,
              seed: int = 0) -> list[Ink]:
     """The synthetic corpus: line i is written by writer i % writers."""
     people = make_writers(writers, seed)
