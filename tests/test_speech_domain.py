@@ -98,6 +98,17 @@ def test_stop_rule_and_length() -> None:
     early = [rule(frame).tolist() for _ in range(19)]
     assert all(e == [False, False] for e in early)  # not before 20 frames
     assert rule(frame).tolist() == [True, False]
+    # tts: one stray stop flag does not end a sample, three in a row do
+    _, rule = dom.length_rule(None)
+    assert rule is not None
+    off = np.zeros_like(frame)
+    got = [rule(f).tolist()[0] for f in [off] * 20 + [frame, off, frame, frame, frame]]
+    assert got[-5:] == [False, False, False, False, True]
+    babble = _domain(mode="babble")
+    babble.fit(list(babble.load_corpus(None).documents))
+    _, rule = babble.length_rule(None)
+    assert rule is not None
+    assert [rule(f).tolist()[0] for f in [off] * 20 + [frame]][-1] is True
     assert dom.length_rule("300")[0] == 300
     with pytest.raises(SeqgenError, match="--length"):
         dom.length_rule("soon")

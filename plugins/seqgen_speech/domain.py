@@ -24,6 +24,7 @@ from seqgen_speech.reader import Utterance
 
 FRAMES_PER_SECOND = 22050 / 256
 MIN_FRAMES = 20  # a sampled stop flag ends a sample only after this many frames
+STOP_RUN = 3  # tts: consecutive sampled stop flags that end a sample
 PAUSE_FRAMES = 20  # silence between the lines of a multi-line --text
 CORPUS_VERSION = "espeak-v1"
 
@@ -180,7 +181,7 @@ class SpeechDomain(Domain):
         return Utterance(np.concatenate(parts))
 
     def length_rule(self, length: str | None) -> tuple[int, StopRule | None]:
-        """--length in frames or seconds ("3s"); a sampled stop flag ends a sample."""
+        """--length in frames or seconds ("3s"); sampled stop flags end a sample."""
         if length is None:
             steps = self.default_length
         else:
@@ -189,11 +190,17 @@ class SpeechDomain(Domain):
                 raise SeqgenError(f"--length {length!r}: expected frames (500) or seconds (3s)")
             value = float(m.group(1))
             steps = int(round(value * FRAMES_PER_SECOND)) if m.group(2) else int(value)
+        # A text-conditioned sample also ends where the window passes the text (the engine),
+        # so there one stray stop flag must not cut it short: it takes STOP_RUN in a row
+        need = STOP_RUN if self.conditioned() else 1
         count = [0]
+        run: list[np.ndarray] = []
 
         def stop(sampled: np.ndarray) -> np.ndarray:
+            flag = np.asarray(sampled)[:, -1] > 0.5
+            run[:] = [np.where(flag, run[0] + 1, 0) if run else flag.astype(np.int64)]
             count[0] += 1
-            return (np.asarray(sampled)[:, -1] > 0.5) & (count[0] >= MIN_FRAMES)
+            return (run[0] >= need) & (count[0] >= MIN_FRAMES)
         return max(steps, 1), stop
 
     # ---- output ---------------------------------------------------------------------------
