@@ -107,3 +107,16 @@ def test_large_files_stream_through_the_encode_cache(tmp_path: Path,
     (tmp_path / "bad.txt").write_bytes(b"a" * 2000 + b"\0" + b"b" * 100)
     with pytest.raises(SeqgenError, match="NUL byte at offset 2000"):
         TextDomain().load_corpus(str(tmp_path / "bad.txt"))
+
+
+def test_unfinished_cache_entry_is_replaced(tmp_path: Path, corpus: Path) -> None:
+    from seqgen.engine.data import codec_key, encode_corpus
+
+    dom = TextDomain()
+    c = dom.load_corpus(str(corpus))
+    dom.fit(c.documents)
+    stale = tmp_path / "cache" / "encoded" / codec_key(dom, c)
+    stale.mkdir(parents=True)
+    (stale / "flat.npy").write_bytes(b"an older format")
+    enc = encode_corpus(dom, c, tmp_path / "cache")
+    assert dom.decode(np.asarray(enc.flat)) == corpus.read_text()

@@ -177,6 +177,8 @@ def _finish(enc: Encoded, length: int, kind: tuple[np.dtype[Any], int | None], t
         np.save(tmp / "cond.npy", enc.cond)
         np.save(tmp / "cond_offsets.npy", enc.cond_offsets)
     (tmp / "meta.json").write_text(json.dumps({"dtype": dtype.str, "shape": shape}))
+    if where.exists() and not (where / "meta.json").exists():
+        shutil.rmtree(where, ignore_errors=True)  # an unfinished or older-format cache entry
     try:
         os.replace(tmp, where)
     except OSError:
