@@ -10,7 +10,15 @@ from test_music_helpers import DRUMS, SONG, write_song
 
 pytest.importorskip("mido")
 from seqgen_music.domain import MusicDomain, MusicOptions  # noqa: E402
-from seqgen_music.encoding import OFF0, ON0, SEP, SHIFT0, PerformanceCodec, Piece  # noqa: E402
+from seqgen_music.encoding import (  # noqa: E402
+    DUR0,
+    OFF0,
+    ON0,
+    SEP,
+    SHIFT0,
+    PerformanceCodec,
+    Piece,
+)
 from seqgen_music.midi import read_midi, write_midi  # noqa: E402
 
 
@@ -41,9 +49,48 @@ def test_events_of_a_chord_and_a_long_rest() -> None:
     assert codec.seconds(np.array(toks)) == pytest.approx(2.1)
 
 
-def test_round_trip_random_notes_exact_on_the_grid() -> None:
+def test_duration_layout() -> None:
+    codec = PerformanceCodec(encoding="duration")
+    assert codec.vocab_size == 1 + 128 + 100 + 100 + 32
+    notes = np.array([[0.0, 0.5, 60, 100], [0.0, 2.5, 64, 100], [3.0, 3.1, 67, 100]])
+    toks = codec.encode(notes).tolist()
+    vel, shift0 = codec.vel0 + (100 - 1) * 32 // 127, codec.shift0
+    assert toks == [vel, ON0 + 60, DUR0 + 49, ON0 + 64, DUR0 + 99, DUR0 + 99, DUR0 + 49,
+                    shift0 + 99, shift0 + 99, shift0 + 99, ON0 + 67, DUR0 + 9]
+    assert codec.seconds(np.array(toks)) == pytest.approx(3.0)  # shifts go onset to onset
+    assert np.array_equal(codec.decode(np.array(toks)), codec.normalize(notes))
+
+
+@pytest.mark.parametrize("encoding", ["performance", "duration"])
+def test_any_tokens_decode_to_valid_notes(encoding: str, tmp_path: Path) -> None:
+    """Whatever a model samples, the notes are valid: positive length, one pitch never
+    overlapping itself, so the MIDI file has a note-off for every note-on."""
+    import mido
+
+    codec = PerformanceCodec(encoding=encoding)
+    rng = np.random.default_rng(1)
+    for trial in range(20):
+        notes = codec.decode(rng.integers(0, codec.vocab_size, 300))
+        assert (notes[:, 1] > notes[:, 0]).all()
+        for q in np.unique(notes[:, 2]):
+            same = notes[notes[:, 2] == q]
+            assert (same[1:, 0] >= same[:-1, 1] - 1e-9).all()
+        if trial < 3:
+            write_midi(notes, tmp_path / "x.mid")
+            sounding: dict[int, int] = {}
+            for msg in mido.MidiFile(str(tmp_path / "x.mid")):
+                if msg.type == "note_on":
+                    sounding[msg.note] = sounding.get(msg.note, 0) + 1
+                    assert sounding[msg.note] == 1
+                elif msg.type == "note_off":
+                    sounding[msg.note] -= 1
+            assert not any(sounding.values())
+
+
+@pytest.mark.parametrize("encoding", ["performance", "duration"])
+def test_round_trip_random_notes_exact_on_the_grid(encoding: str) -> None:
     rng = np.random.default_rng(0)
-    codec = PerformanceCodec()
+    codec = PerformanceCodec(encoding=encoding)
     n = 400
     start = rng.uniform(0, 60, n)
     notes = np.stack([start, start + rng.uniform(0.001, 4, n), rng.integers(0, 128, n),
@@ -74,13 +121,14 @@ def test_decode_closes_dangling_notes_and_ignores_stray_offs() -> None:
     assert notes[0, 1] == pytest.approx(0.1)  # the re-struck note ends where it is struck
 
 
-@pytest.mark.parametrize("bins", [32, 0])
-def test_midi_file_round_trip(tmp_path: Path, bins: int) -> None:
+@pytest.mark.parametrize("bins,encoding", [(32, "performance"), (0, "performance"),
+                                           (32, "duration")])
+def test_midi_file_round_trip(tmp_path: Path, bins: int, encoding: str) -> None:
     path = write_song(tmp_path / "song.mid", drums=DRUMS)
     pitched, drums = read_midi(path)
     _assert_close(pitched, SONG, 0.002, 0)  # the reader: ticks are ~1 ms here
     _assert_close(drums, DRUMS, 0.002, 0)
-    dom = MusicDomain(MusicOptions(velocity_bins=bins))
+    dom = MusicDomain(MusicOptions(velocity_bins=bins, encoding=encoding))
     back = dom.decode(dom.encode(Piece(pitched)))
     _assert_close(back.notes, SONG, 0.005 + 0.002, 4 if bins else 127)
     out = tmp_path / "back.mid"
@@ -105,13 +153,14 @@ def test_sustain_pedal_extends_notes(tmp_path: Path) -> None:
     assert with_pedal[0, 1] == pytest.approx(1.5) and without[0, 1] == pytest.approx(0.5)
 
 
-def test_real_chorales_round_trip(tmp_path: Path) -> None:
+@pytest.mark.parametrize("encoding", ["performance", "duration"])
+def test_real_chorales_round_trip(tmp_path: Path, encoding: str) -> None:
     pytest.importorskip("music21")
     import pretty_midi
 
     from seqgen_music import scores
 
-    dom = MusicDomain()
+    dom = MusicDomain(MusicOptions(encoding=encoding))
     for work in ("bach/bwv66.6", "bach/bwv269", "bach/bwv347"):
         path = scores.find_work(work)
         assert path is not None

@@ -14,7 +14,7 @@ from seqgen import plugins
 from seqgen.domain import Corpus, Domain, HeadSpec, Renderer, StopRule, TokenInput
 from seqgen.errors import SeqgenError
 from seqgen_music import augment, corpus, scores
-from seqgen_music.encoding import SEP, PerformanceCodec, Piece
+from seqgen_music.encoding import ENCODINGS, SEP, PerformanceCodec, Piece
 
 #: fewer events than this and a model mostly learns the corpus by heart (said at train time)
 TINY_CORPUS_EVENTS = 20_000
@@ -23,6 +23,9 @@ PRIME_BARS = 4
 
 @dataclass
 class MusicOptions:
+    encoding: str = field(default="duration", metadata={
+        "help": "performance: NOTE_ON/NOTE_OFF/TIME_SHIFT/VELOCITY (PerformanceRNN); duration: "
+                "NOTE_ON followed by its DURATION, no NOTE_OFF", "choices": ENCODINGS})
     transpose: str = field(default="0", metadata={
         "help": "transposition augmentation of the corpus in semitones: N means -N..N, or "
                 "LOW..HIGH (e.g. -5..6); every piece is kept in each key"})
@@ -75,7 +78,8 @@ class MusicDomain(Domain):
         if not 0 <= opts.velocity_bins <= 127 or opts.qpm <= 0:
             raise SeqgenError("need 0 <= velocity_bins <= 127 and qpm > 0")
         self.shifts = augment.parse_transpose(opts.transpose)
-        self.codec = PerformanceCodec(opts.time_step, opts.max_shift, opts.velocity_bins)
+        self.codec = PerformanceCodec(opts.time_step, opts.max_shift, opts.velocity_bins,
+                                      opts.encoding)
         self.events_per_second = 0.0
         #: the last primer (name, events, seconds), for the next length_rule
         self._primed: tuple[str, int, float] | None = None
