@@ -103,3 +103,20 @@ def test_soundfont_without_fluidsynth_is_one_line(piece: Piece, tmp_path: Path,
     with pytest.raises(SeqgenError) as err:
         render(MusicDomain(), [piece], tmp_path / "fs.wav")
     assert "SEQGEN_SOUNDFONT" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_fluidsynth_with_a_soundfont(piece: Piece, tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The optional path: runs where fluidsynth and a General MIDI SoundFont are installed
+    (apt-get install fluidsynth timgm6mb-soundfont)."""
+    import shutil
+
+    fonts = sorted(Path("/usr/share/sounds/sf2").glob("*.sf2"))
+    if shutil.which("fluidsynth") is None or not fonts:
+        pytest.skip("fluidsynth or a SoundFont is not installed")
+    monkeypatch.setenv("SEQGEN_SOUNDFONT", str(min(fonts, key=lambda f: f.stat().st_size)))
+    (path,) = render(MusicDomain(), [piece], tmp_path / "fs.wav")
+    audio, rate = mrender.read_wav(path)
+    assert rate == 44100
+    assert piece.duration <= len(audio) / rate <= piece.duration + 5
+    assert np.sqrt(np.mean(audio ** 2)) > 0.003

@@ -205,8 +205,8 @@ def _fluidsynth(piece: Piece, path: Path, soundfont: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         mid = Path(tmp) / "in.mid"
         write_midi(piece.notes, mid, drums=piece.drums)
-        done = subprocess.run([exe, "-ni", "-F", str(path), "-T", "wav", "-r", "44100",
-                               str(soundfont), str(mid)], capture_output=True, text=True,
-                              timeout=600)
+        done = subprocess.run([exe, "-ni", "-g", "0.8", "-F", str(path), "-T", "wav",
+                               "-r", "44100", str(soundfont), str(mid)], capture_output=True,
+                              text=True, timeout=600)
         if done.returncode != 0 or not path.exists() or path.stat().st_size == 0:
             raise SeqgenError(f"fluidsynth failed: {(done.stderr or done.stdout).strip()[:200]}")
