@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from test_music_helpers import DRUMS, SONG, write_corpus, write_song
+from typer.testing import CliRunner
+
+from conftest import TINY, cli, one_line_error
 
 pytest.importorskip("mido")
 from seqgen.errors import SeqgenError  # noqa: E402
@@ -126,3 +130,12 @@ def test_plugin_import_is_light() -> None:
             "heavy = {'music21', 'torch', 'pretty_midi', 'mido', 'matplotlib'} & set(sys.modules); "
             "assert not heavy, heavy")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+@pytest.mark.parametrize("missing", ["music21", "mido"])
+def test_missing_dependency_is_one_line(runner: CliRunner, tmp_path: Path, missing: str,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    source = str(write_song(tmp_path / "a.mid")) if missing == "mido" else "bach/bwv66.6"
+    monkeypatch.setitem(sys.modules, missing, None)  # importing it now fails
+    line = one_line_error(cli(runner, "train", "--domain", "music", "--data", source, *TINY))
+    assert 'pip install "seqgen[music]"' in line and missing in line

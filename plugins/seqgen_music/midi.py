@@ -5,13 +5,24 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from seqgen.errors import SeqgenError
 from seqgen_music.encoding import NO_NOTES
 
 DRUM_CHANNEL = 9  # channel 10, counted from 1
 TICKS_PER_BEAT = 480
+
+
+def _mido() -> Any:
+    """Import mido, or say in one line how to install it."""
+    try:
+        import mido
+    except ImportError:
+        raise SeqgenError('the music domain needs mido: pip install "seqgen[music]"') from None
+    return mido
 
 
 def _array(rows: list[tuple[float, float, int, int]]) -> np.ndarray:
@@ -29,8 +40,7 @@ def read_midi(path: str | Path, sustain: bool = True) -> tuple[np.ndarray, np.nd
     note released while the sustain pedal (CC 64) is down sounds until the pedal lifts or the
     key is struck again, as PerformanceRNN reads piano performances. Raises on a corrupt file.
     """
-    import mido
-
+    mido = _mido()
     mid = mido.MidiFile(str(path), clip=True)
     now = 0.0
     pitched: list[tuple[float, float, int, int]] = []
@@ -76,7 +86,7 @@ def write_midi(notes: np.ndarray, path: str | Path, qpm: float = 100.0, drums: b
                name: str = "seqgen") -> None:
     """Write notes as a type 1 MIDI file: a tempo track, then one piano track (program 0) or a
     percussion track on channel 10. Every note-on gets its note-off."""
-    import mido
+    mido = _mido()
 
     mid = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_BEAT)
     meta = mido.MidiTrack()
