@@ -44,6 +44,18 @@ def test_offsets_and_polylines_round_trip() -> None:
     assert np.allclose(back[1], SQUARE[1] - SQUARE[0][0])
 
 
+def test_stride_thins_strokes_keeping_their_ends() -> None:
+    from seqgen_handwriting.ink import thin
+
+    ink = Ink.from_polylines([np.c_[np.arange(10.0), np.zeros(10)], np.array([[20.0, 0.0]])])
+    thinned = thin(ink, 3)
+    assert [len(p) for p in thinned.polylines()] == [4, 1]  # points 0, 3, 6 and the end, 9
+    assert np.allclose(thinned.polylines()[1], ink.polylines()[1])
+    full = _domain(lines=6, max_chars=10).load_corpus(None).documents
+    coarse = _domain(lines=6, max_chars=10, stride=3).load_corpus(None).documents
+    assert sum(len(d) for d in coarse) < 0.45 * sum(len(d) for d in full)
+
+
 # ---- readers --------------------------------------------------------------------------------
 IAM_XML = """<?xml version="1.0" encoding="ISO-8859-1"?>
 <WhiteboardCaptureSession>

@@ -18,7 +18,7 @@ import numpy as np
 
 from seqgen.domain import Corpus, Domain, HeadSpec, Renderer, VectorInput
 from seqgen.errors import SeqgenError
-from seqgen_handwriting.ink import Ink, Page
+from seqgen_handwriting.ink import Ink, Page, thin
 
 STYLE_EXAMPLES = 8  # style-priming lines kept in the codec state (one per writer)
 
@@ -34,6 +34,9 @@ class HandwritingOptions:
         "help": "distinct synthetic writers (styles) in the default corpus"})
     max_chars: int = field(default=20, metadata={
         "help": "longest line of the synthetic corpus, in characters"})
+    stride: int = field(default=1, metadata={
+        "help": "keep every N-th point of each stroke (ends kept): a coarser pen, N times "
+                "fewer steps per line, for training on a CPU; applies to every corpus and prime"})
     clip: float = field(default=20.0, metadata={
         "help": "clip normalised offsets to +-clip standard deviations (glitches in real "
                 "data); 0 = off"})
@@ -84,15 +87,21 @@ class HandwritingDomain(Domain):
             o = self.options
             docs, key = load_or_generate(cache_dir() / "handwriting", o.lines, o.writers,
                                          o.max_chars)
-            return Corpus("synthetic", key, docs)
+            return Corpus("synthetic", key, self._thin(docs))
         from seqgen_handwriting.readers import read_source
 
         docs, key = read_source(source)
+        docs = self._thin(docs)
         if self.conditioned() and not any(d.text for d in docs):
             raise SeqgenError(f"{source}: no line has a transcription; synthesis needs the "
                               f"texts (IAM ascii/, sentences.txt, InkML annotations), or train "
                               f"-o mode=prediction")
         return Corpus(source, key, docs)
+
+    def _thin(self, docs: list[Ink]) -> list[Ink]:
+        if self.options.stride < 1:
+            raise SeqgenError(f"option stride={self.options.stride}: must be at least 1")
+        return docs if self.options.stride == 1 else [thin(d, self.options.stride) for d in docs]
 
     # ---- codec ----------------------------------------------------------------------------
     def fit(self, documents: Sequence[Any]) -> None:
@@ -170,7 +179,7 @@ class HandwritingDomain(Domain):
         if not path.is_file():
             raise SeqgenError(f"--prime {prime}: no such file (give strokes: .inkml, IAM .xml, "
                               f".svg, or .npy with a .txt beside it)")
-        ink = read_file(path)[0]
+        ink = self._thin(read_file(path)[:1])[0]
         strokes = ink.strokes.copy()
         pen_down = strokes[1:][strokes[:-1, 2] < 0.5, :2]
         steps = np.hypot(pen_down[:, 0], pen_down[:, 1])

@@ -67,6 +67,15 @@ def from_polylines(polylines: Sequence[np.ndarray]) -> np.ndarray:
     return out
 
 
+def thin(ink: Ink, stride: int) -> Ink:
+    """Every ``stride``-th point of each stroke, its first and last always kept."""
+    polys = []
+    for p in ink.polylines():
+        keep = np.unique(np.r_[np.arange(0, len(p), stride), len(p) - 1])
+        polys.append(p[keep])
+    return Ink(from_polylines(polys), ink.text, ink.writer)
+
+
 def check_strokes(arr: object, where: str) -> np.ndarray:
     """Validate a (T, 3) stroke array read from a file: shape, finiteness, not empty."""
     a = np.asarray(arr)

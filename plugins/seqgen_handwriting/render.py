@@ -12,7 +12,7 @@ import numpy as np
 
 from seqgen_handwriting.ink import Ink, Page
 
-LINE_HEIGHT = 60.0  # px: the height of a line's body (5th to 95th percentile of y)
+LINE_HEIGHT = 60.0  # px: the height of a line's body (5th to 95th percentile of detrended y)
 MARGIN = 20.0
 
 
@@ -43,12 +43,22 @@ def _lines(sample: Any) -> list[Ink]:
     raise TypeError(f"cannot render {type(sample).__name__}: expected Ink or Page")
 
 
+def _body(p: np.ndarray) -> float:
+    """The height of a line's body: 5th to 95th percentile of y around its linear trend, so
+    that a line that drifts up or down is not drawn tiny."""
+    if len(p) > 2 and np.ptp(p[:, 0]) > 0:
+        slope, icept = np.polyfit(p[:, 0], p[:, 1], 1)
+        y = p[:, 1] - (slope * p[:, 0] + icept)
+    else:
+        y = p[:, 1]
+    return float(np.subtract(*np.percentile(y, [95, 5])))
+
+
 def layout(sample: Any) -> Laid:
     """Scale every line alike (median body height -> LINE_HEIGHT px) and stack them."""
     inks = _lines(sample)
     polys = [[p * [1.0, -1.0] for p in ink.polylines()] for ink in inks]
-    bodies = [float(np.subtract(*np.percentile(np.concatenate(ps)[:, 1], [95, 5])))
-              for ps in polys if ps]
+    bodies = [_body(np.concatenate(ps)) for ps in polys if ps]
     body = float(np.median(bodies)) if bodies else 0.0
     scale = LINE_HEIGHT / body if body > 1e-9 else 1.0
     laid: list[tuple[str | None, list[np.ndarray], list[int]]] = []
