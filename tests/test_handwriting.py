@@ -374,3 +374,27 @@ def test_unknown_option_and_choices(runner: CliRunner) -> None:
         assert name in out.stdout
     line = one_line_error(cli(runner, "train", "--domain", "handwriting", "-o", "mode=draw"))
     assert "synthesis" in line
+
+
+def test_ink_command_renders_again_with_options(runner: CliRunner, tmp_path: Path) -> None:
+    import typer
+
+    from seqgen import plugins
+
+    local = typer.Typer()
+
+    @local.callback()
+    def root() -> None:
+        """A private app, so the real one is left as docs/cli.md describes it."""
+
+    plugins.register_commands(local)
+    src = tmp_path / "page.inkml"
+    src.write_text(inkml_text(Page([_ink("ab"), _ink("cd")])))
+    out = runner.invoke(local, ["ink", str(src), "--render", "plot.svg", "-o", "plotter=true",
+                                "-o", "color=navy"], catch_exceptions=False)
+    assert out.exit_code == 0, out.output
+    root_el = ET.parse("plot.svg").getroot()
+    assert len(root_el.findall(f".//{SVG_NS}polyline")) == 4
+    assert {g.get("stroke") for g in root_el.findall(f"{SVG_NS}g")} == {"navy"}
+    bad = runner.invoke(local, ["ink", str(src), "--render", "x.svg", "-o", "plotter=maybe"])
+    assert one_line_error(bad).endswith("expected a bool")

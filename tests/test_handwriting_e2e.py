@@ -54,14 +54,14 @@ def test_sample_text_to_svg_is_reproducible(runner: CliRunner, synthesis: Path) 
 
 def test_bias_and_the_stop_cap(synthesis: Path) -> None:
     import seqgen
-    from seqgen_handwriting.domain import HandwritingDomain
-
     model = seqgen.load(synthesis)
     spread = []
     for bias in (0.0, 3.0):
         (ink,) = model.sample(text="hi", bias=bias, seed=3)
         assert isinstance(ink, Ink)
-        assert len(ink.strokes) - 1 <= HandwritingDomain.max_steps_per_char * len("hi")
+        cap = model.domain.max_steps_per_char
+        assert cap == int(np.ceil(3 * model.domain.points_per_char))
+        assert len(ink.strokes) - 1 <= cap * len("hi")
         enc = model.domain.encode(ink)
         spread.append(float(np.std(np.diff(enc[:, :2], axis=0))))
     assert spread[1] < spread[0]  # bias shrinks the variances: a steadier hand

@@ -7,6 +7,7 @@ numpy, the fonts and the XML parsers are imported only when the domain is used.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from seqgen.hookspecs import hookimpl
 
@@ -18,3 +19,10 @@ def register_domains(register: Callable[[type], None]) -> None:
     from seqgen_handwriting.domain import HandwritingDomain
 
     register(HandwritingDomain)
+
+
+@hookimpl
+def register_commands(cli: Any) -> None:
+    from seqgen_handwriting.commands import add_commands
+
+    add_commands(cli)

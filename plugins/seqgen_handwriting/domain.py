@@ -66,7 +66,8 @@ class HandwritingDomain(Domain):
     unit = "point"
     default_render = ".svg"
     default_length = 700
-    max_steps_per_char = 60  # about twice the synthetic corpus's 30 points per letter
+    #: the cap on points per character of --text; a trained model sets its own (3 x its data's)
+    max_steps_per_char = 60
     keep_prime = False  # a style prime is someone else's ink: leave it out of the sample
     Options = HandwritingOptions
 
@@ -75,6 +76,7 @@ class HandwritingDomain(Domain):
         self.std = np.ones(2, np.float32)
         self.points_per_line = 0.0
         self.step = 1.0
+        self.points_per_char = 0.0
         self.styles: list[dict[str, Any]] = []
         super().__init__(options, state)
 
@@ -117,7 +119,10 @@ class HandwritingDomain(Domain):
             who = d.writer if d.writer is not None else i % STYLE_EXAMPLES
             if who not in styles or rank(d) < rank(styles[who]):
                 styles[who] = d
+        chars = sum(len(d.text) for d in documents if d.text)
+        points = sum(len(d.strokes) for d in documents if d.text)
         self.set_state({
+            "points_per_char": points / chars if chars else 0.0,
             "mean": rows[:, :2].mean(axis=0).tolist(),
             "std": np.maximum(rows[:, :2].std(axis=0), 1e-6).tolist(),
             "points_per_line": float(len(rows) - sum(  # scored points: origin rows not
@@ -132,6 +137,7 @@ class HandwritingDomain(Domain):
     def get_state(self) -> dict[str, Any]:
         return {"mean": [float(v) for v in self.mean], "std": [float(v) for v in self.std],
                 "points_per_line": self.points_per_line, "step": self.step,
+                "points_per_char": self.points_per_char,
                 "styles": self.styles}
 
     def set_state(self, state: dict[str, Any]) -> None:
@@ -139,6 +145,9 @@ class HandwritingDomain(Domain):
         self.std = np.asarray(state.get("std", [1.0, 1.0]), np.float32)
         self.points_per_line = float(state.get("points_per_line", 0.0))
         self.step = float(state.get("step", 1.0))
+        self.points_per_char = float(state.get("points_per_char", 0.0))
+        if self.points_per_char > 0:  # the engine reads this attribute to cap each line
+            self.__dict__["max_steps_per_char"] = max(10, int(np.ceil(3 * self.points_per_char)))
         self.styles = list(state.get("styles", []))
 
     def encode(self, document: Any) -> np.ndarray:
