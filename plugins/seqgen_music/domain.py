@@ -60,7 +60,7 @@ class _Length:
 class MusicDomain(Domain):
     name = "music"
     version = "1.0"
-    description = "Polyphonic music as performance events (PerformanceRNN style)"
+    description = "Polyphonic music as note events (PerformanceRNN style), one per step"
     input_formats = (".mid", ".midi", ".mxl", ".musicxml", ".xml", ".abc", ".krn",
                      "directory", "glob", "music21:CORPUS", "bach/bwv66.6")
     default_corpus = (f"{corpus.DEFAULT_NAME}: the ~350 Bach chorales that music21 ships "
