@@ -6,6 +6,10 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+# Tiny models run fastest on one thread, and two spinning OpenMP pools (pytest's and a
+# subprocess's) on two cores slow each other down a hundredfold.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 import pytest
 from typer.testing import CliRunner
 
@@ -66,4 +70,3 @@ def one_line_error(result: object) -> str:
     return lines[0]
 
 
-os.environ.setdefault("OMP_NUM_THREADS", "2")
