@@ -114,5 +114,5 @@ def test_prediction_mode(runner: CliRunner, tmp_path: Path) -> None:
               "--render", "free.inkml")
     assert out.exit_code == 0, out.output
     traces = ET.parse("free.inkml").getroot().findall(".//{http://www.w3.org/2003/InkML}trace")
-    assert sum(len(t.text.split(",")) for t in traces) == 41  # the origin and 40 points
+    assert sum(len(t.text.split(",")) for t in traces) == 40
     assert one_line_error(cli(runner, "sample", "--run", run, "--text", "hi"))

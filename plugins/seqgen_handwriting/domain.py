@@ -34,9 +34,10 @@ class HandwritingOptions:
         "help": "distinct synthetic writers (styles) in the default corpus"})
     max_chars: int = field(default=20, metadata={
         "help": "longest line of the synthetic corpus, in characters"})
-    stride: int = field(default=1, metadata={
-        "help": "keep every N-th point of each stroke (ends kept): a coarser pen, N times "
-                "fewer steps per line, for training on a CPU; applies to every corpus and prime"})
+    stride: int = field(default=3, metadata={
+        "help": "keep every N-th point of each stroke (ends kept): N times fewer steps per "
+                "line, so a CPU can train it (1 = full density); applies to every corpus and "
+                "--prime"})
     clip: float = field(default=20.0, metadata={
         "help": "clip normalised offsets to +-clip standard deviations (glitches in real "
                 "data); 0 = off"})
@@ -47,6 +48,9 @@ class HandwritingOptions:
     plotter: bool = field(default=False, metadata={
         "help": "single-line SVG for pen plotters: one plain polyline per stroke, no fill, "
                 "no background, constant width"})
+    smooth: int = field(default=4, metadata={
+        "help": "SVG/PNG: draw each stroke as a smooth curve through its points with N "
+                "sub-steps per segment (centripetal Catmull-Rom); 0 = straight segments"})
     animate: bool = field(default=False, metadata={
         "help": "SVG draws itself in writing order (SMIL animation, one stroke after another)"})
     speed: float = field(default=200.0, metadata={
@@ -163,9 +167,9 @@ class HandwritingDomain(Domain):
 
     def decode(self, array: np.ndarray) -> Ink:
         arr = np.asarray(array, np.float32).reshape(-1, 3)
-        out = np.zeros((len(arr) + 1, 3), np.float32)  # the pen starts at the origin
-        out[1:, :2] = arr[:, :2] * self.std + self.mean
-        out[1:, 2] = arr[:, 2] > 0.5
+        out = np.empty_like(arr)  # the first row places the first point (it is not drawn)
+        out[:, :2] = arr[:, :2] * self.std + self.mean
+        out[:, 2] = arr[:, 2] > 0.5
         return Ink(out)
 
     def input_spec(self) -> VectorInput:
@@ -221,7 +225,7 @@ class HandwritingDomain(Domain):
 
         o = self.options
         style = render.Style(o.stroke_width, o.color, o.background, o.plotter, o.animate,
-                             o.speed)
+                             o.speed, o.smooth)
         return {
             ".svg": Renderer(".svg", partial(render.write_svg, style=style),
                              "SVG: round-capped paths (-o plotter=true: single-line polylines; "
