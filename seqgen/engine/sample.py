@@ -18,6 +18,8 @@ import torch
 from seqgen.engine.model import SeqModel
 from seqgen.engine.window import WindowModel
 
+NUMPY_MAX_BATCH = 64
+
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * np.tanh(0.5 * x) + 0.5  # overflow-free logistic
@@ -126,8 +128,10 @@ def generate(model: SeqModel | WindowModel, context: np.ndarray, settings: Sampl
     if len(context) > 1:  # prime in one fused call, then step
         _, state = model(ctx[:, :-1], state, None, ct)
     last = ctx[:, -1].cpu().numpy()  # (B,) or (B, D)
-    if use_numpy is None:  # numpy on the CPU; torch steps elsewhere (or when asked, for tests)
-        use_numpy = torch.device(device).type == "cpu" and ct is None
+    if use_numpy is None:
+        # numpy wins on the CPU while per-call overhead dominates (small batches); torch's
+        # multi-threaded kernels win on big batches and on GPUs (benchmarks/bench_sample.py)
+        use_numpy = torch.device(device).type == "cpu" and ct is None and B <= NUMPY_MAX_BATCH
     stepper = NumpyStepper(model) if use_numpy and isinstance(model, SeqModel) else None
     h, c = (s.float().cpu().numpy().copy() for s in state[:2])
     tstate = state
