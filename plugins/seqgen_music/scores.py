@@ -91,8 +91,51 @@ def abc_tunes(path: Path) -> list[int]:
     return [int(m) for m in re.findall(r"^X:\s*(\d+)", text, flags=re.MULTILINE)]
 
 
+MAX_UNPACKED = 64 << 20  # a compressed .mxl may not unpack to more than this
+
+
+def check_safe(path: Path) -> None:
+    """Refuse hostile score files before music21 sees them (issue 8).
+
+    XML with entity declarations (billion laughs, external entities) is refused outright:
+    MusicXML never needs them. A ``.mxl`` (a zip) may not unpack beyond MAX_UNPACKED, nor hold
+    member names that climb out of their folder.
+    """
+    import zipfile
+
+    suffix = path.suffix.lower()
+    if suffix == ".mxl":
+        try:
+            with zipfile.ZipFile(path) as z:
+                infos = z.infolist()
+                total = sum(i.file_size for i in infos)
+                if total > MAX_UNPACKED:
+                    raise SeqgenError(f"{path}: unpacks to {total >> 20} MB, over the "
+                                      f"{MAX_UNPACKED >> 20} MB cap for a compressed score")
+                for info in infos:
+                    parts = Path(info.filename).parts
+                    if info.filename.startswith(("/", "\\")) or ".." in parts:
+                        raise SeqgenError(f"{path}: archive member {info.filename!r} points "
+                                          f"outside the archive")
+                    if info.filename.lower().endswith((".xml", ".musicxml")):
+                        _refuse_entities(z.read(info), path)
+        except zipfile.BadZipFile as exc:
+            raise SeqgenError(f"{path}: not a valid .mxl (zip) file: {exc}") from None
+    elif suffix in (".xml", ".musicxml"):
+        if path.stat().st_size > MAX_UNPACKED:
+            raise SeqgenError(f"{path}: over the {MAX_UNPACKED >> 20} MB cap for a score")
+        _refuse_entities(path.read_bytes(), path)
+
+
+def _refuse_entities(data: bytes, path: Path) -> None:
+    if b"<!ENTITY" in data:
+        raise SeqgenError(f"{path}: XML declares entities (an entity-expansion or external-"
+                          f"entity attack?): refused")
+
+
 def parse(path: Path, number: int | None = None) -> Any:
     """Parse a score file (one tune of it for ABC) with music21."""
+    check_safe(path)
     m21 = music21()
     if number is not None:
         return m21.converter.parse(str(path), number=number)
