@@ -53,8 +53,9 @@ class HandwritingOptions:
                 "sub-steps per segment (centripetal Catmull-Rom); 0 = straight segments"})
     animate: bool = field(default=False, metadata={
         "help": "SVG draws itself in writing order (SMIL animation, one stroke after another)"})
-    speed: float = field(default=200.0, metadata={
-        "help": "animated SVG: points drawn per second"})
+    speed: float = field(default=90.0, metadata={
+        "help": "animated SVG: pen points per second at full density (a real pen's rate; "
+                "divided by stride), about 3 letters a second"})
 
 
 class HandwritingDomain(Domain):
@@ -225,7 +226,7 @@ class HandwritingDomain(Domain):
 
         o = self.options
         style = render.Style(o.stroke_width, o.color, o.background, o.plotter, o.animate,
-                             o.speed, o.smooth)
+                             o.speed / max(o.stride, 1), o.smooth)
         return {
             ".svg": Renderer(".svg", partial(render.write_svg, style=style),
                              "SVG: round-capped paths (-o plotter=true: single-line polylines; "
