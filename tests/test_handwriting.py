@@ -172,6 +172,8 @@ def test_encode_decode_and_state_through_json() -> None:
     again = HandwritingDomain(dom.options, state=state)
     assert np.allclose(again.encode(docs[1]), dom.encode(docs[1]))
     assert state["points_per_line"] == pytest.approx(len(allenc) / len(docs))
+    assert again.length_rule(None)[0] == round(state["points_per_line"])  # one line's worth
+    assert again.length_rule("50")[0] == 50
     m = again.metrics(-2.0, {"sse": 0.5})
     assert m["nats/point"] == -2.0 and m["sse"] == 0.5
     assert m["nats/sequence"] == pytest.approx(-2.0 * state["points_per_line"])

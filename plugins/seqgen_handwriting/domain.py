@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from seqgen.domain import Corpus, Domain, HeadSpec, Renderer, VectorInput
+from seqgen.domain import Corpus, Domain, HeadSpec, Renderer, StopRule, VectorInput
 from seqgen.errors import SeqgenError
 from seqgen_handwriting.ink import Ink, Page, thin
 
@@ -216,6 +216,12 @@ class HandwritingDomain(Domain):
         style = self.styles[index]
         ink = Ink(np.asarray(style["strokes"], np.float32), style.get("text"))
         return self.encode(ink), (ink.text if self.conditioned() else None)
+
+    def length_rule(self, length: str | None) -> tuple[int, StopRule | None]:
+        """Prediction mode without --length writes one line of the training data's length."""
+        if length is None and self.points_per_line > 0:
+            return max(1, round(self.points_per_line)), None
+        return super().length_rule(length)
 
     def join_lines(self, lines: list[Any]) -> Any:
         return lines[0] if len(lines) == 1 else Page(list(lines))
