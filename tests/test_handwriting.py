@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from seqgen.domain import parse_options
 from seqgen.errors import SeqgenError
 from seqgen.render import render
-from seqgen_handwriting import readers, synth
+from seqgen_handwriting import markup, readers, synth
 from seqgen_handwriting.domain import HandwritingDomain, HandwritingOptions
 from seqgen_handwriting.ink import Ink, Page, from_polylines, to_polylines
 from seqgen_handwriting.render import Style, inkml_text, svg_text
@@ -125,20 +125,20 @@ def test_inkml_write_read_round_trip(tmp_path: Path) -> None:
     root = ET.parse(path).getroot()  # an independent parser
     traces = root.findall(f".//{INK_NS}trace")
     assert [len(t.text.split(",")) for t in traces] == [3, 2]
-    (back,) = readers.read_inkml(path)
+    (back,) = markup.read_inkml(path)
     assert back.text == "ab" and np.allclose(back.strokes, ink.strokes, atol=1e-3)
     page = tmp_path / "page.inkml"
     page.write_text(inkml_text(Page([_ink("ab"), _ink("cd")])))
-    assert [d.text for d in readers.read_inkml(page)] == ["ab", "cd"]
+    assert [d.text for d in markup.read_inkml(page)] == ["ab", "cd"]
 
 
 def test_inkml_difference_coded_traces(tmp_path: Path) -> None:
     # qualifiers stick to their channel: ' velocity, " acceleration (the InkML spec's example)
-    pts = readers.parse_trace("10 20, '1'2, 1 2, \"0\"1", tmp_path)
+    pts = markup.parse_trace("10 20, '1'2, 1 2, \"0\"1", tmp_path)
     assert pts.tolist() == [[10, 20], [11, 22], [12, 24], [13, 27]]
-    spec = readers.parse_trace("1125 18432,'23'43,\"7\"-8,3-5", tmp_path)
+    spec = markup.parse_trace("1125 18432,'23'43,\"7\"-8,3-5", tmp_path)
     assert spec.tolist() == [[1125, 18432], [1148, 18475], [1178, 18510], [1211, 18540]]
-    assert readers.parse_trace("1 2 0.5, 3 4 0.7", tmp_path).shape == (2, 2)  # extra channel
+    assert markup.parse_trace("1 2 0.5, 3 4 0.7", tmp_path).shape == (2, 2)  # extra channel
 
 
 def test_svg_reader_paths_polylines_curves(tmp_path: Path) -> None:
@@ -146,14 +146,14 @@ def test_svg_reader_paths_polylines_curves(tmp_path: Path) -> None:
     f.write_text('<svg xmlns="http://www.w3.org/2000/svg"><title>hey</title>'
                  '<path d="M10 10 L20 10 l0 10 H40 v-5"/><polyline points="0,0 5,5 10,0"/>'
                  '<path d="M0 0 C10 0 10 10 0 10"/></svg>')
-    (doc,) = readers.read_svg(f)
+    (doc,) = markup.read_svg(f)
     polys = doc.polylines()
     assert doc.text == "hey" and [len(p) for p in polys] == [5, 3, 9]
     assert np.allclose(polys[0][-1] - polys[0][0], [30, -5])  # y flipped: down 10, up 5
     ours = tmp_path / "ours.svg"
     ours.write_text(svg_text(Page([_ink("ab"), _ink("cd")]), Style(smooth=0)))
-    assert [d.text for d in readers.read_svg(ours)] == ["ab", "cd"]
-    assert [len(p) for p in readers.read_svg(ours)[1].polylines()] == [3, 2]
+    assert [d.text for d in markup.read_svg(ours)] == ["ab", "cd"]
+    assert [len(p) for p in markup.read_svg(ours)[1].polylines()] == [3, 2]
 
 
 # ---- codec ----------------------------------------------------------------------------------
@@ -364,7 +364,7 @@ def test_defusedxml_refuses_billion_laughs_directly(tmp_path: Path) -> None:
     f = tmp_path / "lol.inkml"
     f.write_text(BILLION_LAUGHS.replace("WhiteboardCaptureSession", "ink"))
     with pytest.raises(SeqgenError, match="refused unsafe XML"):
-        readers.read_inkml(f)
+        markup.read_inkml(f)
 
 
 def test_npy_with_arbitrary_pickle_is_refused(tmp_path: Path) -> None:
