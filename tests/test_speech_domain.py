@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -25,15 +24,6 @@ TINY_CORPUS = ["-o", "sentences=24"]
 
 
 
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    """Small FFTs and batch-1 steps: a second torch thread only waits on a shared CPU."""
-    import torch
-
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 def _domain(**opts: object) -> SpeechDomain:
     return SpeechDomain(parse_options(SpeechDomain.Options, {"sentences": 12, **opts}))

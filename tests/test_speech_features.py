@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -21,16 +20,6 @@ from seqgen_speech.features import (
 from seqgen_speech.invert import mel_to_linear, to_audio
 from seqgen_speech.mcd import cepstra, dtw_path, mcd
 
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    """Small FFTs and batch-1 steps: a second torch thread only waits on a shared CPU."""
-    import torch
-
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 def _chirp(seconds: float = 1.5) -> np.ndarray:
     t = np.arange(int(SR * seconds)) / SR
