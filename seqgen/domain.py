@@ -93,10 +93,10 @@ class Domain:
     #: what one step of the sequence is, for metric names ("char", "event", "point", ...)
     unit: ClassVar[str] = "token"
     default_render: ClassVar[str] = ".txt"
-    #: steps to sample when --length is not given
-    default_length: ClassVar[int] = 500
+    #: steps to sample when --length is not given (an instance may set its own, from options)
+    default_length: int = 500
     #: text-conditioned sampling stops at this many steps per character of the text at most
-    max_steps_per_char: ClassVar[int] = 40
+    max_steps_per_char: int = 40
     #: whether samples include the prime when neither --keep-prime nor --no-keep-prime is given
     keep_prime: ClassVar[bool] = True
     Options: ClassVar[type] = NoOptions
@@ -183,6 +183,19 @@ class Domain:
         except ValueError:
             raise SeqgenError(f"--length {length!r}: expected a whole number of steps") from None
         return steps, None
+
+    def feedback(self, sampled: np.ndarray) -> np.ndarray:
+        """The next step's input made from the step just sampled, (B,) or (B, D).
+
+        The default feeds the sample back unchanged. A domain whose output carries a flag the
+        inputs never show in training (speech's stop flag: an utterance's last frame is only
+        ever a target) clears it here, so that sampling stays on the training distribution.
+        """
+        return sampled
+
+    def with_text(self, sample: Any, text: str) -> Any:
+        """A decoded sample of a text-conditioned model, labelled with the text it says."""
+        return sample
 
     def stream_decoder(self) -> Callable[[int], str] | None:
         """A function token -> text for printing samples as they are generated, or None."""

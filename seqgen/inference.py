@@ -112,13 +112,16 @@ class Model:
         self.attention, self.texts = [], texts
         phis: list[np.ndarray] = []
         seqs = generate(self.net, context, s, dom.separator(), on_step, self.device,
-                        stop_rule=stop_rule, cond=cond, attention=phis)
+                        stop_rule=stop_rule, cond=cond, attention=phis, feedback=dom.feedback)
         if phis:
             att = np.stack(phis, 1)  # (B, T, U)
             self.attention = [att[b, :len(seqs[b]), :len(t)] for b, t in enumerate(texts)]
         if keep and p.steps is not None:
             seqs = [np.concatenate([p.steps.astype(q.dtype), q]) for q in seqs]
         decoded = [dom.decode(q) for q in seqs]
+        if texts:  # each row says its line (and the prime's text when the prime is kept)
+            said = texts if keep else [t[len(p.text):].lstrip() if p.text else t for t in texts]
+            decoded = [dom.with_text(d, t) for d, t in zip(decoded, said, strict=True)]
         if n_lines > 1:
             return [dom.join_lines(decoded[i:i + n_lines]) for i in range(0, B, n_lines)]
         return decoded

@@ -148,6 +148,29 @@ def test_stop_rule_ends_samples_where_it_says() -> None:
     assert [len(x) for x in out] == [5, 7, 12]
 
 
+def test_feedback_makes_the_next_input_but_not_the_output() -> None:
+    model = _model(False)
+    with torch.no_grad():  # sharper than at init, so the next token depends on the input
+        for p in model.parameters():
+            p.mul_(8)
+    fed: list[np.ndarray] = []
+
+    def always_three(steps: np.ndarray) -> np.ndarray:
+        fed.append(steps.copy())
+        return np.full_like(steps, 3)
+
+    s = SampleSettings(num=2, length=6, seed=1, temperature=0)
+    out = generate(model, np.array([0]), s, feedback=always_three)
+    steps = np.stack(out)  # (B, T): the samples themselves, not what was fed back
+    assert len(fed) == 6 and all(np.array_equal(f, steps[:, i]) for i, f in enumerate(fed))
+    # greedy steps after the first continue from tokens 3, 3, ..., whatever was sampled
+    ref, _ = model(torch.tensor([[0, 3, 3, 3, 3, 3]]))
+    want = ref[0, 1:].argmax(-1).numpy()  # (5,)
+    assert all(np.array_equal(row[1:], want) for row in out)
+    plain = generate(model, np.array([0]), s)  # without feedback the samples are fed back
+    assert not all(np.array_equal(a, b) for a, b in zip(out, plain, strict=True))
+
+
 def test_length_rule_default_reads_steps() -> None:
     from seqgen_text.domain import TextDomain
 

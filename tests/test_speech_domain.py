@@ -106,6 +106,36 @@ def test_stop_rule_and_length() -> None:
     assert len(joined.frames) == 5 + 20 + 7
 
 
+def test_reduction_factor_feedback_and_text() -> None:
+    dom = _domain(reduction=3)
+    docs = list(dom.load_corpus(None).documents)
+    dom.fit(docs)
+    frames = docs[0].frames  # (T, 80)
+    enc = dom.encode(docs[0])
+    assert enc.shape == (-(-len(frames) // 3), 3 * 80 + 1)
+    assert enc[:-1, -1].sum() == 0 and enc[-1, -1] == 1.0
+    back = dom.decode(enc).frames
+    np.testing.assert_allclose(back[:len(frames)], frames, atol=1e-4)
+    np.testing.assert_allclose(back[len(frames):], np.repeat(frames[-1:], len(back)
+                                                             - len(frames), 0), atol=1e-4)
+    assert dom.input_spec().dim == 241 and dom.head_spec().kwargs["dim"] == 240
+    assert dom.length_rule("2s")[0] == 58 and dom.length_rule("301")[0] == 101
+    assert dom.max_steps_per_char == 5 and dom.default_length == 334
+    _, rule = dom.length_rule(None)
+    assert rule is not None
+    on = np.zeros((1, 241), np.float32)
+    on[0, -1] = 1.0
+    # three steps of three frames pass the 20-frame minimum after 7 steps
+    assert [rule(on).tolist()[0] for _ in range(7)] == [False] * 6 + [True]
+    fed = dom.feedback(on)
+    assert fed[0, -1] == 0.0 and on[0, -1] == 1.0  # cleared in a copy
+    utt = dom.with_text(dom.decode(enc), "hello")
+    assert utt.text == "hello"
+    assert dom.join_lines([utt, dom.with_text(dom.decode(enc), "you")]).text == "hello you"
+    with pytest.raises(SeqgenError, match="reduction"):
+        _domain(reduction=0)
+
+
 def _write(path: Path, audio: np.ndarray, rate: int = SR) -> Path:
     sf.write(str(path), audio, rate)
     return path
@@ -176,6 +206,10 @@ def test_train_sample_render_and_eval(runner: CliRunner) -> None:
     assert frames.shape[1] == 80 and 20 <= len(frames) <= 87
     png = cli(runner, "sample", "--domain", "speech", "--text", "hi\nno", "--render", "o.png")
     assert png.exit_code == 0 and Path("o.png").read_bytes()[:4] == b"\x89PNG"
+    import matplotlib.image
+
+    # the sample carries its text, so the spectrogram has the eSpeak reference below it
+    assert matplotlib.image.imread("o.png").shape[0] == 2 * round(1.9 * 80)
     assert "alphabet" in one_line_error(cli(runner, "sample", "-d", "speech", "--text", "h€"))
     ev = cli(runner, "eval", "--domain", "speech")
     assert ev.exit_code == 0 and "nats/frame" in ev.stdout

@@ -152,7 +152,7 @@ class HandwritingDomain(Domain):
         self.step = float(state.get("step", 1.0))
         self.points_per_char = float(state.get("points_per_char", 0.0))
         if self.points_per_char > 0:  # the engine reads this attribute to cap each line
-            self.__dict__["max_steps_per_char"] = max(10, int(np.ceil(3 * self.points_per_char)))
+            self.max_steps_per_char = max(10, int(np.ceil(3 * self.points_per_char)))
         self.styles = list(state.get("styles", []))
 
     def encode(self, document: Any) -> np.ndarray:
@@ -222,6 +222,11 @@ class HandwritingDomain(Domain):
         if length is None and self.points_per_line > 0:
             return max(1, round(self.points_per_line)), None
         return super().length_rule(length)
+
+    def with_text(self, sample: Any, text: str) -> Any:
+        if isinstance(sample, Ink):
+            sample.text = text  # the .inkml renderer writes it as the transcription
+        return sample
 
     def join_lines(self, lines: list[Any]) -> Any:
         return lines[0] if len(lines) == 1 else Page(list(lines))

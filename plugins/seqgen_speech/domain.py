@@ -42,6 +42,8 @@ class SpeechOptions:
     corpus_seed: int = field(default=0, metadata={
         "help": "seed of the embedded corpus's sentences, voices, rates and pitches"})
     components: int = field(default=4, metadata={"help": "Gaussians in the output mixture"})
+    reduction: int = field(default=1, metadata={
+        "help": "frames per step (Tacotron's reduction factor r): r frames in, r frames out"})
 
 
 class SpeechDomain(Domain):
@@ -63,10 +65,19 @@ class SpeechDomain(Domain):
         self.mean: np.ndarray | None = None
         self.std: np.ndarray | None = None
         super().__init__(options, state)
+        if int(self.options.reduction) < 1:
+            raise SeqgenError("option reduction must be at least 1")
+        # the caps on steps are set in frames; a step holds r of them
+        self.max_steps_per_char = max(1, round(type(self).max_steps_per_char / self.r))
+        self.default_length = -(-type(self).default_length // self.r)
 
     @property
     def kind(self) -> str:
         return str(self.options.features)
+
+    @property
+    def r(self) -> int:
+        return int(self.options.reduction)
 
     @property
     def dim(self) -> int:
@@ -129,25 +140,30 @@ class SpeechDomain(Domain):
 
     def encode(self, document: Any) -> np.ndarray:
         mean, std = self._stats()
-        x = (self._feats(document) - mean) / std
+        x = (self._feats(document) - mean) / std  # (T, D)
+        # Tacotron's reduction factor: r consecutive frames make one step; the last group is
+        # padded by repeating the last frame
+        pad = -len(x) % self.r
+        x = np.concatenate([x, np.repeat(x[-1:], pad, 0)]).reshape(-1, self.r * self.dim)
         stop = np.zeros((len(x), 1), np.float32)
         stop[-1:] = 1.0
-        return np.concatenate([x, stop], 1).astype(np.float32)  # (T, D + 1)
+        return np.concatenate([x, stop], 1).astype(np.float32)  # (T / r, r * D + 1)
 
     def decode(self, array: np.ndarray) -> Any:
         from seqgen_speech.features import log_mel_from_mfcc
 
         mean, std = self._stats()
-        a = np.asarray(array, np.float32).reshape(-1, self.dim + 1)
-        feats = a[:, :self.dim] * std + mean
+        a = np.asarray(array, np.float32).reshape(-1, self.r * self.dim + 1)
+        feats = a[:, :-1].reshape(-1, self.dim) * std + mean  # (T, D)
         frames = log_mel_from_mfcc(feats) if self.kind == "mfcc" else feats
         return Utterance(frames.astype(np.float32))
 
     def input_spec(self) -> VectorInput:
-        return VectorInput(self.dim + 1)  # the frame and its stop flag
+        return VectorInput(self.r * self.dim + 1)  # r frames and the stop flag
 
     def head_spec(self) -> HeadSpec:
-        return HeadSpec("gmm", {"dim": self.dim, "components": int(self.options.components)})
+        return HeadSpec("gmm", {"dim": self.r * self.dim,
+                                "components": int(self.options.components)})
 
     # ---- text conditioning ----------------------------------------------------------------
     def conditioned(self) -> bool:
@@ -155,6 +171,18 @@ class SpeechDomain(Domain):
 
     def text_of(self, document: Any) -> str | None:
         return document.text if isinstance(document, Utterance) else None
+
+    def with_text(self, sample: Any, text: str) -> Any:
+        if isinstance(sample, Utterance):
+            sample.text = text  # the .png renderer draws the eSpeak reference of this text
+        return sample
+
+    def feedback(self, sampled: np.ndarray) -> np.ndarray:
+        """The stop flag is cleared before it is fed back: an utterance's last step is only
+        ever a target in training, so the inputs never show a 1 there."""
+        out = np.array(sampled, dtype=np.float32, copy=True)
+        out[:, -1] = 0.0
+        return out
 
     # ---- sampling -------------------------------------------------------------------------
     def style_prime(self, index: int) -> tuple[np.ndarray, str | None]:
@@ -178,7 +206,8 @@ class SpeechDomain(Domain):
         parts: list[np.ndarray] = []
         for i, ln in enumerate(lines):
             parts += ([gap] if i else []) + [ln.frames]
-        return Utterance(np.concatenate(parts))
+        texts = [ln.text for ln in lines if ln.text]
+        return Utterance(np.concatenate(parts), " ".join(texts) if texts else None)
 
     def length_rule(self, length: str | None) -> tuple[int, StopRule | None]:
         """--length in frames or seconds ("3s"); sampled stop flags end a sample."""
@@ -189,7 +218,8 @@ class SpeechDomain(Domain):
             if not m:
                 raise SeqgenError(f"--length {length!r}: expected frames (500) or seconds (3s)")
             value = float(m.group(1))
-            steps = int(round(value * FRAMES_PER_SECOND)) if m.group(2) else int(value)
+            frames = value * FRAMES_PER_SECOND if m.group(2) else value
+            steps = int(-(-round(frames) // self.r))  # a step holds r frames
         # A text-conditioned sample also ends where the window passes the text (the engine),
         # so there one stray stop flag must not cut it short: it takes STOP_RUN in a row
         need = STOP_RUN if self.conditioned() else 1
@@ -200,7 +230,7 @@ class SpeechDomain(Domain):
             flag = np.asarray(sampled)[:, -1] > 0.5
             run[:] = [np.where(flag, run[0] + 1, 0) if run else flag.astype(np.int64)]
             count[0] += 1
-            return (run[0] >= need) & (count[0] >= MIN_FRAMES)
+            return (run[0] >= need) & (count[0] * self.r >= MIN_FRAMES)
         return max(steps, 1), stop
 
     # ---- output ---------------------------------------------------------------------------

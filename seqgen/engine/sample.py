@@ -110,14 +110,15 @@ def generate(model: SeqModel | WindowModel, context: np.ndarray, settings: Sampl
              device: str = "cpu", use_numpy: bool | None = None,
              stop_rule: Callable[[np.ndarray], np.ndarray] | None = None,
              cond: np.ndarray | None = None,
-             attention: list[np.ndarray] | None = None) -> list[np.ndarray]:
+             attention: list[np.ndarray] | None = None,
+             feedback: Callable[[np.ndarray], np.ndarray] | None = None) -> list[np.ndarray]:
     """Sample ``settings.num`` continuations of ``context`` (start token or frame, then prime).
 
     Returns, per sample, the generated steps up to (not including) the stop token, or up to
     and including the step where ``stop_rule`` first said done. For text-conditioned models
     ``cond`` (B, U) holds each row's text ids; a row also ends when the window has passed its
     last character (Graves 2013 section 5.2), and ``attention`` receives the window (B, U) of
-    every step.
+    every step. ``feedback`` makes the next input from a sampled step (default: the step).
     """
     model.eval()
     B = settings.num
@@ -164,7 +165,7 @@ def generate(model: SeqModel | WindowModel, context: np.ndarray, settings: Sampl
             on_step(nxt, done)
         if done.all():
             break
-        last = nxt
+        last = nxt if feedback is None else feedback(nxt)
     out = np.stack(steps, 1) if steps else np.zeros((B, 0), dtype=np.int64)  # (B, T, ...)
     results = []
     for b in range(B):
