@@ -137,6 +137,32 @@ def test_midi_file_round_trip(tmp_path: Path, bins: int, encoding: str) -> None:
     _assert_close(again, back.notes, 0.002, 0)
 
 
+def test_message_timing_matches_mido_with_tempo_changes(tmp_path: Path) -> None:
+    import mido
+
+    from seqgen_music.midi import _timed
+
+    rng = np.random.default_rng(0)
+    mid = mido.MidiFile(type=1, ticks_per_beat=96)
+    mid.tracks.append(mido.MidiTrack(
+        [mido.MetaMessage("set_tempo", tempo=int(t), time=int(d))
+         for t, d in zip(rng.integers(2e5, 9e5, 12), rng.integers(0, 300, 12), strict=True)]))
+    for ch in range(3):  # three note tracks whose events interleave with the tempo changes
+        mid.tracks.append(mido.MidiTrack(
+            [mido.Message("note_on" if i % 2 == 0 else "note_off", channel=ch, note=60 + i,
+                          velocity=64, time=int(rng.integers(0, 200))) for i in range(40)]))
+    mid.save(str(tmp_path / "tempi.mid"))
+    mid = mido.MidiFile(str(tmp_path / "tempi.mid"))
+    want, now = [], 0.0
+    for msg in mid:  # mido's own merge and re-timing: the reference
+        now += msg.time
+        if msg.type != "end_of_track":
+            want.append((now, msg.copy(time=0)))
+    got = _timed(mid)
+    assert [str(m.copy(time=0)) for _, m in got] == [str(m) for _, m in want]
+    np.testing.assert_allclose([t for t, _ in got], [t for t, _ in want], rtol=1e-12)
+
+
 def test_sustain_pedal_extends_notes(tmp_path: Path) -> None:
     import mido
 
