@@ -1,10 +1,12 @@
 """Training throughput: `seqgen` (the real Trainer) against a plain PyTorch loop, same model.
 
-Model 2x256 LSTM, embedding 64, seq_len 128, batch 64, Adam, clip 5, on Tiny Shakespeare
+Model 2x256 LSTM, embedding 64, seq_len 128, batch 64 (or a preset's: --preset large), Adam,
+clip 5, on Tiny Shakespeare
 (or any text file given with --data). Both run in this process, alternating, and the ratio of
 median tokens/s (per 10-step window, first window dropped as warm-up) is printed.
 
     python benchmarks/bench_train.py --data ../shared/data/tinyshakespeare.txt --steps 60
+    python benchmarks/bench_train.py --preset large --steps 6 --window 2 --rounds 1
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from torch import nn
 
 
 def plain_loop(text: str, steps: int, B: int = 64, T: int = 128, layers: int = 2,
-               hidden: int = 256, embed: int = 64) -> list[float]:
+               hidden: int = 256, embed: int = 64, window: int = 10) -> list[float]:
     """The reference: what a user writes by hand (pytorch/examples word_language_model)."""
     chars = sorted(set(text))
     ids = np.searchsorted(np.array([ord(c) for c in chars]),
@@ -48,21 +50,21 @@ def plain_loop(text: str, steps: int, B: int = 64, T: int = 128, layers: int = 2
         opt.step()
         state = (state[0].detach(), state[1].detach())
         float(loss.detach())
-        if (step + 1) % 10 == 0:
+        if (step + 1) % window == 0:
             now = time.perf_counter()
-            rates.append(10 * B * T / (now - t))
+            rates.append(window * B * T / (now - t))
             t = now
     return rates[1:]
 
 
 def seqgen_loop(data: str, steps: int, B: int = 64, T: int = 128, layers: int = 2,
-                hidden: int = 256, embed: int = 64) -> list[float]:
+                hidden: int = 256, embed: int = 64, window: int = 10) -> list[float]:
     import seqgen
 
     with tempfile.TemporaryDirectory() as tmp:
         seqgen.train("text", data, run=Path(tmp) / "run", preset="small", max_steps=steps,
                      layers=layers, hidden=hidden, embed=embed, seq_len=T, batch_size=B,
-                     lr=2e-3, dropout=0.0, eval_every=10**9, save_every=10**9, log_every=10,
+                     lr=2e-3, dropout=0.0, eval_every=10**9, save_every=10**9, log_every=window,
                      warmup=0)
         lines = (Path(tmp) / "run" / "metrics.jsonl").read_text().splitlines()
         rows = [json.loads(x) for x in lines]
@@ -74,6 +76,8 @@ def main() -> None:
     ap.add_argument("--data", default="../shared/data/tinyshakespeare.txt")
     ap.add_argument("--steps", type=int, default=60)
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--window", type=int, default=10, help="steps per timed window (the "
+                    "first window of each run is dropped as warm-up)")
     ap.add_argument("--preset", default=None, help="take the model size and batch of a preset "
                     "(small, large, ...) instead of 2x256 / batch 64 / seq 128")
     args = ap.parse_args()
@@ -88,8 +92,8 @@ def main() -> None:
     text = Path(args.data).read_text(encoding="utf-8")
     ref, ours = [], []
     for _ in range(args.rounds):
-        ref += plain_loop(text, args.steps, **size)
-        ours += seqgen_loop(args.data, args.steps, **size)
+        ref += plain_loop(text, args.steps, window=args.window, **size)
+        ours += seqgen_loop(args.data, args.steps, window=args.window, **size)
     r, o = statistics.median(ref), statistics.median(ours)
     print(f"torch threads: {torch.get_num_threads()}")
     print(f"plain PyTorch loop: {r:,.0f} tokens/s (median of {len(ref)} windows)")
