@@ -171,7 +171,7 @@ def _fit(dom: Domain, enc: Encoded, mcfg: ModelConfig, tcfg: TrainConfig, run_di
     val_b = val_batches(dom, va, tcfg)
     torch.manual_seed(tcfg.seed)
     model = build_model(dom, mcfg, vocab).to(device)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    runs.ensure_writable(run_dir)  # before any work: a read-only run fails in one line
     # one training process per run directory (rank 0 holds the lock for a DDP group)
     with runs.lock(run_dir) if world.main else nullcontext():
         trainer = Trainer(run_dir, model, train_b, val_b, tcfg, config, device, world)

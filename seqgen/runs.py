@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -59,6 +61,29 @@ def resolve_run(run: str | os.PathLike[str] | None, domain: str | None) -> Path:
     return found
 
 
+def ensure_writable(run_dir: Path) -> None:
+    """Create run_dir if need be and prove that it takes new files (a read-only directory, a
+    read-only file system, one owned by another user): else one line naming it."""
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".write-test-", dir=run_dir)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise SeqgenError(write_error(run_dir, exc)) from None
+
+
+def write_error(run_dir: Path, exc: OSError) -> str:
+    """The one line for a run directory that refuses a write: full, read-only, not ours."""
+    why = exc.strerror or str(exc)
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        why = f"the run directory is not writable ({why})"
+    found = sorted(p for p in (run_dir / "checkpoints").glob("step-*")
+                   if (p / "trainer.json").exists()) if run_dir.is_dir() else []
+    kept = f"the previous checkpoint ({found[-1].name}) is kept" if found else "no checkpoint"
+    return f"cannot write a checkpoint in {run_dir}: {why}; {kept}"
+
+
 @contextmanager
 def lock(run_dir: Path) -> Iterator[None]:
     """One training process per run directory. The OS drops the lock when a process dies."""
@@ -66,7 +91,10 @@ def lock(run_dir: Path) -> Iterator[None]:
 
     run_dir.mkdir(parents=True, exist_ok=True)
     path = run_dir / ".lock"
-    f = open(path, "a+")
+    try:
+        f = open(path, "a+")
+    except OSError as exc:  # the lock file of another user, in a directory we may write
+        raise SeqgenError(write_error(run_dir, exc)) from None
     try:
         fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

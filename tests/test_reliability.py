@@ -1,14 +1,17 @@
 """Faults lose nothing: SIGKILL and resume, Ctrl-C, a kill inside a save, a second trainer,
-non-finite losses, a full disk. docs/reliability.md lists these tests by name."""
+non-finite losses, a full disk, a read-only run directory. docs/reliability.md lists these
+tests by name."""
 
 from __future__ import annotations
 
 import errno
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -172,6 +175,89 @@ def test_disk_full_is_one_line_and_keeps_the_checkpoint(
                                           r"\(step-00000010\) is kept"):
         seqgen.train("text", str(corpus), run="full", preset="tiny", max_steps=30)
     assert not list(Path("full/checkpoints").glob(".tmp-*"))  # no half-written folder left
+
+
+# The child runs a command as root on a copy (so that every module it needs is imported: the
+# interpreter and its standard library may live where nobody may not read, a pyenv under
+# /root), then becomes nobody and runs the command under test.
+AS_NOBODY = """
+import contextlib, io, json, os, sys
+from seqgen.cli.main import app, main
+warm, cache, real = json.loads(sys.argv[1]), os.environ["SEQGEN_CACHE"], sys.argv[2:]
+os.environ["SEQGEN_CACHE"] = cache + "-root"
+with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+    try:
+        app(warm, standalone_mode=False)
+    except BaseException:
+        pass
+os.environ["SEQGEN_CACHE"] = cache
+if os.geteuid() == 0:
+    os.setgroups([])
+    os.setgid(65534)
+    os.setuid(65534)
+sys.argv = ["seqgen", *real]
+main()
+"""
+
+
+def _as_nobody(base: Path, warm: list[str], *args: str) -> subprocess.CompletedProcess[str]:
+    """``seqgen ARGS`` as nobody (as root) or as ourselves, after ``seqgen WARM`` as we are."""
+    cache = base / "cache-for-anyone"  # the child encodes the corpus again, in its own cache
+    cache.mkdir(mode=0o777, exist_ok=True)
+    cache.chmod(0o777)
+    env = {**os.environ, "HOME": str(base), "MPLCONFIGDIR": str(cache),
+           "SEQGEN_CACHE": str(cache)}
+    out = subprocess.run([sys.executable, "-c", AS_NOBODY, json.dumps(warm), *args],
+                         capture_output=True, text=True, env=env, cwd=base, timeout=300)
+    last = (out.stderr.strip().splitlines() or [""])[-1]
+    if out.returncode != 2 and ("ModuleNotFoundError" in last or (
+            "PermissionError" in last and str(base) not in last)):
+        pytest.skip(f"nobody (uid 65534) cannot read what seqgen needs here: {last}")
+    return out
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file()}
+
+
+def test_read_only_run_directory_is_one_line_and_keeps_the_checkpoint(corpus: Path) -> None:
+    """A run directory the trainer may not write (chmod 0555, and not its owner's process):
+    exit 2, one line naming it, the previous checkpoint untouched; a new run inside a
+    read-only folder the same. As root (which writes anywhere) the child runs as nobody."""
+    base = Path(tempfile.mkdtemp(prefix="seqgen-ro-"))  # pytest's tmp_path is root's alone
+    try:
+        base.chmod(0o755)
+        data = base / "corpus.txt"
+        data.write_text(corpus.read_text())
+        run = base / "run"
+        seqgen.train("text", str(data), run=str(run), preset="tiny", max_steps=5)
+        shutil.copytree(run, base / "warm")
+        before = _tree(run)
+        for d in [run, *(p for p in run.rglob("*") if p.is_dir())]:
+            d.chmod(0o555)
+        out = _as_nobody(base, ["train", "--resume", "--run", str(base / "warm"), "--quiet",
+                                "--max-steps", "6"],
+                         "train", "--resume", "--run", str(run), "--max-steps", "10", "--quiet")
+        assert out.returncode == 2, out.stderr
+        assert out.stderr.strip() == (
+            f"seqgen: error: cannot write a checkpoint in {run}: the run directory is not "
+            f"writable (Permission denied); the previous checkpoint (step-00000005) is kept")
+        assert _tree(run) == before  # nothing written, nothing removed
+        ckpt.load_tensors(run / "checkpoints" / "step-00000005" / "model.safetensors")
+        fresh = run / "fresh"
+        new = ["train", "--data", str(data), "--preset", "tiny", "--max-steps", "1", "--quiet"]
+        out = _as_nobody(base, [*new, "--run", str(base / "warm-new")],
+                         *new, "--run", str(fresh))
+        assert out.returncode == 2, out.stderr
+        assert out.stderr.strip() == (
+            f"seqgen: error: cannot write a checkpoint in {fresh}: the run directory is not "
+            f"writable (Permission denied); no checkpoint")
+        assert not fresh.exists()
+    finally:
+        for d in [base, *(p for p in base.rglob("*") if p.is_dir())]:
+            d.chmod(0o755)
+        shutil.rmtree(base)
 
 
 @settings(max_examples=60, deadline=None)

@@ -78,7 +78,10 @@ def thin(ink: Ink, stride: int) -> Ink:
 
 def check_strokes(arr: object, where: str) -> np.ndarray:
     """Validate a (T, 3) stroke array read from a file: shape, finiteness, not empty."""
-    a = np.asarray(arr)
+    try:
+        a = np.asarray(arr)
+    except (ValueError, TypeError):  # ragged nested lists from an object array's pickle
+        raise SeqgenError(f"{where}: strokes must be a (T, 3) array of numbers") from None
     if a.dtype == object or a.ndim != 2 or a.shape[1] != 3:
         raise SeqgenError(f"{where}: strokes must be a (T, 3) array of numbers, "
                           f"got shape {a.shape} ({a.dtype})")

@@ -26,34 +26,44 @@ def parse_trace(text: str, path: Path) -> np.ndarray:
         tokens = _VALUE.findall(raw)
         if not tokens:
             continue
-        values: list[float] = []
-        ch = 0
-        for tok in tokens:
-            if tok in ("!", "'", '"'):
-                mode[ch] = tok
-                continue
-            if tok in ("T", "F", "*", "?"):
-                value = float(tok == "T") if tok in "TF" else (points[-1][ch] if points else 0.0)
-            else:
-                value = float(tok)
-            m = mode.get(ch, "!")
-            if points and m == "'":
-                velocity[ch] = value
-                value = points[-1][ch] + value
-            elif points and m == '"':
-                velocity[ch] = velocity.get(ch, 0.0) + value
-                value = points[-1][ch] + velocity[ch]
-            values.append(value)
-            ch += 1
+        prev = points[-1] if points else []
+        values = _trace_point(tokens, prev, mode, velocity)
         if len(values) < 2:
             raise SeqgenError(f"{path}: <trace> point {raw.strip()!r} has fewer than 2 values")
-        if points and len(values) != len(points[-1]):
-            values = (values + points[-1][len(values):])[:len(points[-1])]
+        if prev and len(values) != len(prev):
+            values = (values + prev[len(values):])[:len(prev)]
         points.append(values)
     out = np.array([p[:2] for p in points], dtype=np.float64).reshape(-1, 2)
     if not np.isfinite(out).all():
         raise SeqgenError(f"{path}: <trace> has NaN or infinite coordinates")
     return out
+
+
+def _trace_point(tokens: list[str], prev: list[float], mode: dict[int, str],
+                 velocity: dict[int, float]) -> list[float]:
+    """The values of one trace point; a channel the previous point lacks starts afresh."""
+    values: list[float] = []
+    for tok in tokens:
+        ch = len(values)
+        if tok in ("!", "'", '"'):
+            mode[ch] = tok
+            continue
+        last = prev[ch] if ch < len(prev) else None
+        if tok in ("T", "F"):
+            value = float(tok == "T")
+        elif tok in ("*", "?"):
+            value = last if last is not None else 0.0
+        else:
+            value = float(tok)
+        m = mode.get(ch, "!")
+        if last is not None and m == "'":
+            velocity[ch] = value
+            value = last + value
+        elif last is not None and m == '"':
+            velocity[ch] = velocity.get(ch, 0.0) + value
+            value = last + velocity[ch]
+        values.append(value)
+    return values
 
 
 def _annotation(elem: Any) -> str | None:
@@ -156,6 +166,9 @@ def _svg_strokes(elem: Any, path: Path) -> list[np.ndarray]:
             else:
                 nums = _PATH_TOKEN.findall(e.get("points") or "")
             vals = [_float(v, path, f"<{tag}> coordinate") for v in nums]
+            if len(vals) % 2:
+                raise SeqgenError(f"{path}: <{tag}> has an odd number of coordinates "
+                                  f"({len(vals)})")
             polys.append(np.array(vals, dtype=np.float64).reshape(-1, 2))
     return polys
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
+import os
 import pickle
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -35,8 +37,10 @@ def parse_xml(path: Path) -> Any:
     except defusedxml.DefusedXmlException as exc:
         raise SeqgenError(f"{path}: refused unsafe XML ({type(exc).__name__}: entity and "
                           f"DTD declarations are not allowed)") from None
-    except SafeET.ParseError as exc:
-        raise SeqgenError(f"{path}: malformed XML ({exc})") from None
+    except (SafeET.ParseError, LookupError, ValueError) as exc:  # LookupError: an unknown
+        # encoding declared; ValueError: text that is not in the declared encoding
+        why = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]
+        raise SeqgenError(f"{path}: malformed XML ({why})") from None
     except OSError as exc:
         raise SeqgenError(f"{path}: cannot read ({exc.strerror or exc})") from None
 
@@ -55,11 +59,18 @@ def _float(value: str | None, path: Path, what: str) -> float:
     return out
 
 
+#: coordinates beyond this are refused: their offsets would not fit the float32 strokes
+MAX_COORD = 1e30
+
+
 def _ink(polylines: list[np.ndarray], path: Path, text: str | None,
          writer: int | None = None, flip: bool = True) -> Ink:
     polylines = [p for p in polylines if len(p)]
     if not polylines:
         raise SeqgenError(f"{path}: empty strokes (no points)")
+    pts = np.concatenate(polylines)
+    if not (np.abs(pts) <= MAX_COORD).all():  # NaN compares False too
+        raise SeqgenError(f"{path}: NaN, infinite or huge coordinates (beyond +-{MAX_COORD:g})")
     if flip:
         polylines = [p * [1.0, -1.0] for p in polylines]
     return Ink(from_polylines(polylines), text, writer)
@@ -78,9 +89,10 @@ def read_iam(path: Path) -> Ink:
                 _float(p.get("y"), path, f"stroke {k + 1} y"))
                for p in s if _local(p.tag) == "Point"]
         polylines.append(np.array(pts, dtype=np.float64).reshape(-1, 2))
-    writer = next((e.get("writerID") for e in root.iter() if e.get("writerID")), None)
+    writer = next((e.get("writerID") for e in root.iter() if e.get("writerID")), "")
     text = iam_transcription(path)
-    return _ink(polylines, path, text, int(writer) if writer and writer.isdigit() else None)
+    known = re.fullmatch(r"[0-9]{1,18}", writer) is not None  # not "²", not 5000 digits
+    return _ink(polylines, path, text, int(writer) if known else None)
 
 
 def iam_transcription(path: Path) -> str | None:
@@ -121,21 +133,49 @@ def load_npy(path: Path) -> np.ndarray:
     """np.load without arbitrary pickles: object arrays go through a numpy-only unpickler."""
     try:
         with open(path, "rb") as f:
-            version = np.lib.format.read_magic(f)
-            header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                      else np.lib.format.read_array_header_2_0)
-            shape, _, dtype = header(f)
-            if not dtype.hasobject:
-                f.seek(0)
-                return np.load(f, allow_pickle=False)
-            arr = _ArrayUnpickler(io.BytesIO(f.read())).load()
+            arr = _read_npy(f)
     except OSError as exc:
         raise SeqgenError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    except (ValueError, EOFError, pickle.UnpicklingError, TypeError, AttributeError) as exc:
-        raise SeqgenError(f"{path}: not a readable .npy stroke file ({exc})") from None
+    except Exception as exc:  # noqa: BLE001 - on a damaged file numpy's header parser (a Python
+        # literal: SyntaxError, tokenize errors) and the unpickler (MemoryError, SystemError from
+        # numpy's __setstate__, ...) raise every kind of error
+        why = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]
+        raise SeqgenError(f"{path}: not a readable .npy stroke file ({why})") from None
     if not isinstance(arr, np.ndarray):
         raise SeqgenError(f"{path}: not a numpy array")
     return arr
+
+
+def _read_npy(f: BinaryIO) -> Any:
+    version = np.lib.format.read_magic(f)
+    header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+              else np.lib.format.read_array_header_2_0)
+    shape, _, dtype = header(f)
+    if dtype.hasobject:
+        return _ArrayUnpickler(io.BytesIO(f.read())).load()
+    need = math.prod(shape) * dtype.itemsize
+    left = os.fstat(f.fileno()).st_size - f.tell()
+    if need > left:  # a damaged header must not make numpy allocate what the file lacks
+        raise ValueError(f"the header promises {need} bytes of data, the file holds {left}")
+    f.seek(0)
+    return np.load(f, allow_pickle=False)
+
+
+def _sentences(path: Path, count: int) -> list[str | None]:
+    """The transcriptions of a strokes.npy: sentences.txt or <stem>.txt beside it, or none."""
+    for name in ("sentences.txt", path.stem + ".txt"):
+        txt = path.with_name(name)
+        if txt.is_file():
+            try:
+                found = txt.read_text("utf-8").splitlines()
+            except UnicodeDecodeError as exc:
+                raise SeqgenError(f"{txt}: not UTF-8 text (bad byte at offset "
+                                  f"{exc.start})") from None
+            if len(found) < count:
+                raise SeqgenError(f"{txt}: {len(found)} sentences for {count} stroke "
+                                  f"lines in {path.name}")
+            return [t.strip() for t in found[:count]]
+    return [None] * count
 
 
 def read_npy(path: Path) -> list[Ink]:
@@ -145,20 +185,14 @@ def read_npy(path: Path) -> list[Ink]:
     ``<stem>.txt``. A plain numeric (T, 3) array is one line.
     """
     arr = load_npy(path)
-    lines = list(arr) if arr.dtype == object else [arr] if arr.ndim == 2 else None
-    if lines is None:
+    if arr.dtype == object and arr.ndim >= 1:
+        lines = list(arr)
+    elif arr.dtype != object and arr.ndim == 2:
+        lines = [arr]
+    else:
         raise SeqgenError(f"{path}: expected an object array of (T, 3) stroke arrays or one "
                           f"(T, 3) array, got shape {arr.shape} ({arr.dtype})")
-    texts: list[str | None] = [None] * len(lines)
-    for name in ("sentences.txt", path.stem + ".txt"):
-        txt = path.with_name(name)
-        if txt.is_file():
-            found = txt.read_text("utf-8").splitlines()
-            if len(found) < len(lines):
-                raise SeqgenError(f"{txt}: {len(found)} sentences for {len(lines)} stroke "
-                                  f"lines in {path.name}")
-            texts = [t.strip() for t in found[:len(lines)]]
-            break
+    texts = _sentences(path, len(lines))
     docs = []
     for k, (line, text) in enumerate(zip(lines, texts, strict=True)):
         rows = check_strokes(line, f"{path}: line {k + 1}")

@@ -88,7 +88,8 @@ def find_work(name: str) -> Path | None:
 def abc_tunes(path: Path) -> list[int]:
     """The reference numbers (``X:`` lines) of the tunes in an ABC file."""
     text = path.read_text("latin-1")
-    return [int(m) for m in re.findall(r"^X:\s*(\d+)", text, flags=re.MULTILINE)]
+    found = re.findall(r"^X:[ \t]*([0-9]+)", text, flags=re.MULTILINE)
+    return [int(m) for m in found if len(m) <= 9]  # not a 5000-digit number: int() refuses
 
 
 MAX_UNPACKED = 64 << 20  # a compressed .mxl may not unpack to more than this

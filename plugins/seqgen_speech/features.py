@@ -96,12 +96,16 @@ def to_log_mel(frames: np.ndarray, kind: str = "logmel") -> np.ndarray:
 
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
+#: sample rates read (Hz): below, no speech survives; above, no recorder goes (and resampling a
+#: damaged header's rate would build a filter of billions of taps)
+MIN_RATE, MAX_RATE = 4000, 768000
 
 
 def read_audio(path: Path) -> np.ndarray:
     """Mono float32 audio at 22050 Hz from a WAV/FLAC/OGG file (mixed down, resampled).
 
-    Raises SeqgenError naming the file when it is not audio or is silent.
+    Raises SeqgenError naming the file when it is not audio (or holds NaN or infinite
+    samples), has a sample rate outside MIN_RATE..MAX_RATE, or is silent.
     """
     import soundfile as sf
 
@@ -110,6 +114,11 @@ def read_audio(path: Path) -> np.ndarray:
     except Exception as exc:  # soundfile raises LibsndfileError, RuntimeError, TypeError...
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise SeqgenError(f"{path}: not a readable audio file ({first})") from None
+    if not MIN_RATE <= rate <= MAX_RATE:
+        raise SeqgenError(f"{path}: sample rate {rate} Hz; seqgen reads {MIN_RATE} to "
+                          f"{MAX_RATE} Hz")
+    if not np.isfinite(audio).all():
+        raise SeqgenError(f"{path}: not a readable audio file (NaN or infinite samples)")
     audio = audio.mean(axis=1)
     if rate != SR:
         from math import gcd

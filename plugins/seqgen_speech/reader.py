@@ -29,8 +29,12 @@ class Utterance:
 
 
 def _metadata(meta: Path) -> dict[Path, str]:
+    try:
+        lines = meta.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise SeqgenError(f"{meta}: not UTF-8 text (bad byte at offset {exc.start})") from None
     out: dict[Path, str] = {}
-    for n, line in enumerate(meta.read_text(encoding="utf-8").splitlines(), 1):
+    for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
         parts = line.split("|")
@@ -38,20 +42,25 @@ def _metadata(meta: Path) -> dict[Path, str]:
             raise SeqgenError(f"{meta}:{n}: expected 'id|text|normalized text'")
         uid = parts[0].strip()
         text = (parts[2] if len(parts) > 2 and parts[2].strip() else parts[1]).strip()
-        found = None
-        for base in (meta.parent / "wavs", meta.parent):
-            for sfx in ("", *AUDIO_SUFFIXES):
-                p = base / f"{uid}{sfx}"
-                if p.is_file():
-                    found = p
-                    break
-            if found:
-                break
+        found = _audio_of(meta.parent, uid)
         if found is None:
             raise SeqgenError(f"{meta}:{n}: no audio file for {uid!r} "
                               f"(looked for wavs/{uid}.wav and {uid}.wav)")
         out[found] = text.lower()
     return out
+
+
+def _audio_of(folder: Path, uid: str) -> Path | None:
+    """The recording a metadata.csv id names: wavs/ID or ID, as given or with an audio suffix."""
+    for base in (folder / "wavs", folder):
+        for sfx in ("", *AUDIO_SUFFIXES):
+            p = base / f"{uid}{sfx}"
+            try:
+                if p.is_file():
+                    return p
+            except OSError:  # a name too long for the file system, say: no such recording
+                continue
+    return None
 
 
 def list_recordings(source: Path) -> tuple[list[Path], dict[Path, str]]:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from seqgen import runs
 from seqgen.config import TrainConfig
 from seqgen.engine import checkpoint as ckpt
 from seqgen.engine.data import Sequences, Streams
@@ -205,10 +206,7 @@ class Trainer:
             self.config.update(step=self.step, val_loss=self.last_val)
             ckpt.save_model(self.run_dir, self.model, self.config)
         except OSError as exc:
-            prev = ckpt.latest_checkpoint(self.run_dir)
-            kept = f"the previous checkpoint ({prev.name}) is kept" if prev else "no checkpoint"
-            raise SeqgenError(f"cannot write a checkpoint in {self.run_dir}: "
-                              f"{exc.strerror or exc}; {kept}") from None
+            raise SeqgenError(runs.write_error(self.run_dir, exc)) from None
         from seqgen.engine.plot import plot_metrics
 
         plot_metrics(self.run_dir / "metrics.jsonl", self.run_dir / "loss.png",
