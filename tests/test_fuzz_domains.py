@@ -424,28 +424,32 @@ def test_fuzz_speech_metadata_takes_or_refuses_cleanly(tmp_path_factory: Any,
 @given(seed=st.integers(0, 2**32 - 1), lengths=st.lists(st.integers(1, 40), min_size=1,
                                                           max_size=4),
        level=st.floats(-11.5, 3.0), spread=st.floats(0.0, 6.0),
-       features=st.sampled_from(("logmel", "mfcc")))
+       features=st.sampled_from(("logmel", "mfcc")), r=st.integers(1, 4))
 def test_fuzz_speech_codec_round_trips(seed: int, lengths: list[int], level: float,
-                                       spread: float, features: str) -> None:
+                                       spread: float, features: str, r: int) -> None:
     """After fit, decode(encode(frames)) gives log-mel frames back (float32 tolerance), with the
-    stop flag on the last frame only; MFCCs are a projection, so for them encode, decode,
-    encode is the identity."""
+    stop flag on the last step only, r frames a step (the last step padded with copies of the
+    last frame); MFCCs are a projection, so for them encode, decode, encode is the identity."""
     from seqgen_speech.domain import SpeechDomain
     from seqgen_speech.reader import Utterance
 
     rng = np.random.default_rng(seed)
     utts = [Utterance(np.clip(level + spread * rng.standard_normal((n, 80)), np.log(1e-5),
                               8.0).astype(np.float32)) for n in lengths]
-    dom = SpeechDomain(parse_options(SpeechDomain.Options, {"features": features}))
+    dom = SpeechDomain(parse_options(SpeechDomain.Options, {"features": features,
+                                                            "reduction": r}))
     dom.fit(utts)
     for utt in utts:
         enc = dom.encode(utt)
-        assert enc.shape[0] == len(utt.frames) and np.isfinite(enc).all()
+        n = len(utt.frames)
+        assert enc.shape[0] == -(-n // r) and np.isfinite(enc).all()
         assert enc[-1, -1] == 1.0 and not enc[:-1, -1].any()
         back = dom.decode(enc).frames
-        assert back.shape == utt.frames.shape
+        assert back.shape == (enc.shape[0] * r, 80)
         if features == "logmel":
-            np.testing.assert_allclose(back, utt.frames, rtol=0, atol=1e-4)
+            np.testing.assert_allclose(back[:n], utt.frames, rtol=0, atol=1e-4)
+            np.testing.assert_allclose(back[n:], np.repeat(utt.frames[-1:], len(back) - n, 0),
+                                       rtol=0, atol=1e-4)
         np.testing.assert_allclose(dom.encode(dom.decode(enc)), enc, rtol=0, atol=1e-3)
 
 

@@ -52,7 +52,7 @@ def test_corpus_is_deterministic_spoken_and_transcribed(tmp_path: Path) -> None:
 
 
 def test_codec_round_trip_state_and_stop_flag() -> None:
-    dom = _domain()
+    dom = _domain(reduction=1)  # one frame a step (the default, 2, is tested below)
     docs = list(dom.load_corpus(None).documents)
     dom.fit(docs)
     enc = dom.encode(docs[0])
@@ -73,13 +73,13 @@ def test_mfcc_option_and_conformance_kit() -> None:
     docs = list(dom.load_corpus(None).documents)
     dom.fit(docs)
     enc = dom.encode(docs[0])
-    assert enc.shape[1] == 41
+    assert enc.shape[1] == 2 * 40 + 1  # two frames of 40 MFCCs a step, and the stop flag
     np.testing.assert_allclose(dom.encode(dom.decode(enc)), enc, atol=1e-3)
     check_domain(SpeechDomain, options={"sentences": 12})
 
 
 def test_stop_rule_and_length() -> None:
-    dom = _domain()
+    dom = _domain(reduction=1)
     dom.fit(list(dom.load_corpus(None).documents))
     steps, rule = dom.length_rule("2s")
     assert steps == 172 and rule is not None
@@ -94,7 +94,7 @@ def test_stop_rule_and_length() -> None:
     off = np.zeros_like(frame)
     got = [rule(f).tolist()[0] for f in [off] * 20 + [frame, off, frame, frame, frame]]
     assert got[-5:] == [False, False, False, False, True]
-    babble = _domain(mode="babble")
+    babble = _domain(mode="babble", reduction=1)
     babble.fit(list(babble.load_corpus(None).documents))
     _, rule = babble.length_rule(None)
     assert rule is not None
@@ -134,6 +134,9 @@ def test_reduction_factor_feedback_and_text() -> None:
     assert dom.join_lines([utt, dom.with_text(dom.decode(enc), "you")]).text == "hello you"
     with pytest.raises(SeqgenError, match="reduction"):
         _domain(reduction=0)
+    default = _domain()
+    default.fit(docs)
+    assert default.r == 2 and default.encode(docs[0]).shape[1] == 161
 
 
 def _write(path: Path, audio: np.ndarray, rate: int = SR) -> Path:

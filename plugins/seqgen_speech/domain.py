@@ -42,7 +42,7 @@ class SpeechOptions:
     corpus_seed: int = field(default=0, metadata={
         "help": "seed of the embedded corpus's sentences, voices, rates and pitches"})
     components: int = field(default=4, metadata={"help": "Gaussians in the output mixture"})
-    reduction: int = field(default=1, metadata={
+    reduction: int = field(default=2, metadata={
         "help": "frames per step (Tacotron's reduction factor r): r frames in, r frames out"})
 
 
