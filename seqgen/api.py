@@ -19,6 +19,7 @@ import torch
 from seqgen import __version__, plugins, runs
 from seqgen.config import (
     DEFAULT_PRESET,
+    TIME_BOUND_STEPS,
     ModelConfig,
     TrainConfig,
     apply_overrides,
@@ -126,6 +127,8 @@ def train(domain: str = "text", data: str | None = None, *, run: str | Path | No
     """
     if "max_time" in overrides:
         overrides["max_time"] = parse_duration(overrides["max_time"])
+    if overrides.get("max_time") is not None and overrides.get("max_steps") is None:
+        overrides["max_steps"] = TIME_BOUND_STEPS  # "train for 20 minutes" means 20 minutes
     if resume:
         return _resume(domain, run, progress, overrides)
     cls = plugins.get_domain(domain)

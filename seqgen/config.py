@@ -94,6 +94,10 @@ def preset(name: str) -> Preset:
     return Preset(dataclasses.replace(p.model), dataclasses.replace(p.train), p.help)
 
 
+#: max_steps when only --max-time is given: the clock ends the run, not the preset's step count
+TIME_BOUND_STEPS = 2**31 - 1
+
+
 def apply_overrides(obj: Any, overrides: dict[str, Any]) -> Any:
     """Return a copy of a config dataclass with the non-None overrides applied."""
     names = {f.name for f in dataclasses.fields(obj)}

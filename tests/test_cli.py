@@ -198,3 +198,15 @@ def test_unknown_renderer(runner: CliRunner, trained: Path) -> None:
 def test_bad_duration(runner: CliRunner, corpus: Path) -> None:
     assert "duration" in one_line_error(cli(runner, "train", "--data", corpus, *TINY,
                                             "--max-time", "soon"))
+
+
+def test_progress_bar_counts_steps_or_the_clock(capsys: pytest.CaptureFixture[str]) -> None:
+    from seqgen.cli.progress import train_progress
+
+    with train_progress(100) as update:
+        update(5, {"loss": 1.25, "tokens_per_s": 10.0, "elapsed": 1.0})
+    assert "5/100" in capsys.readouterr().err
+    with train_progress(100, seconds=10.0) as update:  # --max-time alone: the clock's share
+        update(500, {"loss": 1.25, "tokens_per_s": 10.0, "elapsed": 5.0})
+    err = capsys.readouterr().err
+    assert "step 500" in err and "/100" not in err and "1.2500" in err

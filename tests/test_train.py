@@ -112,3 +112,23 @@ def test_skip_connections_and_byte_level_train(corpus: Path) -> None:
     assert cfg["model"]["skip"] and cfg["input"]["size"] == 257
     text = seqgen.load(res.run_dir).sample(length=50, seed=0)[0]
     assert isinstance(text, str)
+
+
+def test_max_time_alone_runs_for_that_long_and_anneals(corpus: Path) -> None:
+    from seqgen.config import TIME_BOUND_STEPS, TrainConfig
+    from seqgen.engine.train import lr_at
+
+    timed = seqgen.train("text", str(corpus), run="timed", preset="tiny", max_time="2s",
+                         eval_every=10**6, save_every=10**6, log_every=1)
+    cfg = json.loads((timed.run_dir / "config.json").read_text())["train"]
+    assert cfg["max_steps"] == TIME_BOUND_STEPS  # not the tiny preset's 30 steps
+    assert timed.elapsed >= 2.0 and timed.step > 0  # the clock ended it
+    lrs = [json.loads(x)["lr"] for x in (timed.run_dir / "metrics.jsonl").read_text()
+           .splitlines() if '"lr"' in x]
+    assert lrs[-1] < lrs[0]  # the cosine decay follows the clock
+    both = seqgen.train("text", str(corpus), run="both", preset="tiny", max_time="60s",
+                        max_steps=4)
+    assert both.step == 4 and both.elapsed < 60  # with --max-steps, whichever comes first
+    tc = TrainConfig(max_steps=TIME_BOUND_STEPS, max_time=10.0, warmup=0, lr=1.0,
+                     min_lr_ratio=0.1)
+    assert lr_at(5, tc, time_fraction=1.0) == pytest.approx(0.1)

@@ -88,7 +88,8 @@ def train(
     optimizer: Annotated[str | None, typer.Option(help="adam | adamw | rmsprop.")] = None,
     max_steps: Annotated[int | None, typer.Option(help="Stop after this many steps.")] = None,
     max_time: Annotated[str | None, typer.Option(
-        help="Stop after this long: 90s, 10m, 1h.")] = None,
+        help="Stop after this long: 90s, 10m, 1h. Alone, it replaces the preset's step "
+             "count; with --max-steps, whichever comes first.")] = None,
     eval_every: Annotated[int | None, typer.Option(help="Validate every N steps.")] = None,
     save_every: Annotated[int | None, typer.Option(help="Checkpoint every N steps.")] = None,
     log_every: Annotated[int | None, typer.Option(help="Log metrics every N steps.")] = None,
@@ -110,10 +111,13 @@ def train(
         raise typer.Exit(_relaunch(nproc, target))
     from seqgen.api import train as api_train
     from seqgen.cli.progress import train_progress
+    from seqgen.config import parse_duration
     from seqgen.config import preset as get_preset
 
     total = max_steps or get_preset(preset).train.max_steps
-    with train_progress(total, enabled=not quiet) as update:
+    # --max-time alone bounds the run by the clock (the preset's step count does not apply)
+    seconds = parse_duration(max_time) if max_time and not max_steps and not resume else None
+    with train_progress(total, enabled=not quiet, seconds=seconds) as update:
         result = api_train(domain, data, run=run, preset=preset, options=option, resume=resume,
                            progress=update, layers=layers, hidden=hidden, embed=embed, skip=skip,
                            seq_len=seq_len, batch_size=batch_size, lr=lr, dropout=dropout,

@@ -16,18 +16,22 @@ def _fmt(x: float) -> str:
 
 
 @contextmanager
-def train_progress(total: int, enabled: bool = True) -> Iterator[Any]:
+def train_progress(total: int, enabled: bool = True,
+                   seconds: float | None = None) -> Iterator[Any]:
     """Yield a callback (step, record) that advances the bar.
 
-    The bar appears with the first step, so an error before training prints only its line.
+    The bar counts steps up to ``total``, or with ``seconds`` (a run bounded by --max-time
+    alone) the seconds of training. It appears with the first step, so an error before
+    training prints only its line.
     """
     console = Console(stderr=True)
     progress = Progress(
-        TextColumn("[bold]train[/]"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+        TextColumn("[bold]train[/]"), BarColumn(), TextColumn("{task.fields[count]}"),
         TextColumn("loss {task.fields[loss]}"), TextColumn("val {task.fields[val]}"),
         TextColumn("{task.fields[tps]} tok/s"), TimeElapsedColumn(), TextColumn("ETA"),
         TimeRemainingColumn(), console=console, disable=not enabled)
-    task = progress.add_task("train", total=total, loss="-", val="-", tps="-")
+    task = progress.add_task("train", total=seconds or total, loss="-", val="-", tps="-",
+                             count="")
     started = False
 
     def update(step: int, rec: dict[str, Any]) -> None:
@@ -35,9 +39,11 @@ def train_progress(total: int, enabled: bool = True) -> Iterator[Any]:
         if not started:
             progress.start()
             started = True
-        progress.update(task, completed=step, loss=_fmt(rec.get("loss", math.nan)),
+        done = min(float(rec.get("elapsed", 0.0)), seconds) if seconds else step
+        progress.update(task, completed=done, loss=_fmt(rec.get("loss", math.nan)),
                         val=_fmt(rec.get("val_loss", math.nan)),
-                        tps=f"{rec.get('tokens_per_s', 0):,.0f}")
+                        tps=f"{rec.get('tokens_per_s', 0):,.0f}",
+                        count=f"step {step}" if seconds else f"{step}/{total}")
 
     try:
         yield update
