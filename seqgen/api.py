@@ -29,7 +29,7 @@ from seqgen.config import (
 )
 from seqgen.config import preset as get_preset
 from seqgen.datasets import cache_dir
-from seqgen.domain import Domain, TokenInput, options_to_dict, parse_options
+from seqgen.domain import Domain, TokenInput, options_to_dict, parse_options, sample_options
 from seqgen.engine import checkpoint as ckpt
 from seqgen.engine import distributed
 from seqgen.engine.data import Encoded, Sequences, Streams, encode_corpus, split
@@ -107,12 +107,16 @@ def _run_config(domain: Domain, mcfg: ModelConfig, tcfg: TrainConfig, source: st
     }
 
 
-def domain_from_config(cfg: dict[str, Any], expect: str | None = None) -> Domain:
+def domain_from_config(cfg: dict[str, Any], expect: str | None = None,
+                       render_options: Sequence[str] | None = None) -> Domain:
+    """The run's domain with its saved options and codec state (plus sample-time ``-o``)."""
     name = cfg["domain"]["name"]
     if expect is not None and expect != name:
         raise SeqgenError(f"that run is a {name!r} run, not {expect!r}")
     cls = plugins.get_domain(name)
-    options = parse_options(cls.Options, cfg["domain"].get("options", {}))
+    saved = cfg["domain"].get("options", {})
+    options = (sample_options(cls.Options, saved, render_options) if render_options
+               else parse_options(cls.Options, saved))
     return cls(options, state=cfg["domain"].get("state", {}))
 
 
@@ -191,27 +195,34 @@ def _fit(dom: Domain, enc: Encoded, mcfg: ModelConfig, tcfg: TrainConfig, run_di
             distributed.finish()
 
 
-def load(run_or_domain: str | Path, device: str = "cpu") -> Model:
-    """Load a run directory, or the latest run of a domain given by name."""
+def load(run_or_domain: str | Path, device: str = "cpu",
+         options: Sequence[str] | None = None) -> Model:
+    """Load a run directory, or the latest run of a domain given by name.
+
+    ``options`` are ``KEY=VALUE`` render options (the domain's fields marked ``render``).
+    """
     path = Path(run_or_domain)
     if (path / "config.json").exists() or path.is_dir():
-        return Model(path, device=device)
-    return Model(runs.resolve_run(None, str(run_or_domain)), str(run_or_domain), device)
+        return Model(path, device=device, options=options)
+    return Model(runs.resolve_run(None, str(run_or_domain)), str(run_or_domain), device,
+                 options)
 
 
-def _open(domain: str | None, run: str | Path | None) -> Model:
-    return Model(runs.resolve_run(run, domain), domain)
+def _open(domain: str | None, run: str | Path | None,
+          options: Sequence[str] | None = None) -> Model:
+    return Model(runs.resolve_run(run, domain), domain, options=options)
 
 
 def sample_cli(*, domain: str | None, run: str | Path | None, num: int, length: str | None,
                prime: str | None, keep_prime: bool | None, temperature: float, top_k: int,
                top_p: float, seed: int | None, render: Path | None, text: str | None = None,
                text_file: Path | None = None, bias: float = 0.0, prime_style: int | None = None,
-               attention: Path | None = None) -> list[Path]:
+               attention: Path | None = None,
+               options: Sequence[str] | None = None) -> list[Path]:
     """``seqgen sample``: stream text to stdout, or write files with a renderer."""
     import sys
 
-    model = _open(domain, run)
+    model = _open(domain, run, options)
     if text_file is not None:
         if text is not None:
             raise SeqgenError("give --text or --text-file, not both")

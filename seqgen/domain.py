@@ -268,6 +268,25 @@ def parse_options(options_cls: type, pairs: Sequence[str] | dict[str, Any] | Non
     return options_cls(**values)
 
 
+def sample_options(options_cls: type, saved: dict[str, Any],
+                   pairs: Sequence[str] | None) -> Any:
+    """A trained run's options with ``-o KEY=VALUE`` given at sample time applied on top.
+
+    Only fields whose metadata says ``"render": True`` may change after training (colours,
+    widths: how samples are drawn); the rest shaped the model and its codec.
+    """
+    new = parse_options(options_cls, pairs)  # validates keys, types and choices
+    given = {pair.split("=", 1)[0].strip().replace("-", "_") for pair in pairs or []}
+    fields = {f.name: f for f in option_fields(options_cls)}
+    fixed = sorted(k for k in given if not fields[k].metadata.get("render"))
+    if fixed:
+        free = ", ".join(k for k, f in fields.items() if f.metadata.get("render")) or "none"
+        raise SeqgenError(f"option {fixed[0]} was fixed when the model was trained; at sample "
+                          f"time -o takes only: {free}")
+    merged = {**saved, **{k: getattr(new, k) for k in given}}
+    return parse_options(options_cls, merged)
+
+
 def options_to_dict(options: Any) -> dict[str, Any]:
     """Options as a plain dict for config.json."""
     if dataclasses.is_dataclass(options) and not isinstance(options, type):

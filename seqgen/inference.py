@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,12 +33,12 @@ class Model:
     """A trained run, ready to sample and evaluate."""
 
     def __init__(self, run_dir: Path, expect_domain: str | None = None,
-                 device: str = "cpu") -> None:
+                 device: str = "cpu", options: Sequence[str] | None = None) -> None:
         from seqgen.api import build_model, domain_from_config
 
         self.run_dir = run_dir
         self.config = ckpt.read_config(run_dir)
-        self.domain = domain_from_config(self.config, expect_domain)
+        self.domain = domain_from_config(self.config, expect_domain, options)
         cond = self.config.get("condition")
         self.vocab = TextVocab(cond["chars"]) if cond else None
         self.device = resolve_device(device)

@@ -387,6 +387,8 @@ def test_unknown_option_and_choices(runner: CliRunner) -> None:
     assert out.exit_code == 0
     for name in ("mode", "stroke_width", "color", "plotter", "animate", "lines", "writers"):
         assert name in out.stdout
+    rows = {ln.split("│")[1].strip(): ln for ln in out.stdout.splitlines() if ln.count("│") > 3}
+    assert "│ sample" in rows["color"] and "│ train" in rows["stride"]  # the "when" column
     line = one_line_error(cli(runner, "train", "--domain", "handwriting", "-o", "mode=draw"))
     assert "synthesis" in line
 

@@ -52,6 +52,25 @@ def test_sample_text_to_svg_is_reproducible(runner: CliRunner, synthesis: Path) 
     assert Path("c.svg").read_text() != Path("a.svg").read_text()
 
 
+def test_render_options_at_sample_time(runner: CliRunner, synthesis: Path) -> None:
+    args = ["sample", "--run", synthesis, "--text", "hi", "--seed", "1"]
+    out = cli(runner, *args, "-o", "color=#ff0000", "-o", "stroke_width=5",
+              "--render", "red.svg")
+    assert out.exit_code == 0, out.output
+    assert _strokes(Path("red.svg"))
+    lines = ET.parse("red.svg").getroot().findall(f"{SVG_NS}g")
+    assert lines and all(g.get("stroke") == "#ff0000" for g in lines)
+    assert all(float(g.get("stroke-width", 0)) == 5 for g in lines)
+    line = one_line_error(cli(runner, *args, "-o", "stride=1", "--render", "x.svg"))
+    assert "stride was fixed when the model was trained" in line and "color" in line
+    assert not Path("x.svg").exists()
+    assert "unknown option 'colour'" in one_line_error(cli(runner, *args, "-o", "colour=red"))
+    # the run's own options are untouched: the next plain sample is black again
+    assert cli(runner, *args, "--render", "plain.svg").exit_code == 0
+    assert all(g.get("stroke") == "black" for g in
+               ET.parse("plain.svg").getroot().findall(f"{SVG_NS}g"))
+
+
 def test_bias_and_the_stop_cap(synthesis: Path) -> None:
     import seqgen
     model = seqgen.load(synthesis)

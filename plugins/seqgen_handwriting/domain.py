@@ -41,19 +41,27 @@ class HandwritingOptions:
     clip: float = field(default=20.0, metadata={
         "help": "clip normalised offsets to +-clip standard deviations (glitches in real "
                 "data); 0 = off"})
-    stroke_width: float = field(default=2.0, metadata={"help": "SVG/PNG stroke width (px)"})
-    color: str = field(default="black", metadata={"help": "ink colour (any SVG colour)"})
+    # "render": how samples are drawn, so seqgen sample -o may change them after training
+    stroke_width: float = field(default=2.0, metadata={
+        "render": True, "help": "SVG/PNG stroke width (px)"})
+    color: str = field(default="black", metadata={
+        "render": True, "help": "ink colour (any SVG colour)"})
     background: str = field(default="white", metadata={
+        "render": True,
         "help": "SVG/PNG background colour, or none (transparent)"})
     plotter: bool = field(default=False, metadata={
+        "render": True,
         "help": "single-line SVG for pen plotters: one plain polyline per stroke, no fill, "
                 "no background, constant width"})
     smooth: int = field(default=4, metadata={
+        "render": True,
         "help": "SVG/PNG: draw each stroke as a smooth curve through its points with N "
                 "sub-steps per segment (centripetal Catmull-Rom); 0 = straight segments"})
     animate: bool = field(default=False, metadata={
+        "render": True,
         "help": "SVG draws itself in writing order (SMIL animation, one stroke after another)"})
     speed: float = field(default=90.0, metadata={
+        "render": True,
         "help": "animated SVG: pen points per second at full density (a real pen's rate; "
                 "divided by stride), about 3 letters a second"})
 

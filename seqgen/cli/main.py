@@ -161,6 +161,10 @@ def sample(
                                                     "example.")] = None,
     attention: Annotated[Path | None, typer.Option(help="Plot the attention window over the "
                                                    "text to this PNG.")] = None,
+    option: Annotated[list[str] | None, typer.Option(
+        "-o", "--option", metavar="KEY=VALUE",
+        help="Render option of the domain (repeatable; seqgen domains --options NAME marks "
+             "them).")] = None,
 ) -> None:
     """Generate from a trained model (its latest run, or --run)."""
     from seqgen.api import sample_cli
@@ -168,7 +172,7 @@ def sample(
     sample_cli(domain=domain, run=run, num=num, length=length, prime=prime,
                keep_prime=keep_prime, temperature=temperature, top_k=top_k, top_p=top_p,
                seed=seed, render=render, text=text, text_file=text_file, bias=bias,
-               prime_style=prime_style, attention=attention)
+               prime_style=prime_style, attention=attention, options=option)
 
 
 @app.command("eval")

@@ -28,14 +28,16 @@ def domains_table() -> None:
 
 def domain_options_table(name: str) -> None:
     cls = plugins.get_domain(name)
-    table = Table(title=f"options of domain {name!r} (pass as -o KEY=VALUE)")
-    for col in ("key", "type", "default", "help"):
+    table = Table(title=f"options of domain {name!r} (pass as -o KEY=VALUE to train; "
+                        f"those marked 'sample' to seqgen sample as well)")
+    for col in ("key", "type", "default", "when", "help"):
         table.add_column(col, overflow="fold")
     for f in option_fields(cls.Options):
         kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
         choices = f.metadata.get("choices")
         table.add_row(f.name, kind + (f" ({'|'.join(choices)})" if choices else ""),
-                      repr(f.default), f.metadata.get("help", ""))
+                      repr(f.default), "sample" if f.metadata.get("render") else "train",
+                      f.metadata.get("help", ""))
     Console(width=max(Console().width, 120)).print(table)
 
 
