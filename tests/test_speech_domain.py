@@ -137,6 +137,8 @@ def test_reduction_factor_feedback_and_text() -> None:
     default = _domain()
     default.fit(docs)
     assert default.r == 2 and default.encode(docs[0]).shape[1] == 161
+    m = dom.metrics(-30.0)  # the engine's loss is per step: r = 3 frames and a stop flag
+    assert m["nats/frame"] == -10.0 and m["nats/step"] == -30.0 and m["nats/dim"] == -30 / 241
 
 
 def _write(path: Path, audio: np.ndarray, rate: int = SR) -> Path:

@@ -240,6 +240,8 @@ class SpeechDomain(Domain):
         return {**render.renderers(), **self._extra_renderers}
 
     def metrics(self, nll: float, extra: dict[str, float] | None = None) -> dict[str, float]:
-        out = {"nats/frame": nll, "nats/dim": nll / (self.dim + 1)}
+        # the engine's loss is per step, and a step holds r frames (and one stop flag)
+        out = {"nats/frame": nll / self.r, "nats/step": nll,
+               "nats/dim": nll / (self.r * self.dim + 1)}
         out.update(extra or {})
         return out
