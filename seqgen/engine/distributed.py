@@ -58,6 +58,37 @@ def shard(batch: tuple[np.ndarray, ...], world: World) -> tuple[np.ndarray, ...]
     return tuple(a[world.rank::world.size] for a in batch)
 
 
+def gather_rows(state: tuple[torch.Tensor, ...] | None, world: World,
+                batch: int) -> tuple[torch.Tensor, ...] | None:
+    """The carried state of the whole batch from every rank's rows, on every rank.
+
+    Rank r holds rows r, r + W, ... of each (L, b_r, H) tensor; the checkpoint holds all
+    ``batch`` rows in batch order, so a run resumes on any number of processes.
+    """
+    if state is None or world.size == 1:
+        return state
+    sizes = [len(range(r, batch, world.size)) for r in range(world.size)]
+    out = []
+    for t in state:  # (L, b_r, H)
+        pad = t.new_zeros(t.shape[0], max(sizes), t.shape[2])  # all_gather needs equal sizes
+        pad[:, :t.shape[1]] = t
+        parts = [torch.empty_like(pad) for _ in range(world.size)]
+        dist.all_gather(parts, pad)
+        full = t.new_empty(t.shape[0], batch, t.shape[2])  # (L, B, H)
+        for r, part in enumerate(parts):
+            full[:, r::world.size] = part[:, :sizes[r]]
+        out.append(full)
+    return tuple(out)
+
+
+def take_rows(state: tuple[torch.Tensor, ...] | None,
+              world: World) -> tuple[torch.Tensor, ...] | None:
+    """This rank's rows of a whole batch's carried state (the inverse of gather_rows)."""
+    if state is None or world.size == 1:
+        return state
+    return tuple(t[:, world.rank::world.size].contiguous() for t in state)
+
+
 def weight_spread(model: torch.nn.Module, world: World) -> float:
     """Largest difference between ranks of any weight (0.0: the ranks agree exactly)."""
     flat = torch.cat([p.detach().float().flatten() for p in model.parameters()]).cpu()

@@ -20,7 +20,7 @@ from seqgen import runs
 from seqgen.config import TrainConfig
 from seqgen.engine import checkpoint as ckpt
 from seqgen.engine.data import Sequences, Streams
-from seqgen.engine.distributed import World, shard, weight_spread
+from seqgen.engine.distributed import World, gather_rows, shard, take_rows, weight_spread
 from seqgen.engine.model import SeqModel
 from seqgen.engine.window import WindowModel
 from seqgen.errors import SeqgenError
@@ -163,7 +163,13 @@ class Trainer:
         found = ckpt.latest_checkpoint(self.run_dir)
         if found is None:
             raise SeqgenError(f"{self.run_dir} has no checkpoint to resume from")
-        info, self.state = ckpt.load_checkpoint(found, self.model, self.opt, self.device)
+        info, carried = ckpt.load_checkpoint(found, self.model, self.opt, self.device)
+        if carried is not None and carried[0].shape[1] != self.cfg.batch_size:
+            warn(f"{found.name}: its carried hidden state has {carried[0].shape[1]} rows, not "
+                 f"{self.cfg.batch_size} (an older seqgen's multi-process run); starting the "
+                 f"streams from a zero state")
+            carried = None
+        self.state = take_rows(carried, self.world)  # the whole batch's state, this rank's rows
         self.step, self.elapsed = info["step"], info.get("elapsed", 0.0)
         self.last_val = info.get("val_loss", float("nan"))
         self.lr_scale = info.get("lr_scale", 1.0)
@@ -198,11 +204,12 @@ class Trainer:
             f.write(json.dumps(record) + "\n")
 
     def save(self) -> None:
+        carried = gather_rows(self.state, self.world, self.cfg.batch_size)  # every rank joins
         if not self.world.main:  # only rank 0 writes
             return
         info = {"elapsed": self.elapsed, "val_loss": self.last_val, "lr_scale": self.lr_scale}
         try:
-            ckpt.save_checkpoint(self.run_dir, self.step, self.model, self.opt, self.state, info)
+            ckpt.save_checkpoint(self.run_dir, self.step, self.model, self.opt, carried, info)
             self.config.update(step=self.step, val_loss=self.last_val)
             ckpt.save_model(self.run_dir, self.model, self.config)
         except OSError as exc:
