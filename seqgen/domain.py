@@ -242,20 +242,24 @@ def _convert(raw: str, kind: Any, key: str) -> Any:
     return raw
 
 
+def _option_items(pairs: Sequence[str] | dict[str, Any] | None) -> list[tuple[str, Any]]:
+    """``KEY=VALUE`` strings (or a dict) as (key, raw value) pairs, keys with _ for -."""
+    if isinstance(pairs, dict):
+        return list(pairs.items())
+    items = []
+    for pair in pairs or []:
+        if "=" not in pair:
+            raise SeqgenError(f"option {pair!r} is not KEY=VALUE")
+        key, raw = pair.split("=", 1)
+        items.append((key.strip().replace("-", "_"), raw))
+    return items
+
+
 def parse_options(options_cls: type, pairs: Sequence[str] | dict[str, Any] | None) -> Any:
     """Build a domain's Options from ``KEY=VALUE`` strings, validating keys, types and choices."""
     fields = {f.name: f for f in option_fields(options_cls)}
     values: dict[str, Any] = {}
-    items: list[tuple[str, Any]] = []
-    if isinstance(pairs, dict):
-        items = list(pairs.items())
-    else:
-        for pair in pairs or []:
-            if "=" not in pair:
-                raise SeqgenError(f"option {pair!r} is not KEY=VALUE")
-            key, raw = pair.split("=", 1)
-            items.append((key.strip().replace("-", "_"), raw))
-    for key, raw in items:
+    for key, raw in _option_items(pairs):
         if key not in fields:
             known = ", ".join(fields) or "none"
             raise SeqgenError(f"unknown option {key!r}{closest(key, fields)}; known: {known}")
@@ -276,7 +280,7 @@ def sample_options(options_cls: type, saved: dict[str, Any],
     widths: how samples are drawn); the rest shaped the model and its codec.
     """
     new = parse_options(options_cls, pairs)  # validates keys, types and choices
-    given = {pair.split("=", 1)[0].strip().replace("-", "_") for pair in pairs or []}
+    given = {key for key, _ in _option_items(pairs)}
     fields = {f.name: f for f in option_fields(options_cls)}
     fixed = sorted(k for k in given if not fields[k].metadata.get("render"))
     if fixed:

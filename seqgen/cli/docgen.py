@@ -5,13 +5,14 @@
 
 from __future__ import annotations
 
-import importlib
+from importlib.metadata import entry_points
 from typing import Any
 
 import typer
 from typer.testing import CliRunner
 
 from seqgen.cli.main import app
+from seqgen.plugins import ENTRY_POINT_GROUP
 
 INTRO = """# Command-line reference
 
@@ -20,7 +21,6 @@ a test fails when this file and the code disagree.
 """
 
 
-BUILT_IN = ("seqgen_text", "seqgen_music", "seqgen_handwriting", "seqgen_speech")
 PLUGIN_INTRO = """## Commands the built-in domains add
 
 They come through the `register_commands` hook, as a third-party plugin's would, so
@@ -39,12 +39,14 @@ def _name(cmd: Any) -> str:
 
 
 def _plugin_app() -> typer.Typer:
-    """A private app holding only the built-in plugins' commands (not a third party's)."""
+    """A private app holding the commands of the plugins seqgen itself ships (found as any
+    plugin is, through its entry points, but not a third party's)."""
     cli = typer.Typer()
-    for name in BUILT_IN:
-        hook = getattr(importlib.import_module(name), "register_commands", None)
-        if hook is not None:
-            hook(cli)
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        if ep.dist is not None and ep.dist.name == "seqgen":
+            hook = getattr(ep.load(), "register_commands", None)
+            if hook is not None:
+                hook(cli)
     return cli
 
 
