@@ -176,6 +176,11 @@ def _fit(dom: Domain, enc: Encoded, mcfg: ModelConfig, tcfg: TrainConfig, run_di
     tr, va = split(enc, tcfg.val_fraction, dom.batching == "sequences")
     train_b = _batches(dom, tr, tcfg, f"corpus {config['data']['source'] or '(default)'}")
     val_b = val_batches(dom, va, tcfg)
+    if vocab is not None and not resume:  # what `seqgen sample` writes when given no --text
+        config["condition"].update(examples=example_texts(va if len(va) else tr, vocab),
+                                   examples_from="held-out" if len(va) else "training")
+    if val_b is None and world.main:
+        plugins.warn(_no_validation(config, enc, tcfg, dom.batching == "sequences"))
     torch.manual_seed(tcfg.seed)
     model = build_model(dom, mcfg, vocab).to(device)
     runs.ensure_writable(run_dir)  # before any work: a read-only run fails in one line
@@ -193,6 +198,35 @@ def _fit(dom: Domain, enc: Encoded, mcfg: ModelConfig, tcfg: TrainConfig, run_di
             return trainer.fit(progress)
         finally:
             distributed.finish()
+
+
+def example_texts(enc: Encoded, vocab: TextVocab, count: int = 8) -> list[str]:
+    """Up to ``count`` distinct texts of a split (held-out lines, not trained on), preferring
+    lines of an everyday length: a text-conditioned model writes these when given no text."""
+    found: list[str] = []
+    for ids in enc.conditions() or []:
+        text = "".join(vocab.chars[i - 1] for i in ids.tolist() if i > 0).strip()
+        if text and text not in found:
+            found.append(text)
+    found.sort(key=lambda t: not 12 <= len(t) <= 60)  # stable: keeps the corpus order
+    return found[:count]
+
+
+def _no_validation(config: dict[str, Any], enc: Encoded, tcfg: TrainConfig,
+                   sequences: bool) -> str:
+    """Why a run has no validation split: said once, so that no 'val nan' is ever shown."""
+    what = f"{config['data']['source'] or 'the default corpus'}"
+    if tcfg.val_fraction <= 0:
+        return f"{what}: no validation split (val_fraction 0): no validation loss is reported"
+    if sequences:
+        k = max(2, round(1 / tcfg.val_fraction))
+        n = len(enc.offsets)
+        return (f"{what}: no validation split: {n} document{'s' * (n != 1)}, and 1 in {k} is "
+                f"held out (at least {k} are needed); no validation loss is reported")
+    held = len(enc) - int(len(enc) * (1 - tcfg.val_fraction))
+    return (f"{what}: no validation split: its held-out tail ({tcfg.val_fraction:.0%}, {held} "
+            f"steps) is shorter than one batch of {tcfg.seq_len + 1} steps; no validation "
+            f"loss is reported (give more data or a smaller --seq-len)")
 
 
 def load(run_or_domain: str | Path, device: str = "cpu",
@@ -230,6 +264,13 @@ def sample_cli(*, domain: str | None, run: str | Path | None, num: int, length: 
             text = text_file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise SeqgenError(f"{text_file}: cannot read the text ({exc})") from None
+    if text is None and model.vocab is not None:
+        said = list(dict.fromkeys(model.default_texts(num)))
+        cond = model.config["condition"]
+        where = (f"{cond.get('examples_from', 'held-out')} lines of its corpus"
+                 if cond.get("examples") else "a pangram")
+        print(f"seqgen: no --text given: writing {' | '.join(map(repr, said))} ({where}; "
+              f"--text chooses)", file=sys.stderr)
     stream = render is None and num == 1 and model.domain.stream_decoder() is not None
 
     def write(out: str) -> None:

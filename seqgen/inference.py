@@ -29,6 +29,10 @@ class Prime:
     text: str = ""
 
 
+#: written by a text-conditioned run that recorded no example texts (an older run)
+PANGRAM = "the quick brown fox jumps over the lazy dog"
+
+
 class Model:
     """A trained run, ready to sample and evaluate."""
 
@@ -77,14 +81,32 @@ class Model:
                                   "without transcriptions); sample without --text")
             return [], 1
         lines = [ln.strip() for ln in (text or "").splitlines() if ln.strip()]
-        if not lines:
-            raise SeqgenError("this model writes from a text: give --text")
+        if text is not None and not lines:
+            raise SeqgenError("--text is empty: give the text to write")
+        # with no text, sample i writes the i-th of default_texts (one line each)
+        chosen = [[ln] for ln in self.default_texts(num)] if not lines else [lines] * num
         # Graves 2013 section 5.4: prime with the prime's text followed by the new text
         gap = " " if prime.text and " " in self.vocab.index else ""
-        rows = [f"{prime.text}{gap}{ln}" for _ in range(num) for ln in lines]
+        rows = [f"{prime.text}{gap}{ln}" for sample in chosen for ln in sample]
         for r in {*rows}:
             self.vocab.encode(r)  # unknown characters: one clear error before sampling
-        return rows, len(lines)
+        return rows, len(chosen[0])
+
+    def default_texts(self, num: int) -> list[str]:
+        """What a text-conditioned model writes when given no text: held-out lines of its
+        corpus (recorded at training), else a pangram cut to the model's alphabet."""
+        assert self.vocab is not None
+        examples = (self.config.get("condition") or {}).get("examples") or []
+        if not examples:
+            words = [w for w in PANGRAM.split() if all(c in self.vocab.index for c in w)]
+            if not words and PANGRAM.upper() != PANGRAM:
+                words = [w for w in PANGRAM.upper().split()
+                         if all(c in self.vocab.index for c in w)]
+            gap = " " if " " in self.vocab.index else ""
+            examples = [gap.join(words)] if words else []
+        if not examples:
+            raise SeqgenError("this model writes from a text: give --text")
+        return [examples[i % len(examples)] for i in range(num)]
 
     def sample(self, num: int = 1, length: int | str | None = None, prime: str | None = None,
                temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0, bias: float = 0.0,

@@ -209,6 +209,11 @@ def test_train_sample_render_and_eval(runner: CliRunner) -> None:
     assert again.exit_code == 0, again.output
     frames = np.load("out.npy")
     assert frames.shape[1] == 80 and 20 <= len(frames) <= 87
+    # the headline command as typed, with no --text: a held-out sentence, named on stderr
+    bare = cli(runner, "sample", "--domain", "speech", "--render", "bare.wav", "--seed", "1")
+    assert bare.exit_code == 0, bare.output
+    assert "no --text given: writing '" in bare.stderr and "held-out lines" in bare.stderr
+    assert sf.read("bare.wav")[0].size > 256
     png = cli(runner, "sample", "--domain", "speech", "--text", "hi\nno", "--render", "o.png")
     assert png.exit_code == 0 and Path("o.png").read_bytes()[:4] == b"\x89PNG"
     import matplotlib.image
@@ -233,3 +238,32 @@ def test_train_sample_render_and_eval(runner: CliRunner) -> None:
     got = json.loads(Path("e.json").read_text())
     assert got["utterances"] == 1 and got["mcd_db"] > 0
     assert 0 < got["mcd_griffin_lim_floor_db"] < 8
+
+
+def test_one_recording_and_wave_format_extensible(tmp_path: Path, runner: CliRunner) -> None:
+    """WAVE_FORMAT_EXTENSIBLE (24-bit, as many recorders write it) reads as the plain WAV does;
+    one recording is one document: no validation split, said once, null in config.json."""
+    audio = corpus.speak("hello world.", corpus.VOICES[0])
+    plain = _write(tmp_path / "plain.wav", audio)
+    ext = tmp_path / "one" / "ext.wav"
+    ext.parent.mkdir()
+    sf.write(str(ext), audio, SR, subtype="PCM_24", format="WAVEX")
+    (ext.parent / "metadata.csv").write_text("ext|Hello world.|hello world.\n")
+    assert sf.info(str(ext)).format == "WAVEX" and ext.read_bytes()[20:22] == b"\xfe\xff"
+    a = _domain().load_corpus(str(plain)).documents[0].frames
+    b = _domain().load_corpus(str(ext.parent)).documents[0].frames
+    assert a.shape == b.shape and np.abs(a - b).max() < 1e-2  # 16- against 24-bit samples
+    out = cli(runner, "train", "--domain", "speech", "--data", ext.parent, "--preset", "tiny",
+              "--quiet", "--max-steps", "2", "--batch-size", "2", "--run", "r")
+    assert out.exit_code == 0, out.output
+    said = [ln for ln in out.stderr.splitlines() if "no validation split" in ln]
+    assert len(said) == 1 and "1 document," in said[0]
+    config = json.loads(Path("r/config.json").read_text(), parse_constant=_refuse)
+    assert config["val_loss"] is None
+    bare = cli(runner, "sample", "--run", "r", "--render", "out.wav", "--length", "20")
+    assert bare.exit_code == 0, bare.output
+    assert "writing 'hello world.' (training lines" in bare.stderr
+
+
+def _refuse(name: str) -> None:
+    raise ValueError(f"not strict JSON: {name}")

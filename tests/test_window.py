@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,8 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
+import seqgen
+import seqgen.inference
 from seqgen import plugins
 from seqgen.config import ModelConfig
 from seqgen.domain import Corpus, Domain, HeadSpec, Renderer, VectorInput
@@ -157,6 +160,46 @@ def test_conditioned_bad_inputs(toy: None, runner: CliRunner) -> None:
     cli(runner, "train", "--domain", "toyink", "--preset", "tiny", "--quiet", "--max-steps", "2",
         "--batch-size", "4")
     assert "alphabet" in one_line_error(cli(runner, "sample", "-d", "toyink", "--text", "abz"))
-    assert "give --text" in one_line_error(cli(runner, "sample", "-d", "toyink"))
+    assert "is empty" in one_line_error(cli(runner, "sample", "-d", "toyink", "--text", " "))
     assert "not both" in one_line_error(cli(runner, "sample", "-d", "toyink", "--text", "a",
                                             "--text-file", "x.txt"))
+
+
+def test_no_text_writes_held_out_lines_and_says_which(toy: None, runner: CliRunner) -> None:
+    """The headline command as typed (no --text) writes a file; stderr names its texts."""
+    cli(runner, "train", "--domain", "toyink", "--preset", "tiny", "--quiet", "--max-steps", "2",
+        "--batch-size", "4", "--run", "r")
+    config = json.loads(Path("r/config.json").read_text())
+    # 1 in 10 documents is held out: corpus indices 9, 19, 29, 39 of the toy word list
+    assert config["condition"]["examples"] == ["ba", "cab", "aa", "abcabc"]
+    out = cli(runner, "sample", "--run", "r", "--render", "s.npy", "--num", "2", "--seed", "1")
+    assert out.exit_code == 0, out.output
+    assert "no --text given: writing 'ba' | 'cab' (held-out lines" in out.stderr
+    assert np.load("s-1.npy").shape[1] == 3 and np.load("s-2.npy").shape[1] == 3
+    model = seqgen.load("r")
+    assert model.default_texts(5) == ["ba", "cab", "aa", "abcabc", "ba"]
+    model.sample(num=2, seed=1)  # the Python API needs no text either
+    assert model.texts == ["ba", "cab"]
+
+
+def test_no_text_and_no_examples_falls_back_to_a_pangram_or_one_line(
+        toy: None, runner: CliRunner) -> None:
+    cli(runner, "train", "--domain", "toyink", "--preset", "tiny", "--quiet", "--max-steps", "2",
+        "--batch-size", "4", "--run", "r")
+    path = Path("r/config.json")
+    config = json.loads(path.read_text())
+    del config["condition"]["examples"]  # a run written before examples were recorded
+    path.write_text(json.dumps(config))
+    # no word of the pangram is spelled with the toy alphabet 'abc' alone
+    assert "give --text" in one_line_error(cli(runner, "sample", "--run", "r"))
+    config["condition"]["chars"] = " abcdefghijklmnopqrstuvwxyz"
+    assert seqgen.inference.Model.default_texts(_FakeModel(config), 1) == \
+        ["the quick brown fox jumps over the lazy dog"]
+    config["condition"]["chars"] = " abcdeghijklmnopqrstuvwxyz"  # no 'f': 'fox' is left out
+    assert seqgen.inference.Model.default_texts(_FakeModel(config), 1) == \
+        ["the quick brown jumps over the lazy dog"]
+
+
+class _FakeModel:
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config, self.vocab = config, TextVocab(config["condition"]["chars"])

@@ -127,7 +127,8 @@ def train(
     if os.environ.get("RANK", "0") != "0":
         return  # under torchrun, rank 0 reports
     state = "interrupted" if result.interrupted else "done"
-    print(f"{state}: step {result.step}, val loss {result.val_loss:.4f} nats, "
+    val = "-" if result.val_loss is None else f"{result.val_loss:.4f} nats"
+    print(f"{state}: step {result.step}, val loss {val}, "
           f"{result.elapsed:.0f}s; run: {result.run_dir}", file=sys.stderr)
     if result.interrupted:
         print(f"resume with: seqgen train --resume --run {result.run_dir}", file=sys.stderr)
@@ -153,7 +154,9 @@ def sample(
     render: Annotated[Path | None, typer.Option(help="Write samples to OUT.EXT; the suffix "
                                                 "picks the renderer.")] = None,
     text: Annotated[str | None, typer.Option(help="Text to write or speak (text-conditioned "
-                                             "models; one line per line).")] = None,
+                                             "models; one line per line). Default: held-out "
+                                             "lines of the run's corpus, named on "
+                                             "stderr.")] = None,
     text_file: Annotated[Path | None, typer.Option(help="Read --text from this file.")] = None,
     bias: Annotated[float, typer.Option(help="Sampling bias toward the likeliest output "
                                         "(Graves 2013; 0 = none).")] = 0.0,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -56,7 +58,7 @@ def run_info(run: Path) -> None:
                  f"{cfg['input']['kind']} of size {cfg['input']['size']}",
         "training": f"seq_len {t['seq_len']}, batch {t['batch_size']}, {t['optimizer']} "
                     f"lr {t['lr']}, max_steps {t['max_steps']}, seed {t['seed']}",
-        "step": str(cfg.get("step", 0)), "val loss": f"{cfg.get('val_loss', float('nan')):.4f}",
+        "step": str(cfg.get("step", 0)), "val loss": _val(cfg.get("val_loss")),
         "checkpoint": str(ck) if ck else "none", "seqgen": cfg.get("seqgen_version", "?"),
         "created": cfg.get("created", "?"),
     }
@@ -77,3 +79,10 @@ def plugins_table() -> None:
         hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or [])
         table.add_row(name, getattr(plugin, "__name__", repr(plugin)), ", ".join(hooks))
     Console(width=max(Console().width, 120)).print(table)
+
+
+def _val(value: Any) -> str:
+    """A run's validation loss; '-' for none (too little data to hold out a split)."""
+    if isinstance(value, int | float) and math.isfinite(value):
+        return f"{value:.4f}"
+    return "- (no validation split)"

@@ -20,7 +20,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from seqgen.errors import SeqgenError
-from seqgen.fileio import atomic_path, write_json
+from seqgen.fileio import atomic_path, dumps, write_json
 
 FORMAT_VERSION = 1
 KEEP = 2  # checkpoint folders kept
@@ -114,7 +114,7 @@ def save_checkpoint(run_dir: Path, step: int, model: torch.nn.Module, opt: torch
             state[f"carry.{i}"] = t.float()
         save_file({k: v.cpu().contiguous() for k, v in state.items()},
                   str(tmp / "state.safetensors"))
-        (tmp / "trainer.json").write_text(json.dumps({**trainer, "step": step, "optim": ometa}))
+        (tmp / "trainer.json").write_text(dumps({**trainer, "step": step, "optim": ometa}))
         final = root / f"step-{step:08d}"
         if final.exists():
             shutil.rmtree(final)

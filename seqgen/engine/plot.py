@@ -10,14 +10,18 @@ import numpy as np
 from seqgen.fileio import atomic_path
 
 
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and bool(np.isfinite(value))
+
+
 def plot_metrics(metrics: Path, out: Path, title: str = "") -> bool:
     """Plot train and validation loss against step; False when there is nothing to plot."""
     if not metrics.exists():
         return False
     rows = [json.loads(ln) for ln in metrics.read_text().splitlines() if ln.strip()]
-    train = [(r["step"], r["loss"]) for r in rows if "loss" in r]
-    val = [(r["step"], r["val_loss"]) for r in rows if r.get("val_loss") == r.get("val_loss")
-           and "val_loss" in r]
+    # null (strict JSON for a non-finite or absent value) and an older run's NaN are left out
+    train = [(r["step"], r["loss"]) for r in rows if _number(r.get("loss"))]
+    val = [(r["step"], r["val_loss"]) for r in rows if _number(r.get("val_loss"))]
     if not train:
         return False
     import matplotlib

@@ -24,6 +24,7 @@ from seqgen.engine.distributed import World, gather_rows, shard, take_rows, weig
 from seqgen.engine.model import SeqModel
 from seqgen.engine.window import WindowModel
 from seqgen.errors import SeqgenError
+from seqgen.fileio import dumps
 from seqgen.plugins import warn
 
 MAX_FAULTS = 3  # non-finite losses in a row before rolling back to the last checkpoint
@@ -128,7 +129,7 @@ class TrainResult:
     run_dir: Path
     step: int
     train_loss: float
-    val_loss: float
+    val_loss: float | None  # None: the corpus was too small to hold out a validation split
     elapsed: float
     interrupted: bool = False
     metrics: list[dict[str, Any]] = field(default_factory=list)
@@ -152,7 +153,7 @@ class Trainer:
         self.opt = build_optimizer(model, cfg)
         self.step, self.elapsed = 0, 0.0
         self.state: State | None = None
-        self.last_val = float("nan")
+        self.last_val: float | None = None  # stays None with no validation split
         self.amp = torch.autocast("cuda", dtype=torch.bfloat16) if device.startswith("cuda") \
             else nullcontext()
         self.faults, self.lr_scale = 0, 1.0  # consecutive non-finite losses; LR after rollbacks
@@ -171,7 +172,7 @@ class Trainer:
             carried = None
         self.state = take_rows(carried, self.world)  # the whole batch's state, this rank's rows
         self.step, self.elapsed = info["step"], info.get("elapsed", 0.0)
-        self.last_val = info.get("val_loss", float("nan"))
+        self.last_val = info.get("val_loss")
         self.lr_scale = info.get("lr_scale", 1.0)
         if self.world.main:
             self._truncate_metrics(self.step)
@@ -201,7 +202,7 @@ class Trainer:
         if not self.world.main:
             return
         with open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8") as f:
-            f.write(json.dumps(record) + "\n")
+            f.write(dumps(record) + "\n")
 
     def save(self) -> None:
         carried = gather_rows(self.state, self.world, self.cfg.batch_size)  # every rank joins
@@ -254,8 +255,8 @@ class Trainer:
                            "tokens_per_s": run_tokens / max(now - t_window, 1e-9),
                            "elapsed": round(self.elapsed, 3)}
                     window_loss, window_n, run_tokens, t_window = 0.0, 0, 0, now
-                    if self.world.main and (self.step % cfg.eval_every == 0
-                                            or self.step == cfg.max_steps):
+                    if self.world.main and self.val_b is not None and (
+                            self.step % cfg.eval_every == 0 or self.step == cfg.max_steps):
                         self.last_val = evaluate(model, self.val_b, self.device,
                                                  cfg.eval_batches)[0]
                         rec["val_loss"] = self.last_val
@@ -269,8 +270,9 @@ class Trainer:
         if self.world.size > 1:
             self._log({"step": self.step, "event": "ddp", "world_size": self.world.size,
                        "weight_spread": weight_spread(model, self.world)})
-        if self.world.main and (not math.isfinite(self.last_val) or interrupted
-                                or self.step % cfg.eval_every):
+        if self.world.main and self.val_b is not None and (
+                self.last_val is None or not math.isfinite(self.last_val) or interrupted
+                or self.step % cfg.eval_every):
             self.last_val = evaluate(model, self.val_b, self.device, cfg.eval_batches)[0]
             self._log({"step": self.step, "val_loss": self.last_val,
                        "elapsed": round(self.elapsed, 3)})
