@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from seqgen.domain import parse_options
 from seqgen.errors import SeqgenError
 from seqgen.render import render
-from seqgen_handwriting import markup, readers, synth
+from seqgen_handwriting import markup, npy, readers, svg, synth
 from seqgen_handwriting.domain import HandwritingDomain, HandwritingOptions
 from seqgen_handwriting.ink import Ink, Page, from_polylines, to_polylines
 from seqgen_handwriting.render import Style, inkml_text, svg_text
@@ -113,8 +113,8 @@ def test_strokes_npy_reader_and_writer(tmp_path: Path) -> None:
     assert docs[0].strokes[:, 2].tolist() == [0, 0, 1, 0, 1]  # (eos, dx, dy) -> (dx, dy, eos)
     assert docs[0].strokes[2, :2].tolist() == [3, -1]
     out = tmp_path / "again"
-    readers.write_npy(docs, out)
-    again = readers.read_npy(out / "strokes.npy")
+    npy.write_npy(docs, out)
+    again = npy.read_npy(out / "strokes.npy")
     assert all(np.allclose(a.strokes, b.strokes) for a, b in zip(docs, again, strict=True))
 
 
@@ -146,14 +146,14 @@ def test_svg_reader_paths_polylines_curves(tmp_path: Path) -> None:
     f.write_text('<svg xmlns="http://www.w3.org/2000/svg"><title>hey</title>'
                  '<path d="M10 10 L20 10 l0 10 H40 v-5"/><polyline points="0,0 5,5 10,0"/>'
                  '<path d="M0 0 C10 0 10 10 0 10"/></svg>')
-    (doc,) = markup.read_svg(f)
+    (doc,) = svg.read_svg(f)
     polys = doc.polylines()
     assert doc.text == "hey" and [len(p) for p in polys] == [5, 3, 9]
     assert np.allclose(polys[0][-1] - polys[0][0], [30, -5])  # y flipped: down 10, up 5
     ours = tmp_path / "ours.svg"
     ours.write_text(svg_text(Page([_ink("ab"), _ink("cd")]), Style(smooth=0)))
-    assert [d.text for d in markup.read_svg(ours)] == ["ab", "cd"]
-    assert [len(p) for p in markup.read_svg(ours)[1].polylines()] == [3, 2]
+    assert [d.text for d in svg.read_svg(ours)] == ["ab", "cd"]
+    assert [len(p) for p in svg.read_svg(ours)[1].polylines()] == [3, 2]
 
 
 # ---- codec ----------------------------------------------------------------------------------
@@ -378,7 +378,7 @@ def test_npy_with_arbitrary_pickle_is_refused(tmp_path: Path) -> None:
     arr[0] = Evil()
     np.save(tmp_path / "strokes.npy", arr, allow_pickle=True)
     with pytest.raises(SeqgenError, match="not allowed"):
-        readers.read_npy(tmp_path / "strokes.npy")
+        npy.read_npy(tmp_path / "strokes.npy")
     assert not Path("pwned").exists()
 
 

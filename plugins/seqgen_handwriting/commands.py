@@ -26,7 +26,7 @@ def add_commands(cli: typer.Typer) -> None:
         option: Annotated[list[str] | None, typer.Option(
             "--option", "-o", metavar="KEY=VALUE",
             help="Handwriting option (stroke_width, color, background, plotter, animate, "
-                 "speed).")] = None,
+                 "speed; npy_layout for a .npy).")] = None,
     ) -> None:
         """Handwriting: render ink files again (plotter or animated SVG, colours, PNG)."""
         for path in render_ink(source, render, option or []):
@@ -42,5 +42,5 @@ def render_ink(source: Path, out: Path, options: list[str]) -> list[Path]:
     from seqgen_handwriting.readers import read_file
 
     domain = HandwritingDomain(parse_options(HandwritingOptions, options))
-    lines = read_file(source)
+    lines = read_file(source, domain.options.npy_layout)
     return render(domain, [lines[0] if len(lines) == 1 else Page(lines)], out)

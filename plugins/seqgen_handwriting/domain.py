@@ -41,6 +41,12 @@ class HandwritingOptions:
     clip: float = field(default=20.0, metadata={
         "help": "clip normalised offsets to +-clip standard deviations (glitches in real "
                 "data); 0 = off"})
+    npy_layout: str = field(default="auto", metadata={
+        "render": True,  # how --data and --prime files are read, not what the model is
+        "help": "column order of (T, 3) strokes.npy rows: auto (the first or last column, "
+                "whichever holds only 0s and 1s, is end_of_stroke), eos-first (end_of_stroke, "
+                "dx, dy), eos-last (dx, dy, end_of_stroke: sjvasquez/handwriting-synthesis)",
+        "choices": ("auto", "eos-first", "eos-last")})
     # "render": how samples are drawn, so seqgen sample -o may change them after training
     stroke_width: float = field(default=2.0, metadata={
         "render": True, "help": "SVG/PNG stroke width (px)"})
@@ -72,7 +78,8 @@ class HandwritingDomain(Domain):
     description = "Online handwriting as pen strokes (Graves 2013): mixture density head, " \
                   "written from text"
     input_formats = ("IAM-OnDB lineStrokes .xml (+ ascii/)", "strokes.npy + sentences.txt",
-                     ".inkml", ".svg paths", "directory", "glob")
+                     "style-N-strokes.npy + style-N-chars.npy", ".inkml", ".svg",
+                     "directory", "glob")
     default_corpus = ("synthetic cursive lines drawn with the Hershey script font by several "
                       "writers (made offline on first use)")
     batching = "sequences"
@@ -105,12 +112,12 @@ class HandwritingDomain(Domain):
             return Corpus("synthetic", key, self._thin(docs))
         from seqgen_handwriting.readers import read_source
 
-        docs, key = read_source(source)
+        docs, key = read_source(source, self.options.npy_layout)
         docs = self._thin(docs)
         if self.conditioned() and not any(d.text for d in docs):
             raise SeqgenError(f"{source}: no line has a transcription; synthesis needs the "
-                              f"texts (IAM ascii/, sentences.txt, InkML annotations), or train "
-                              f"-o mode=prediction")
+                              f"texts (IAM ascii/, sentences.txt, -chars.npy, InkML "
+                              f"annotations, SVG <title>), or train -o mode=prediction")
         return Corpus(source, key, docs)
 
     def _thin(self, docs: list[Ink]) -> list[Ink]:
@@ -200,8 +207,8 @@ class HandwritingDomain(Domain):
         path = Path(prime)
         if not path.is_file():
             raise SeqgenError(f"--prime {prime}: no such file (give strokes: .inkml, IAM .xml, "
-                              f".svg, or .npy with a .txt beside it)")
-        ink = self._thin(read_file(path)[:1])[0]
+                              f".svg, or .npy with a .txt or -chars.npy beside it)")
+        ink = self._thin(read_file(path, self.options.npy_layout)[:1])[0]
         strokes = ink.strokes.copy()
         pen_down = strokes[1:][strokes[:-1, 2] < 0.5, :2]
         steps = np.hypot(pen_down[:, 0], pen_down[:, 1])
@@ -212,8 +219,8 @@ class HandwritingDomain(Domain):
             return encoded
         if not ink.text:
             raise SeqgenError(f"--prime {prime}: no transcription; synthesis needs the prime's "
-                              f"text (InkML <annotation type=\"transcription\">, IAM ascii/, "
-                              f"SVG <title>, or a .txt beside the .npy)")
+                              f"text (an InkML transcription or truth annotation, IAM ascii/, "
+                              f"SVG <title>, or a .txt or -chars.npy beside the .npy)")
         return encoded, ink.text
 
     def style_prime(self, index: int) -> tuple[np.ndarray, str | None]:

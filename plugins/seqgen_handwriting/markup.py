@@ -1,4 +1,9 @@
-"""InkML and SVG-path readers (parsed with defusedxml, like every XML input)."""
+"""The InkML reader (parsed with defusedxml, like every XML input).
+
+Transcriptions: ``<annotation type="transcription">``, CROHME's ``<annotation type="truth">``
+and ImadocSen's ``<annotationXML type="Ground truth"><label>``. X and Y are read at the
+positions their ``<traceFormat>`` declares (T first, Y before X, ...).
+"""
 
 from __future__ import annotations
 
@@ -10,15 +15,16 @@ import numpy as np
 
 from seqgen.errors import SeqgenError
 from seqgen_handwriting.ink import Ink
-from seqgen_handwriting.readers import _float, _ink, _local, parse_xml
+from seqgen_handwriting.readers import _ink, _local, parse_xml
 
-# ---- InkML ------------------------------------------------------------------------------------
 _VALUE = re.compile(r"[!'\"]|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[TF*?]")
 
 
-def parse_trace(text: str, path: Path) -> np.ndarray:
+def parse_trace(text: str, path: Path, xy: tuple[int, int] = (0, 1)) -> np.ndarray:
     """An InkML <trace>: points separated by commas, values by spaces, with the explicit (!),
-    first difference (') and second difference (") qualifiers. Returns (n, 2) x, y."""
+    first difference (') and second difference (") qualifiers. Returns (n, 2) x, y, taken
+    from the channels at positions ``xy``."""
+    need = max(xy) + 1
     points: list[list[float]] = []
     mode: dict[int, str] = {}
     velocity: dict[int, float] = {}
@@ -28,12 +34,13 @@ def parse_trace(text: str, path: Path) -> np.ndarray:
             continue
         prev = points[-1] if points else []
         values = _trace_point(tokens, prev, mode, velocity)
-        if len(values) < 2:
-            raise SeqgenError(f"{path}: <trace> point {raw.strip()!r} has fewer than 2 values")
+        if len(values) < need:
+            raise SeqgenError(f"{path}: <trace> point {raw.strip()!r} has fewer than {need} "
+                              f"values")
         if prev and len(values) != len(prev):
             values = (values + prev[len(values):])[:len(prev)]
         points.append(values)
-    out = np.array([p[:2] for p in points], dtype=np.float64).reshape(-1, 2)
+    out = np.array([[p[xy[0]], p[xy[1]]] for p in points], dtype=np.float64).reshape(-1, 2)
     if not np.isfinite(out).all():
         raise SeqgenError(f"{path}: <trace> has NaN or infinite coordinates")
     return out
@@ -66,11 +73,90 @@ def _trace_point(tokens: list[str], prev: list[float], mode: dict[int, str],
     return values
 
 
+#: annotation types that hold the text: seqgen's own and CROHME's (type="truth")
+_TEXT_TYPES = ("transcription", "truth")
+
+
 def _annotation(elem: Any) -> str | None:
+    """The transcription among ``elem``'s own annotations, if any."""
+    found: dict[str, str] = {}
     for child in elem:
-        if _local(child.tag) == "annotation" and child.get("type") == "transcription":
-            return (child.text or "").strip()
+        tag, kind = _local(child.tag), (child.get("type") or "").strip().lower()
+        if tag == "annotation" and kind in _TEXT_TYPES:
+            found.setdefault(kind, (child.text or "").strip())
+        elif tag == "annotationXML" and kind in ("ground truth", *_TEXT_TYPES):
+            # ImadocSen: <annotationXML type="Ground truth"><type/><label>text</label>; CROHME's
+            # <annotationXML type="truth"> holds MathML and no <label>, so it is passed over
+            label = next((e for e in child.iter() if _local(e.tag) == "label"), None)
+            if label is not None:
+                found.setdefault("label", (label.text or "").strip())
+    return next((found[k] for k in (*_TEXT_TYPES, "label") if found.get(k)), None)
+
+
+def _units(elem: Any) -> list[Any]:
+    """The outermost <traceGroup>s with a transcription and traces of their own.
+
+    A sentence whose words are labelled groups inside it is one line; CROHME's per-symbol
+    groups (traceView references, no traces) are not lines: the file is.
+    """
+    out = []
+    for child in elem:
+        if _local(child.tag) != "traceGroup":
+            continue
+        if _annotation(child) and any(_local(t.tag) == "trace" for t in child.iter()):
+            out.append(child)
+        else:
+            out.extend(_units(child))
+    return out
+
+
+def _xy(fmt: Any, path: Path) -> tuple[int, int] | None:
+    """The positions of X and Y among a <traceFormat>'s channels (None: it declares none)."""
+    # direct <channel> children only: intermittent channels come after the regular ones
+    names = [(c.get("name") or "").strip().upper() for c in fmt if _local(c.tag) == "channel"]
+    if not names:
+        return None
+    if "X" not in names or "Y" not in names:
+        raise SeqgenError(f"{path}: <traceFormat> declares channels {', '.join(names)}, "
+                          f"without X and Y")
+    return names.index("X"), names.index("Y")
+
+
+def _ids(root: Any) -> dict[str, Any]:
+    xml_id = "{http://www.w3.org/XML/1998/namespace}id"
+    return {i: e for e in root.iter() for i in (e.get("id"), e.get(xml_id)) if i}
+
+
+def _context_format(ref: str | None, ids: dict[str, Any]) -> Any:
+    """The <traceFormat> a contextRef leads to (context -> traceFormatRef or inkSource)."""
+    elem = ids.get((ref or "").lstrip("#"))
+    for _ in range(4):  # context -> inkSource -> traceFormat, with no reference loops
+        if elem is None or _local(elem.tag) == "traceFormat":
+            return elem
+        inner = next((c for c in elem if _local(c.tag) in ("traceFormat", "inkSource")), None)
+        ref = elem.get("traceFormatRef") or elem.get("inkSourceRef")
+        elem = inner if inner is not None else ids.get((ref or "").lstrip("#"))
     return None
+
+
+def _channel_reader(root: Any, path: Path) -> Any:
+    """A function (trace, group) -> the (x, y) channel positions for that trace."""
+    fmts = [f for f in root.iter() if _local(f.tag) == "traceFormat"]
+    orders = {xy for xy in (_xy(f, path) for f in fmts) if xy is not None}
+    if len(orders) <= 1:
+        only = next(iter(orders), (0, 1))
+        return lambda trace, group: only
+    ids = _ids(root)
+
+    def resolve(trace: Any, group: Any) -> tuple[int, int]:
+        for ref in (trace.get("contextRef"), group.get("contextRef")):
+            fmt = _context_format(ref, ids) if ref else None
+            xy = _xy(fmt, path) if fmt is not None else None
+            if xy is not None:
+                return xy
+        raise SeqgenError(f"{path}: its <traceFormat>s put X and Y at different positions and "
+                          f"a <trace> has no contextRef leading to one: cannot tell X from Y")
+    return resolve
 
 
 def read_inkml(path: Path) -> list[Ink]:
@@ -78,109 +164,13 @@ def read_inkml(path: Path) -> list[Ink]:
     root = parse_xml(path)
     if _local(root.tag) != "ink":
         raise SeqgenError(f"{path}: the root element is <{_local(root.tag)}>, not <ink>")
-    groups = [g for g in root.iter() if _local(g.tag) == "traceGroup" and _annotation(g)]
-    units = [(g, _annotation(g)) for g in groups] or [(root, _annotation(root))]
+    channels = _channel_reader(root, path)
+    units = [(g, _annotation(g)) for g in _units(root)] or [(root, _annotation(root))]
     docs = []
     for elem, text in units:
-        traces = [parse_trace(t.text or "", path) for t in elem.iter() if _local(t.tag) == "trace"]
+        traces = [parse_trace(t.text or "", path, channels(t, elem))
+                  for t in elem.iter() if _local(t.tag) == "trace"]
         if not traces:
             raise SeqgenError(f"{path}: no <trace> elements")
         docs.append(_ink(traces, path, text))
     return docs
-
-
-# ---- SVG --------------------------------------------------------------------------------------
-_PATH_TOKEN = re.compile(r"[A-Za-z]|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
-
-
-def parse_path(d: str, path: Path) -> list[np.ndarray]:
-    """SVG path data (M, L, H, V, Z, C, Q, absolute and relative) as polylines."""
-    tokens = _PATH_TOKEN.findall(d)
-    polys: list[list[tuple[float, float]]] = []
-    cur = np.zeros(2)
-    start = np.zeros(2)
-    cmd = ""
-    i = 0
-    arity = {"M": 2, "L": 2, "H": 1, "V": 1, "Z": 0, "C": 6, "Q": 4}
-    while i < len(tokens):
-        if tokens[i].isalpha():
-            cmd = tokens[i]
-            i += 1
-            if cmd.upper() not in arity:
-                raise SeqgenError(f"{path}: SVG path command {cmd!r} is not supported "
-                                  f"(M, L, H, V, Z, C, Q are)")
-            if cmd.upper() == "Z":
-                if polys:
-                    polys[-1].append((float(start[0]), float(start[1])))
-                cur = start.copy()
-                continue
-        if not cmd:
-            raise SeqgenError(f"{path}: SVG path data does not start with a command")
-        n = arity[cmd.upper()]
-        try:
-            args = np.array([float(t) for t in tokens[i:i + n]])
-        except ValueError:
-            raise SeqgenError(f"{path}: SVG path data is malformed near {tokens[i]!r}") from None
-        if len(args) < n or n == 0:
-            raise SeqgenError(f"{path}: SVG path command {cmd!r} lacks arguments")
-        i += n
-        rel = cmd.islower()
-        up = cmd.upper()
-        if up == "H":
-            args = np.array([args[0] + (cur[0] if rel else 0.0), cur[1]])
-        elif up == "V":
-            args = np.array([cur[0], args[0] + (cur[1] if rel else 0.0)])
-        elif rel:
-            args = args + np.tile(cur, n // 2)
-        if up == "M":
-            polys.append([])
-            start = args[:2]
-            cmd = "l" if rel else "L"  # further pairs after M are line-tos
-            new = [args[:2]]
-        elif up in "LHV":
-            new = [args[:2]]
-        else:  # Bezier curves, sampled at 8 points
-            ctrl = np.vstack([cur, args.reshape(-1, 2)])
-            t = np.linspace(0, 1, 9)[1:, None]
-            if up == "C":
-                new = list((1 - t) ** 3 * ctrl[0] + 3 * (1 - t) ** 2 * t * ctrl[1]
-                           + 3 * (1 - t) * t ** 2 * ctrl[2] + t ** 3 * ctrl[3])
-            else:
-                new = list((1 - t) ** 2 * ctrl[0] + 2 * (1 - t) * t * ctrl[1] + t ** 2 * ctrl[2])
-        if not polys:
-            polys.append([(float(cur[0]), float(cur[1]))])
-        polys[-1].extend((float(p[0]), float(p[1])) for p in new)
-        cur = np.asarray(new[-1], dtype=np.float64)
-    return [np.array(p, dtype=np.float64).reshape(-1, 2) for p in polys if p]
-
-
-def _svg_strokes(elem: Any, path: Path) -> list[np.ndarray]:
-    polys: list[np.ndarray] = []
-    for e in elem.iter():
-        tag = _local(e.tag)
-        if tag == "path" and e.get("d"):
-            polys.extend(parse_path(e.get("d"), path))
-        elif tag in ("polyline", "line"):
-            if tag == "line":
-                nums = [e.get(k) for k in ("x1", "y1", "x2", "y2")]
-            else:
-                nums = _PATH_TOKEN.findall(e.get("points") or "")
-            vals = [_float(v, path, f"<{tag}> coordinate") for v in nums]
-            if len(vals) % 2:
-                raise SeqgenError(f"{path}: <{tag}> has an odd number of coordinates "
-                                  f"({len(vals)})")
-            polys.append(np.array(vals, dtype=np.float64).reshape(-1, 2))
-    return polys
-
-
-def read_svg(path: Path) -> list[Ink]:
-    """An SVG of ink paths: one document per <g data-text=...> line, else one for the file
-    (its <title> is the transcription)."""
-    root = parse_xml(path)
-    if _local(root.tag) != "svg":
-        raise SeqgenError(f"{path}: the root element is <{_local(root.tag)}>, not <svg>")
-    lines = [g for g in root.iter() if _local(g.tag) == "g" and g.get("data-text") is not None]
-    if lines:
-        return [_ink(_svg_strokes(g, path), path, g.get("data-text")) for g in lines]
-    title = next(((e.text or "").strip() for e in root if _local(e.tag) == "title"), None)
-    return [_ink(_svg_strokes(root, path), path, title or None)]

@@ -1,5 +1,5 @@
-"""Readers for online handwriting: IAM-OnDB lineStrokes XML, strokes.npy (InkML and SVG paths
-are in ``markup``), and the dispatch by suffix.
+"""Readers for online handwriting: IAM-OnDB lineStrokes XML and the dispatch by suffix
+(strokes.npy is read in ``npy``, InkML in ``markup``, SVG in ``svg``).
 
 Every XML file is parsed with defusedxml (no entity expansion, no DTDs, no external
 references). Every problem with a file is a one-line SeqgenError naming the file. All readers
@@ -10,18 +10,14 @@ y down, and are flipped).
 from __future__ import annotations
 
 import hashlib
-import io
-import math
-import os
-import pickle
 import re
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 
 from seqgen.errors import SeqgenError
-from seqgen_handwriting.ink import Ink, check_strokes, from_polylines
+from seqgen_handwriting.ink import Ink, from_polylines
 
 SUFFIXES = (".xml", ".inkml", ".svg", ".npy")
 
@@ -116,105 +112,12 @@ def iam_transcription(path: Path) -> str | None:
     return body[number - 1].strip() if 0 < number <= len(body) else None
 
 
-# ---- strokes.npy + sentences.txt --------------------------------------------------------------
-class _ArrayUnpickler(pickle.Unpickler):
-    """Unpickles numpy object arrays of arrays and nothing else (no arbitrary code)."""
-
-    ALLOWED = {(core, name) for core in ("numpy.core.multiarray", "numpy._core.multiarray")
-               for name in ("_reconstruct", "scalar")} | {("numpy", "ndarray"), ("numpy", "dtype")}
-
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) in self.ALLOWED:
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"{module}.{name} is not allowed")
-
-
-def load_npy(path: Path) -> np.ndarray:
-    """np.load without arbitrary pickles: object arrays go through a numpy-only unpickler."""
-    try:
-        with open(path, "rb") as f:
-            arr = _read_npy(f)
-    except OSError as exc:
-        raise SeqgenError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    except Exception as exc:  # noqa: BLE001 - on a damaged file numpy's header parser (a Python
-        # literal: SyntaxError, tokenize errors) and the unpickler (MemoryError, SystemError from
-        # numpy's __setstate__, ...) raise every kind of error
-        why = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]
-        raise SeqgenError(f"{path}: not a readable .npy stroke file ({why})") from None
-    if not isinstance(arr, np.ndarray):
-        raise SeqgenError(f"{path}: not a numpy array")
-    return arr
-
-
-def _read_npy(f: BinaryIO) -> Any:
-    version = np.lib.format.read_magic(f)
-    header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-              else np.lib.format.read_array_header_2_0)
-    shape, _, dtype = header(f)
-    if dtype.hasobject:
-        return _ArrayUnpickler(io.BytesIO(f.read())).load()
-    need = math.prod(shape) * dtype.itemsize
-    left = os.fstat(f.fileno()).st_size - f.tell()
-    if need > left:  # a damaged header must not make numpy allocate what the file lacks
-        raise ValueError(f"the header promises {need} bytes of data, the file holds {left}")
-    f.seek(0)
-    return np.load(f, allow_pickle=False)
-
-
-def _sentences(path: Path, count: int) -> list[str | None]:
-    """The transcriptions of a strokes.npy: sentences.txt or <stem>.txt beside it, or none."""
-    for name in ("sentences.txt", path.stem + ".txt"):
-        txt = path.with_name(name)
-        if txt.is_file():
-            try:
-                found = txt.read_text("utf-8").splitlines()
-            except UnicodeDecodeError as exc:
-                raise SeqgenError(f"{txt}: not UTF-8 text (bad byte at offset "
-                                  f"{exc.start})") from None
-            if len(found) < count:
-                raise SeqgenError(f"{txt}: {len(found)} sentences for {count} stroke "
-                                  f"lines in {path.name}")
-            return [t.strip() for t in found[:count]]
-    return [None] * count
-
-
-def read_npy(path: Path) -> list[Ink]:
-    """strokes.npy (object array of (T, 3) rows of end_of_stroke, dx, dy) + sentences.txt.
-
-    The transcriptions come from ``sentences.txt`` beside it (one line per stroke line), or
-    ``<stem>.txt``. A plain numeric (T, 3) array is one line.
-    """
-    arr = load_npy(path)
-    if arr.dtype == object and arr.ndim >= 1:
-        lines = list(arr)
-    elif arr.dtype != object and arr.ndim == 2:
-        lines = [arr]
-    else:
-        raise SeqgenError(f"{path}: expected an object array of (T, 3) stroke arrays or one "
-                          f"(T, 3) array, got shape {arr.shape} ({arr.dtype})")
-    texts = _sentences(path, len(lines))
-    docs = []
-    for k, (line, text) in enumerate(zip(lines, texts, strict=True)):
-        rows = check_strokes(line, f"{path}: line {k + 1}")
-        docs.append(Ink(rows[:, [1, 2, 0]].copy(), text))
-    if not docs:
-        raise SeqgenError(f"{path}: no stroke lines")
-    return docs
-
-
-def write_npy(docs: list[Ink], folder: Path) -> None:
-    """The strokes.npy + sentences.txt format (rows of end_of_stroke, dx, dy)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    arr = np.empty(len(docs), dtype=object)
-    for i, d in enumerate(docs):
-        arr[i] = d.strokes[:, [2, 0, 1]].astype(np.float32)
-    np.save(folder / "strokes.npy", arr, allow_pickle=True)
-    (folder / "sentences.txt").write_text("".join((d.text or "") + "\n" for d in docs), "utf-8")
-
-
 # ---- dispatch ---------------------------------------------------------------------------------
-def read_file(path: Path) -> list[Ink]:
-    from seqgen_handwriting.markup import read_inkml, read_svg
+def read_file(path: Path, npy_layout: str = "auto") -> list[Ink]:
+    """Every line of ink in one file (npy_layout: the column order of a (T, 3) .npy)."""
+    from seqgen_handwriting.markup import read_inkml
+    from seqgen_handwriting.npy import read_npy
+    from seqgen_handwriting.svg import read_svg
 
     suffix = path.suffix.lower()
     if suffix == ".xml":
@@ -224,7 +127,7 @@ def read_file(path: Path) -> list[Ink]:
     if suffix == ".svg":
         return read_svg(path)
     if suffix == ".npy":
-        return read_npy(path)
+        return read_npy(path, npy_layout)
     raise SeqgenError(f"{path}: cannot read {suffix or 'files without a suffix'}; "
                       f"handwriting reads {', '.join(SUFFIXES)}")
 
@@ -244,23 +147,39 @@ def source_files(source: str) -> list[Path]:
                        if Path(p).is_file() and Path(p).suffix.lower() in SUFFIXES)
     if not found and not path.exists() and not glob.has_magic(source):
         raise SeqgenError(f"{source}: no such file or directory")
+    found = _without_transcriptions(found)
     if not found:
         raise SeqgenError(f"{source}: no handwriting files ({', '.join(SUFFIXES)}) found")
     return found
 
 
-def read_source(source: str) -> tuple[list[Ink], str]:
+def _without_transcriptions(files: list[Path]) -> list[Path]:
+    """Drop the -chars.npy files: each is read as the text of its -strokes.npy, never as ink."""
+    from seqgen.plugins import warn
+    from seqgen_handwriting.npy import is_chars, strokes_partner
+
+    for f in files:
+        if is_chars(f) and not strokes_partner(f).is_file():
+            warn(f"{f}: a transcription with no {strokes_partner(f).name} beside it: skipped")
+    return [f for f in files if not is_chars(f)]
+
+
+def read_source(source: str, npy_layout: str = "auto") -> tuple[list[Ink], str]:
     """All documents of a --data source and a key identifying the contents."""
+    from seqgen_handwriting.npy import companions
+
     h = hashlib.sha256()
     docs: list[Ink] = []
     files = source_files(source)
     for f in files:
         h.update(f"{f.name}\0{f.stat().st_size}\0".encode())
         h.update(f.read_bytes())
-        aside = f.with_name("sentences.txt") if f.suffix == ".npy" else _ascii_path(f)
-        if aside is not None and aside.is_file():
-            h.update(aside.read_bytes())
-        docs.extend(read_file(f))
+        aside = _ascii_path(f)
+        beside = companions(f) if f.suffix.lower() == ".npy" else [aside] if aside else []
+        for other in beside:  # the transcriptions: a changed text is a changed corpus
+            if other.is_file():
+                h.update(other.read_bytes())
+        docs.extend(read_file(f, npy_layout))
     return docs, h.hexdigest()
 
 
