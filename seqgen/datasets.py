@@ -36,20 +36,10 @@ def cache_dir() -> Path:
     return Path(root)
 
 
-def catalogue() -> dict[str, Dataset]:
-    """The built-in catalogue (data/catalogue.toml) plus datasets registered by plugins."""
+def builtin_catalogue() -> list[Dataset]:
+    """seqgen's own catalogue (data/catalogue.toml), registered like a plugin's datasets."""
     text = resources.files("seqgen_data").joinpath("catalogue.toml").read_text(encoding="utf-8")
-    found = {name: Dataset(name=name, **entry) for name, entry in tomllib.loads(text).items()}
-    from seqgen import plugins
-
-    found.update(plugins.datasets())
-    return found
-
-
-def find(name: str, domain: str) -> Dataset | None:
-    """The dataset of that name for that domain, or None."""
-    ds = catalogue().get(name)
-    return ds if ds is not None and ds.domain == domain else None
+    return [Dataset(name=name, **entry) for name, entry in tomllib.loads(text).items()]
 
 
 def sha256_of(path: Path) -> str:

@@ -10,49 +10,18 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
+from seqgen.engine.specs import Corpus, HeadSpec, InputSpec, StopRule, TokenInput, VectorInput
 from seqgen.errors import SeqgenError, closest
 
-
-@dataclass(frozen=True)
-class TokenInput:
-    """Inputs are integer tokens in ``range(vocab_size)``: the engine embeds them."""
-
-    vocab_size: int
-
-
-@dataclass(frozen=True)
-class VectorInput:
-    """Inputs are float vectors of size ``dim``: the engine projects them linearly."""
-
-    dim: int
-
-
-InputSpec = TokenInput | VectorInput
-#: called after every sampling step with the sampled steps (B,) or (B, D): True where done
-StopRule = Callable[[np.ndarray], np.ndarray]
-
-
-@dataclass(frozen=True)
-class HeadSpec:
-    """Which engine output head to build (``seqgen.engine.heads.HEADS``) and its arguments."""
-
-    name: str
-    kwargs: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class Corpus:
-    """Documents read from one source. ``key`` identifies the contents (for the encode cache)."""
-
-    source: str
-    key: str
-    documents: Sequence[Any]
+__all__ = ["Corpus", "Domain", "HeadSpec", "InputSpec", "NoOptions", "Renderer", "StopRule",
+           "TokenInput", "VectorInput", "option_fields", "options_to_dict", "parse_options",
+           "sample_options"]
 
 
 @dataclass(frozen=True)
@@ -100,7 +69,6 @@ class Domain:
     #: whether samples include the prime when neither --keep-prime nor --no-keep-prime is given
     keep_prime: ClassVar[bool] = True
     Options: ClassVar[type] = NoOptions
-    _extra_renderers: ClassVar[dict[str, Renderer]] = {}
 
     def __init__(self, options: Any = None, state: dict[str, Any] | None = None) -> None:
         self.options = options if options is not None else self.Options()
@@ -203,8 +171,9 @@ class Domain:
 
     # ---- output ---------------------------------------------------------------------------
     def renderers(self) -> dict[str, Renderer]:
-        """Renderers by file suffix (".txt", ".mid", ...), including those other plugins add."""
-        return dict(self._extra_renderers)
+        """The domain's own renderers by file suffix (".txt", ".mid", ...); those that other
+        plugins add through ``register_renderers`` join them in ``plugins.renderers_of``."""
+        return {}
 
     def metrics(self, nll: float, extra: dict[str, float] | None = None) -> dict[str, float]:
         """Held-out loss in the domain's own units, from nats per step.

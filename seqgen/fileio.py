@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -67,3 +68,14 @@ def dumps(obj: Any, indent: int | None = None) -> str:
 def write_json(path: str | os.PathLike[str], obj: Any) -> None:
     """Write strict JSON atomically, indented for people to read."""
     write_text(path, dumps(obj, indent=2) + "\n")
+
+
+def write_error(run_dir: Path, exc: OSError) -> str:
+    """The one line for a run directory that refuses a write: full, read-only, not ours."""
+    why = exc.strerror or str(exc)
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        why = f"the run directory is not writable ({why})"
+    found = sorted(p for p in (run_dir / "checkpoints").glob("step-*")
+                   if (p / "trainer.json").exists()) if run_dir.is_dir() else []
+    kept = f"the previous checkpoint ({found[-1].name}) is kept" if found else "no checkpoint"
+    return f"cannot write a checkpoint in {run_dir}: {why}; {kept}"

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from seqgen.datasets import Dataset
     from seqgen.domain import Domain, Renderer
+    from seqgen.engine.heads import Head
 
 hookspec = pluggy.HookspecMarker("seqgen")
 hookimpl = pluggy.HookimplMarker("seqgen")
@@ -38,3 +39,8 @@ def register_renderers(register: Callable[[str, Renderer], None]) -> None:
 @hookspec
 def register_commands(cli: typer.Typer) -> None:
     """Add commands to the ``seqgen`` command line with ``@cli.command()``."""
+
+
+@hookspec
+def register_heads(register: Callable[[str, type[Head]], None]) -> None:
+    """Register output heads by calling ``register(name, HeadSubclass)`` once per head."""

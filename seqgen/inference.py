@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from seqgen.assembly import build_model, domain_from_config, val_batches
 from seqgen.config import ModelConfig, TrainConfig, from_dict
 from seqgen.datasets import cache_dir
 from seqgen.domain import VectorInput
@@ -16,7 +17,7 @@ from seqgen.engine import checkpoint as ckpt
 from seqgen.engine.data import encode_corpus, split
 from seqgen.engine.sample import SampleSettings, generate
 from seqgen.engine.train import evaluate, resolve_device
-from seqgen.engine.window import TextVocab
+from seqgen.engine.vocab import TextVocab
 from seqgen.errors import SeqgenError
 from seqgen.render import render
 
@@ -38,8 +39,6 @@ class Model:
 
     def __init__(self, run_dir: Path, expect_domain: str | None = None,
                  device: str = "cpu", options: Sequence[str] | None = None) -> None:
-        from seqgen.api import build_model, domain_from_config
-
         self.run_dir = run_dir
         self.config = ckpt.read_config(run_dir)
         self.domain = domain_from_config(self.config, expect_domain, options)
@@ -177,8 +176,6 @@ class Model:
 
     def evaluate(self, data: str | None = None) -> dict[str, float]:
         """Held-out loss in the domain's units: the run's validation split, or all of ``data``."""
-        from seqgen.api import val_batches
-
         tcfg = from_dict(TrainConfig, self.config["train"])
         source = data if data is not None else self.config["data"]["source"]
         corpus = self.domain.load_corpus(source)

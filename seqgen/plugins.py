@@ -1,25 +1,33 @@
-"""The plugin manager: entry points in the group ``seqgen``, loaded one by one.
+"""The plugin manager: entry points in the group ``seqgen``, loaded one by one, and the
+registry that the hooks fill.
 
-A plugin that fails to import or to register is reported as one warning line and skipped, so
-every other domain keeps working (as simonw/llm and datasette do).
+Hooks are called through pluggy (``pm.hook.<name>(register=...)``, by keyword, so an
+implementation may take a subset of the arguments), and each kind of thing is collected once
+into the ``Registry``: domains, renderers keyed by (domain, suffix), datasets and output heads.
+A plugin that fails to import or raises inside a hook is reported as one warning line and left
+out of that hook, so every other domain keeps working (as simonw/llm and datasette do).
+``SEQGEN_TRACE_PLUGINS=1`` traces hook calls with pluggy's own hook-call monitoring.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
 import pluggy
 
-from seqgen import hookspecs
+from seqgen import builtin_plugin, hookspecs
 from seqgen.errors import SeqgenError, closest
 
 if TYPE_CHECKING:
     from seqgen.datasets import Dataset
     from seqgen.domain import Domain, Renderer
+    from seqgen.engine.heads import Head
 
 #: The plugin API version this seqgen implements. A plugin module may declare
 #: ``SEQGEN_PLUGIN_API = N``; a plugin written for a newer API is skipped with a warning.
@@ -35,6 +43,19 @@ def warn(message: str) -> None:
     if message not in _warned:
         _warned.add(message)
         print(f"seqgen: warning: {message}", file=sys.stderr)
+
+
+class _WarnHandler(logging.Handler):
+    """The engine logs its warnings (it imports nothing above it); they print as ours do."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        warn(record.getMessage())
+
+
+_engine_log = logging.getLogger("seqgen.engine")
+if not any(isinstance(h, _WarnHandler) for h in _engine_log.handlers):
+    _engine_log.addHandler(_WarnHandler(logging.WARNING))
+    _engine_log.propagate = False
 
 
 def _allowed() -> set[str] | None:
@@ -56,43 +77,96 @@ def get_plugin_manager() -> pluggy.PluginManager:
     if _pm is None:
         pm = pluggy.PluginManager("seqgen")
         pm.add_hookspecs(hookspecs)
+        pm.register(builtin_plugin, name="seqgen")  # seqgen's own heads and datasets, as a plugin
         allowed = _allowed()
         for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
-            if allowed is not None and ep.name not in allowed:
-                continue
-            try:
-                module = ep.load()
-                api = getattr(module, "SEQGEN_PLUGIN_API", PLUGIN_API)
-                if api > PLUGIN_API:
-                    warn(f"plugin {ep.name!r} needs plugin API {api}, this seqgen has "
-                         f"{PLUGIN_API}: skipped (upgrade seqgen)")
-                    continue
-                if pm.get_plugin(ep.name) is None:
-                    pm.register(module, name=ep.name)
-            except Exception as exc:  # noqa: BLE001 - any plugin bug must not break the others
-                warn(f"plugin {ep.name!r} failed to load: {type(exc).__name__}: {exc}")
+            if allowed is None or ep.name in allowed:
+                _load(pm, ep)
+        if os.environ.get("SEQGEN_TRACE_PLUGINS"):
+            pm.add_hookcall_monitoring(_trace_before, lambda *args: None)
         _pm = pm
     return _pm
 
 
-def _call_each(hook_name: str, *args: Any) -> None:
-    """Call one hook on every plugin separately, so that one broken plugin is only a warning."""
+def _load(pm: pluggy.PluginManager, ep: Any) -> None:
+    try:
+        module = ep.load()
+        api = getattr(module, "SEQGEN_PLUGIN_API", PLUGIN_API)
+        if api > PLUGIN_API:
+            warn(f"plugin {ep.name!r} needs plugin API {api}, this seqgen has {PLUGIN_API}: "
+                 f"skipped (upgrade seqgen)")
+        elif pm.get_plugin(ep.name) is None:
+            pm.register(module, name=ep.name)
+    except Exception as exc:  # noqa: BLE001 - any plugin bug must not break the others
+        warn(f"plugin {ep.name!r} failed to load: {type(exc).__name__}: {exc}")
+
+
+def _trace_before(hook_name: str, impls: Sequence[pluggy.HookImpl],
+                  kwargs: Mapping[str, Any]) -> None:
+    for impl in impls:
+        print(f"seqgen: trace: {hook_name} -> plugin {impl.plugin_name!r} "
+              f"({getattr(impl.function, '__module__', '?')})", file=sys.stderr)
+
+
+def call_hook(hook_name: str, make: Callable[[], tuple[dict[str, Any], Any]]) -> Any:
+    """Call a hook through pluggy with the keyword arguments ``make()`` returns, and return
+    what ``make`` collects into. A plugin that raises is warned about once and the hook is
+    called again without it, from a fresh ``make()``, so no half of its work is kept."""
     pm = get_plugin_manager()
-    hook = getattr(pm.hook, hook_name)
-    trace = bool(os.environ.get("SEQGEN_TRACE_PLUGINS"))
-    for impl in reversed(hook.get_hookimpls()):
-        if trace:
-            print(f"seqgen: trace: {hook_name} -> plugin {impl.plugin_name!r} "
-                  f"({getattr(impl.function, '__module__', '?')})", file=sys.stderr)
+    skipped: list[object] = []
+    while True:
+        kwargs, result = make()
+        caller = pm.subset_hook_caller(hook_name, skipped) if skipped else \
+            getattr(pm.hook, hook_name)
         try:
-            impl.function(*args)
-        except Exception as exc:  # noqa: BLE001
+            caller(**kwargs)
+            return result
+        except Exception as exc:  # noqa: BLE001 - one broken plugin is only a warning
+            impl = _raising_impl(exc, caller.get_hookimpls())
+            if impl is None:
+                raise
             warn(f"plugin {impl.plugin_name!r} failed in {hook_name}: "
                  f"{type(exc).__name__}: {exc}")
+            skipped.append(impl.plugin)
 
 
-def domains() -> dict[str, type[Domain]]:
-    """All registered domains by name."""
+def _raising_impl(exc: BaseException, impls: list[pluggy.HookImpl]) -> pluggy.HookImpl | None:
+    """The implementation whose frame the exception passed through (its traceback)."""
+    by_code = {getattr(i.function, "__code__", None): i for i in impls}
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code in by_code:
+            return by_code[tb.tb_frame.f_code]
+        tb = tb.tb_next
+    return None
+
+
+@dataclass
+class Registry:
+    """What the plugins registered, each kind collected on first use and then kept."""
+
+    key: tuple[tuple[str, int], ...]
+    parts: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, kind: str, collect: Callable[[], Any]) -> Any:
+        if kind not in self.parts:
+            self.parts[kind] = collect()
+        return self.parts[kind]
+
+
+_registry: Registry | None = None
+
+
+def registry() -> Registry:
+    """The registry of the plugins registered now (rebuilt when one is added or removed)."""
+    global _registry
+    key = tuple((name, id(p)) for name, p in get_plugin_manager().list_name_plugin())
+    if _registry is None or _registry.key != key:
+        _registry = Registry(key)
+    return _registry
+
+
+def _domains() -> tuple[dict[str, Any], dict[str, type[Domain]]]:
     from seqgen.domain import Domain
 
     found: dict[str, type[Domain]] = {}
@@ -100,36 +174,57 @@ def domains() -> dict[str, type[Domain]]:
     def register(cls: type[Domain]) -> None:
         if not (isinstance(cls, type) and issubclass(cls, Domain)) or not cls.name:
             raise TypeError(f"register() takes a Domain subclass with a name, got {cls!r}")
-        found[cls.name] = cls
+        found.setdefault(cls.name, cls)  # pluggy calls the newest plugin first: it wins
+    return {"register": register}, found
 
-    _call_each("register_domains", register)
-    extra = renderers()
-    for name, cls in found.items():
-        cls._extra_renderers = dict(extra.get(name, {}))
+
+def domains() -> dict[str, type[Domain]]:
+    """All registered domains by name."""
+    found = registry().get("domains", lambda: call_hook("register_domains", _domains))
     return dict(sorted(found.items()))
 
 
-def renderers() -> dict[str, dict[str, Renderer]]:
-    """Renderers that plugins add to other domains: domain name -> suffix -> Renderer."""
-    found: dict[str, dict[str, Renderer]] = {}
+def _renderers() -> tuple[dict[str, Any], dict[tuple[str, str], Renderer]]:
+    found: dict[tuple[str, str], Renderer] = {}
+    return {"register": lambda d, r: found.setdefault((d, r.suffix), r)}, found
 
-    def register(domain: str, renderer: Renderer) -> None:
-        found.setdefault(domain, {})[renderer.suffix] = renderer
 
-    _call_each("register_renderers", register)
-    return found
+def renderers() -> dict[tuple[str, str], Renderer]:
+    """Renderers that plugins add to domains, by (domain name, suffix)."""
+    return dict(registry().get("renderers", lambda: call_hook("register_renderers", _renderers)))
+
+
+def renderers_of(domain: Domain) -> dict[str, Renderer]:
+    """A domain's own renderers and those other plugins add to it (theirs win a suffix)."""
+    extra = {s: r for (d, s), r in renderers().items() if d == domain.name}
+    return {**domain.renderers(), **extra}
 
 
 def datasets() -> dict[str, Dataset]:
-    """Named datasets registered by plugins (the built-in catalogue is added by seqgen.datasets)."""
-    found: dict[str, Dataset] = {}
-    _call_each("register_datasets", lambda ds: found.__setitem__(ds.name, ds))
-    return found
+    """Named datasets: seqgen's catalogue (data/catalogue.toml) and those plugins register."""
+    def make() -> tuple[dict[str, Any], dict[str, Dataset]]:
+        found: dict[str, Dataset] = {}
+        return {"register": lambda ds: found.setdefault(ds.name, ds)}, found
+    return dict(registry().get("datasets", lambda: call_hook("register_datasets", make)))
+
+
+def find_dataset(name: str, domain: str) -> Dataset | None:
+    """The dataset of that name for that domain, or None."""
+    ds = datasets().get(name)
+    return ds if ds is not None and ds.domain == domain else None
+
+
+def heads() -> dict[str, type[Head]]:
+    """Output heads by name: the engine's and those plugins register (``register_heads``)."""
+    def make() -> tuple[dict[str, Any], dict[str, type[Head]]]:
+        found: dict[str, type[Head]] = {}
+        return {"register": lambda name, cls: found.setdefault(name, cls)}, found
+    return dict(registry().get("heads", lambda: call_hook("register_heads", make)))
 
 
 def register_commands(cli: Any) -> None:
     """Let plugins add CLI commands."""
-    _call_each("register_commands", cli)
+    call_hook("register_commands", lambda: ({"cli": cli}, None))
 
 
 def get_domain(name: str) -> type[Domain]:

@@ -8,13 +8,14 @@ from typing import Any
 from seqgen.domain import Domain
 from seqgen.errors import SeqgenError
 from seqgen.fileio import atomic_path
+from seqgen.plugins import renderers_of
 
 
 def render(domain: Domain, samples: list[Any], out: str | Path) -> list[Path]:
     """Write samples with the renderer chosen by the suffix of ``out``; return the paths."""
     out = Path(out)
     suffix = out.suffix.lower()
-    renderers = domain.renderers()
+    renderers = renderers_of(domain)
     if suffix not in renderers:
         known = ", ".join(sorted(renderers)) or "none"
         raise SeqgenError(f"{out}: domain {domain.name!r} cannot render {suffix or 'files'} "

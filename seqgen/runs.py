@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import os
 import tempfile
 import time
@@ -11,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from seqgen.errors import SeqgenError
-from seqgen.fileio import write_text
+from seqgen.fileio import write_error, write_text
 
 
 def runs_root() -> Path:
@@ -71,17 +70,6 @@ def ensure_writable(run_dir: Path) -> None:
         os.unlink(probe)
     except OSError as exc:
         raise SeqgenError(write_error(run_dir, exc)) from None
-
-
-def write_error(run_dir: Path, exc: OSError) -> str:
-    """The one line for a run directory that refuses a write: full, read-only, not ours."""
-    why = exc.strerror or str(exc)
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        why = f"the run directory is not writable ({why})"
-    found = sorted(p for p in (run_dir / "checkpoints").glob("step-*")
-                   if (p / "trainer.json").exists()) if run_dir.is_dir() else []
-    kept = f"the previous checkpoint ({found[-1].name}) is kept" if found else "no checkpoint"
-    return f"cannot write a checkpoint in {run_dir}: {why}; {kept}"
 
 
 @contextmanager

@@ -19,7 +19,7 @@ import torch
 
 from seqgen.config import ModelConfig
 from seqgen.domain import Domain, TokenInput, parse_options
-from seqgen.engine.heads import build_head
+from seqgen.engine.head_registry import build_head
 from seqgen.engine.model import SeqModel
 from seqgen.errors import SeqgenError
 

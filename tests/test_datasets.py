@@ -55,7 +55,7 @@ def test_tinyshakespeare_downloads_once_and_trains(server: tuple[str, Path, list
     out = cli(runner, "train", "--data", "tinyshakespeare", *TINY, "--max-steps", "5")
     assert out.exit_code == 0, out.output
     cached = datasets.cache_dir() / "datasets" / "tinyshakespeare.txt"
-    assert datasets.sha256_of(cached) == datasets.catalogue()["tinyshakespeare"].sha256
+    assert datasets.sha256_of(cached) == plugins.datasets()["tinyshakespeare"].sha256
     out = cli(runner, "train", "--data", "tinyshakespeare", *TINY, "--max-steps", "5")
     assert out.exit_code == 0 and seen == ["/tinyshakespeare.txt"]  # second run: cache only
 

@@ -10,7 +10,8 @@ import torch
 
 from seqgen.config import ModelConfig
 from seqgen.domain import TokenInput, VectorInput
-from seqgen.engine.heads import CategoricalHead, build_head
+from seqgen.engine.head_registry import build_head
+from seqgen.engine.heads import CategoricalHead
 from seqgen.engine.model import SeqModel
 from seqgen.engine.sample import NumpyStepper, SampleSettings, generate
 from seqgen.errors import SeqgenError

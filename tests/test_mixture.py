@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import distributions as D
 
-from seqgen.engine.heads import build_head
+from seqgen.engine.head_registry import build_head
 from seqgen.engine.mixture import DiagGMMHead, MDN2DHead
 
 

@@ -18,8 +18,9 @@ import typer
 from typer.testing import CliRunner
 
 from seqgen import plugins
-from seqgen.datasets import Dataset, catalogue
-from seqgen.domain import Renderer
+from seqgen.datasets import Dataset
+from seqgen.domain import HeadSpec, Renderer
+from seqgen.engine.heads import CategoricalHead
 from seqgen.hookspecs import hookimpl
 from seqgen_text.domain import TextDomain
 
@@ -98,12 +99,12 @@ def test_plugin_unregistered_after_fixture() -> None:
 
 
 def test_hook_register_datasets(test_plugin: None) -> None:
-    ds = catalogue()
+    ds = plugins.datasets()
     assert ds["test-lines"].licence == "CC0" and "tinyshakespeare" in ds
 
 
 def test_hook_register_renderers(test_plugin: None, runner: CliRunner, corpus: Path) -> None:
-    assert ".upper" in plugins.get_domain("text")().renderers()
+    assert ".upper" in plugins.renderers_of(plugins.get_domain("text")())
     cli(runner, "train", "--data", corpus, *TINY)
     out = cli(runner, "sample", "--domain", "text", "--render", "out.upper", "--seed", "2",
               "--length", "50")
@@ -200,3 +201,54 @@ def test_trace_plugins(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFi
     plugins._pm = None
     plugins.domains()
     assert "register_domains" in capsys.readouterr().err
+
+
+class ScaledHead(CategoricalHead):
+    """A plugin's own output head: a softmax whose logits are halved."""
+
+    def forward(self, features: Any) -> Any:
+        return 0.5 * self.proj(features)
+
+
+class HeadDomain(TextDomain):
+    name = "headtext"
+    version = "0.1"
+
+    def head_spec(self) -> Any:
+        return HeadSpec("scaled-softmax", {"num_classes": self.input_spec().vocab_size})
+
+
+class HeadPlugin:
+    @staticmethod
+    @hookimpl
+    def register_heads(register: Callable[[str, type], None]) -> None:
+        register("scaled-softmax", ScaledHead)
+
+    @staticmethod
+    @hookimpl
+    def register_domains() -> None:
+        """A hook implementation may take a subset of the arguments (called by keyword)."""
+
+    @staticmethod
+    @hookimpl(specname="register_domains")
+    def more_domains(register: Callable[[type], None]) -> None:
+        register(HeadDomain)
+
+
+def test_hook_register_heads(runner: CliRunner, corpus: Path) -> None:
+    pm = plugins.get_plugin_manager()
+    assert set(plugins.heads()) == {"categorical", "mdn2d", "gmm"}  # the engine's, registered
+    pm.register(HeadPlugin, name="head-plugin")
+    try:
+        assert plugins.heads()["scaled-softmax"] is ScaledHead
+        out = cli(runner, "train", "--domain", "headtext", "--data", corpus, *TINY,
+                  "--max-steps", "2", "--run", "r")
+        assert out.exit_code == 0, out.output
+        from seqgen import load
+
+        model = load("r")
+        assert type(model.net.head) is ScaledHead
+        assert len(model.sample(length=10, seed=1)[0]) > 0
+    finally:
+        pm.unregister(name="head-plugin")
+    assert "scaled-softmax" not in plugins.heads()  # the registry follows the plugins

@@ -20,7 +20,8 @@ from seqgen.config import ModelConfig
 from seqgen.domain import Corpus, Domain, HeadSpec, Renderer, VectorInput
 from seqgen.engine.mixture import MDN2DHead
 from seqgen.engine.sample import SampleSettings, generate
-from seqgen.engine.window import TextVocab, WindowModel
+from seqgen.engine.vocab import TextVocab
+from seqgen.engine.window import WindowModel
 from seqgen.errors import SeqgenError
 from seqgen.hookspecs import hookimpl
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from seqgen.errors import SeqgenError
 from seqgen_handwriting.ink import Ink
-from seqgen_handwriting.readers import _ink, _local, parse_xml
+from seqgen_handwriting.xmlink import ink_of, local_name, parse_xml
 
 _VALUE = re.compile(r"[!'\"]|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[TF*?]")
 
@@ -81,13 +81,13 @@ def _annotation(elem: Any) -> str | None:
     """The transcription among ``elem``'s own annotations, if any."""
     found: dict[str, str] = {}
     for child in elem:
-        tag, kind = _local(child.tag), (child.get("type") or "").strip().lower()
+        tag, kind = local_name(child.tag), (child.get("type") or "").strip().lower()
         if tag == "annotation" and kind in _TEXT_TYPES:
             found.setdefault(kind, (child.text or "").strip())
         elif tag == "annotationXML" and kind in ("ground truth", *_TEXT_TYPES):
             # ImadocSen: <annotationXML type="Ground truth"><type/><label>text</label>; CROHME's
             # <annotationXML type="truth"> holds MathML and no <label>, so it is passed over
-            label = next((e for e in child.iter() if _local(e.tag) == "label"), None)
+            label = next((e for e in child.iter() if local_name(e.tag) == "label"), None)
             if label is not None:
                 found.setdefault("label", (label.text or "").strip())
     return next((found[k] for k in (*_TEXT_TYPES, "label") if found.get(k)), None)
@@ -101,9 +101,9 @@ def _units(elem: Any) -> list[Any]:
     """
     out = []
     for child in elem:
-        if _local(child.tag) != "traceGroup":
+        if local_name(child.tag) != "traceGroup":
             continue
-        if _annotation(child) and any(_local(t.tag) == "trace" for t in child.iter()):
+        if _annotation(child) and any(local_name(t.tag) == "trace" for t in child.iter()):
             out.append(child)
         else:
             out.extend(_units(child))
@@ -113,7 +113,7 @@ def _units(elem: Any) -> list[Any]:
 def _xy(fmt: Any, path: Path) -> tuple[int, int] | None:
     """The positions of X and Y among a <traceFormat>'s channels (None: it declares none)."""
     # direct <channel> children only: intermittent channels come after the regular ones
-    names = [(c.get("name") or "").strip().upper() for c in fmt if _local(c.tag) == "channel"]
+    names = [(c.get("name") or "").strip().upper() for c in fmt if local_name(c.tag) == "channel"]
     if not names:
         return None
     if "X" not in names or "Y" not in names:
@@ -131,9 +131,9 @@ def _context_format(ref: str | None, ids: dict[str, Any]) -> Any:
     """The <traceFormat> a contextRef leads to (context -> traceFormatRef or inkSource)."""
     elem = ids.get((ref or "").lstrip("#"))
     for _ in range(4):  # context -> inkSource -> traceFormat, with no reference loops
-        if elem is None or _local(elem.tag) == "traceFormat":
+        if elem is None or local_name(elem.tag) == "traceFormat":
             return elem
-        inner = next((c for c in elem if _local(c.tag) in ("traceFormat", "inkSource")), None)
+        inner = next((c for c in elem if local_name(c.tag) in ("traceFormat", "inkSource")), None)
         ref = elem.get("traceFormatRef") or elem.get("inkSourceRef")
         elem = inner if inner is not None else ids.get((ref or "").lstrip("#"))
     return None
@@ -141,7 +141,7 @@ def _context_format(ref: str | None, ids: dict[str, Any]) -> Any:
 
 def _channel_reader(root: Any, path: Path) -> Any:
     """A function (trace, group) -> the (x, y) channel positions for that trace."""
-    fmts = [f for f in root.iter() if _local(f.tag) == "traceFormat"]
+    fmts = [f for f in root.iter() if local_name(f.tag) == "traceFormat"]
     orders = {xy for xy in (_xy(f, path) for f in fmts) if xy is not None}
     if len(orders) <= 1:
         only = next(iter(orders), (0, 1))
@@ -162,15 +162,15 @@ def _channel_reader(root: Any, path: Path) -> Any:
 def read_inkml(path: Path) -> list[Ink]:
     """An InkML file: one document per <traceGroup> with a transcription, else one in all."""
     root = parse_xml(path)
-    if _local(root.tag) != "ink":
-        raise SeqgenError(f"{path}: the root element is <{_local(root.tag)}>, not <ink>")
+    if local_name(root.tag) != "ink":
+        raise SeqgenError(f"{path}: the root element is <{local_name(root.tag)}>, not <ink>")
     channels = _channel_reader(root, path)
     units = [(g, _annotation(g)) for g in _units(root)] or [(root, _annotation(root))]
     docs = []
     for elem, text in units:
         traces = [parse_trace(t.text or "", path, channels(t, elem))
-                  for t in elem.iter() if _local(t.tag) == "trace"]
+                  for t in elem.iter() if local_name(t.tag) == "trace"]
         if not traces:
             raise SeqgenError(f"{path}: no <trace> elements")
-        docs.append(_ink(traces, path, text))
+        docs.append(ink_of(traces, path, text))
     return docs

@@ -12,83 +12,33 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from seqgen.errors import SeqgenError
-from seqgen_handwriting.ink import Ink, from_polylines
+from seqgen_handwriting.ink import Ink
+from seqgen_handwriting.xmlink import ink_of, local_name, number, parse_xml
 
 SUFFIXES = (".xml", ".inkml", ".svg", ".npy")
-
-
-# ---- XML --------------------------------------------------------------------------------------
-def parse_xml(path: Path) -> Any:
-    """The root element of an XML file, parsed safely; SeqgenError on anything wrong."""
-    import defusedxml
-    import defusedxml.ElementTree as SafeET
-
-    try:
-        return SafeET.parse(str(path)).getroot()
-    except defusedxml.DefusedXmlException as exc:
-        raise SeqgenError(f"{path}: refused unsafe XML ({type(exc).__name__}: entity and "
-                          f"DTD declarations are not allowed)") from None
-    except (SafeET.ParseError, LookupError, ValueError) as exc:  # LookupError: an unknown
-        # encoding declared; ValueError: text that is not in the declared encoding
-        why = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]
-        raise SeqgenError(f"{path}: malformed XML ({why})") from None
-    except OSError as exc:
-        raise SeqgenError(f"{path}: cannot read ({exc.strerror or exc})") from None
-
-
-def _local(tag: Any) -> str:
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
-
-
-def _float(value: str | None, path: Path, what: str) -> float:
-    try:
-        out = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise SeqgenError(f"{path}: {what}: expected a number, got {value!r}") from None
-    if not np.isfinite(out):
-        raise SeqgenError(f"{path}: {what}: NaN or infinite coordinate")
-    return out
-
-
-#: coordinates beyond this are refused: their offsets would not fit the float32 strokes
-MAX_COORD = 1e30
-
-
-def _ink(polylines: list[np.ndarray], path: Path, text: str | None,
-         writer: int | None = None, flip: bool = True) -> Ink:
-    polylines = [p for p in polylines if len(p)]
-    if not polylines:
-        raise SeqgenError(f"{path}: empty strokes (no points)")
-    pts = np.concatenate(polylines)
-    if not (np.abs(pts) <= MAX_COORD).all():  # NaN compares False too
-        raise SeqgenError(f"{path}: NaN, infinite or huge coordinates (beyond +-{MAX_COORD:g})")
-    if flip:
-        polylines = [p * [1.0, -1.0] for p in polylines]
-    return Ink(from_polylines(polylines), text, writer)
 
 
 # ---- IAM-OnDB ---------------------------------------------------------------------------------
 def read_iam(path: Path) -> Ink:
     """One IAM-OnDB lineStrokes file (``<StrokeSet><Stroke><Point x= y= time=>``)."""
     root = parse_xml(path)
-    strokes = [e for e in root.iter() if _local(e.tag) == "Stroke"]
+    strokes = [e for e in root.iter() if local_name(e.tag) == "Stroke"]
     if not strokes:
         raise SeqgenError(f"{path}: no <Stroke> elements: not an IAM-OnDB lineStrokes file")
     polylines = []
     for k, s in enumerate(strokes):
-        pts = [(_float(p.get("x"), path, f"stroke {k + 1} x"),
-                _float(p.get("y"), path, f"stroke {k + 1} y"))
-               for p in s if _local(p.tag) == "Point"]
+        pts = [(number(p.get("x"), path, f"stroke {k + 1} x"),
+                number(p.get("y"), path, f"stroke {k + 1} y"))
+               for p in s if local_name(p.tag) == "Point"]
         polylines.append(np.array(pts, dtype=np.float64).reshape(-1, 2))
     writer = next((e.get("writerID") for e in root.iter() if e.get("writerID")), "")
     text = iam_transcription(path)
     known = re.fullmatch(r"[0-9]{1,18}", writer) is not None  # not "²", not 5000 digits
-    return _ink(polylines, path, text, int(writer) if known else None)
+    return ink_of(polylines, path, text, int(writer) if known else None)
 
 
 def iam_transcription(path: Path) -> str | None:

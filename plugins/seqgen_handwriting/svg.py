@@ -22,7 +22,7 @@ import numpy as np
 from seqgen.errors import SeqgenError
 from seqgen.plugins import warn
 from seqgen_handwriting.ink import Ink
-from seqgen_handwriting.readers import _ink, _local, parse_xml
+from seqgen_handwriting.xmlink import ink_of, local_name, parse_xml
 
 CURVE_POINTS = 8  # points sampled on each Bezier segment
 ARC_STEP = math.pi / 8  # one sampled point per this much of an arc's turn
@@ -39,12 +39,12 @@ def read_svg(path: Path) -> list[Ink]:
     """An SVG of ink: one document per <g data-text=...> line, else one for the file (its
     <title> is the transcription)."""
     root = parse_xml(path)
-    if _local(root.tag) != "svg":
-        raise SeqgenError(f"{path}: the root element is <{_local(root.tag)}>, not <svg>")
+    if local_name(root.tag) != "svg":
+        raise SeqgenError(f"{path}: the root element is <{local_name(root.tag)}>, not <svg>")
     _check(root, path)
     _mark_filled(root, None, None)
     _hide_undrawn(root)
-    lines = [g for g in root.iter() if _local(g.tag) == "g" and g.get("data-text") is not None]
+    lines = [g for g in root.iter() if local_name(g.tag) == "g" and g.get("data-text") is not None]
     for k, g in enumerate(lines):
         g.set(LINE, str(k))
     shapes = _shapes(root, path)
@@ -53,21 +53,21 @@ def read_svg(path: Path) -> list[Ink]:
         for line, polys in shapes:
             if line is not None:
                 per_line[line].extend(polys)
-        return [_ink(polys, path, g.get("data-text"))
+        return [ink_of(polys, path, g.get("data-text"))
                 for polys, g in zip(per_line, lines, strict=True)]
-    title = next(((e.text or "").strip() for e in root if _local(e.tag) == "title"), None)
-    return [_ink([p for _, polys in shapes for p in polys], path, title or None)]
+    title = next(((e.text or "").strip() for e in root if local_name(e.tag) == "title"), None)
+    return [ink_of([p for _, polys in shapes for p in polys], path, title or None)]
 
 
 # ---- checks on the raw tree -------------------------------------------------------------------
 def _check(root: Any, path: Path) -> None:
     """Refuse damaged path data and point lists; warn for what is not ink."""
-    skipped = sorted({_local(e.tag) for e in root.iter() if _local(e.tag) in NOT_INK})
+    skipped = sorted({local_name(e.tag) for e in root.iter() if local_name(e.tag) in NOT_INK})
     if skipped:
         warn(f"{path}: {', '.join(f'<{t}>' for t in skipped)} skipped: only paths, lines and "
              f"stroked shapes are read as pen strokes")
     for e in root.iter():
-        tag = _local(e.tag)
+        tag = local_name(e.tag)
         if tag == "path" and (e.get("d") or "").strip():
             check_path_data(e.get("d"), path)
         elif tag in ("polyline", "polygon"):
@@ -88,7 +88,7 @@ def _mark_filled(e: Any, fill: str | None, stroke: str | None) -> None:
     as it is: those are not flagged.
     """
     fill, stroke = _paint(e, "fill") or fill, _paint(e, "stroke") or stroke
-    if _local(e.tag) in ("path", "polygon") and fill not in (None, "none") \
+    if local_name(e.tag) in ("path", "polygon") and fill not in (None, "none") \
             and stroke in (None, "none"):
         e.set(FILLED, "1")
     for child in e:
@@ -98,13 +98,13 @@ def _mark_filled(e: Any, fill: str | None, stroke: str | None) -> None:
 def _hide_undrawn(root: Any) -> None:
     """Move <symbol>, <marker>, ... into a <defs>: <use> still finds them there."""
     parents = {child: parent for parent in root.iter() for child in parent}
-    undrawn = [e for e in root.iter() if _local(e.tag) in UNDRAWN]
+    undrawn = [e for e in root.iter() if local_name(e.tag) in UNDRAWN]
     if not undrawn:
         return
     ns = root.tag[:root.tag.index("}") + 1] if root.tag.startswith("{") else ""
     defs = ET.SubElement(root, f"{ns}defs")
     for e in undrawn:
-        if e in parents and _local(parents[e].tag) not in (*UNDRAWN, "defs"):
+        if e in parents and local_name(parents[e].tag) not in (*UNDRAWN, "defs"):
             parents[e].remove(e)
             defs.append(e)
 

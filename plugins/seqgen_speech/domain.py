@@ -237,7 +237,7 @@ class SpeechDomain(Domain):
     def renderers(self) -> dict[str, Renderer]:
         from seqgen_speech import render
 
-        return {**render.renderers(), **self._extra_renderers}
+        return render.renderers()
 
     def metrics(self, nll: float, extra: dict[str, float] | None = None) -> dict[str, float]:
         # the engine's loss is per step, and a step holds r frames (and one stop flag)

@@ -13,9 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from seqgen.datasets import catalogue, fetch, find
+from seqgen.datasets import fetch
 from seqgen.domain import Corpus, Domain, HeadSpec, Renderer, TokenInput
 from seqgen.errors import SeqgenError, closest
+from seqgen.plugins import datasets, find_dataset
 
 SEP, UNK = 0, 1  # document separator (start and end of every document), unknown character
 DEFAULT_NAME = "python-docs"
@@ -61,9 +62,9 @@ class TextDomain(Domain):
         if source is None or source == DEFAULT_NAME:
             return _default_corpus()
         if not os.path.exists(source) and not glob.has_magic(source):
-            ds = find(source, "text")
+            ds = find_dataset(source, "text")
             if ds is None:
-                names = [n for n, d in catalogue().items() if d.domain == "text"]
+                names = [n for n, d in datasets().items() if d.domain == "text"]
                 raise SeqgenError(f"{source}: no such file, directory or dataset"
                                   f"{closest(source, names)}; datasets: {', '.join(names)}")
             source_path = str(fetch(ds))

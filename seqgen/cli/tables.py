@@ -20,7 +20,7 @@ def domains_table() -> None:
         table.add_column(col, overflow="fold")
     for name, cls in plugins.domains().items():
         try:
-            rend = ", ".join(sorted(cls().renderers()))
+            rend = ", ".join(sorted(plugins.renderers_of(cls())))
         except Exception as exc:  # noqa: BLE001 - a broken domain still gets a row
             rend = f"(error: {exc})"
         table.add_row(name, cls.version, plugins.package_of(cls), ", ".join(cls.input_formats),

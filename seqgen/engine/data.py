@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from seqgen.domain import Corpus, Domain, TokenInput
-from seqgen.engine.window import TextVocab
+from seqgen.engine.specs import Codec, Corpus, TokenInput
+from seqgen.engine.vocab import TextVocab
 from seqgen.errors import SeqgenError
 
 
@@ -51,7 +51,7 @@ class Encoded:
         return [self.cond[b[i]:b[i + 1]] for i in range(len(b) - 1)]
 
 
-def codec_key(domain: Domain, corpus: Corpus, vocab: TextVocab | None = None) -> str:
+def codec_key(domain: Codec, corpus: Corpus, vocab: TextVocab | None = None) -> str:
     """Cache key: the corpus contents, the domain and version, its options and codec state."""
     blob = json.dumps([domain.name, domain.version, corpus.key, domain.get_state(),
                        repr(domain.options), vocab.chars if vocab else None],
@@ -92,14 +92,14 @@ class _Sink:
         return np.concatenate(self.parts) if self.parts else np.zeros(shape, self.dtype)
 
 
-def _dtype(domain: Domain) -> tuple[np.dtype[Any], int | None]:
+def _dtype(domain: Codec) -> tuple[np.dtype[Any], int | None]:
     spec = domain.input_spec()
     if isinstance(spec, TokenInput):
         return np.dtype(np.uint16 if spec.vocab_size < 65535 else np.int32), None
     return np.dtype(np.float32), spec.dim
 
 
-def encode_corpus(domain: Domain, corpus: Corpus, cache: Path | None,
+def encode_corpus(domain: Codec, corpus: Corpus, cache: Path | None,
                   vocab: TextVocab | None = None) -> Encoded:
     """Encode every document (or load the memory-mapped cache of an earlier run).
 
@@ -127,7 +127,7 @@ def encode_corpus(domain: Domain, corpus: Corpus, cache: Path | None,
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _encode_into(domain: Domain, corpus: Corpus, vocab: TextVocab | None, tmp: Path | None,
+def _encode_into(domain: Codec, corpus: Corpus, vocab: TextVocab | None, tmp: Path | None,
                  key: str) -> tuple[Encoded, int]:
     sep = domain.separator()
     dtype, width = _dtype(domain)

@@ -8,14 +8,12 @@ the CPU where numpy's per-call overhead is a tenth of torch's (see docs/performa
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-
-from seqgen.errors import SeqgenError
 
 
 class Head(nn.Module):
@@ -85,15 +83,3 @@ class CategoricalHead(Head):
         cdf = np.cumsum(probs, axis=1)  # (B, V)
         u = rng.random((probs.shape[0], 1)) * cdf[:, -1:]
         return np.minimum((cdf < u).sum(axis=1), probs.shape[1] - 1)
-
-
-HEADS: dict[str, type[Head]] = {"categorical": CategoricalHead}
-
-
-def build_head(name: str, in_features: int, kwargs: dict[str, Any]) -> Head:
-    """Instantiate a registered head by name."""
-    import seqgen.engine.mixture  # noqa: F401 - registers the mixture density heads
-
-    if name not in HEADS:
-        raise SeqgenError(f"unknown output head {name!r}; known: {', '.join(HEADS)}")
-    return HEADS[name](in_features, **kwargs)

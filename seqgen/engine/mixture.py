@@ -15,7 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from seqgen.engine.heads import HEADS, Head
+from seqgen.engine.heads import Head
 
 LOG_SIGMA_MIN = math.log(1e-4)  # sigma floor, as open implementations use
 RHO_MAX = 1 - 1e-5
@@ -153,7 +153,3 @@ class DiagGMMHead(Head):
         frame = mu + sd * rng.standard_normal((B, D))
         stop = rng.random(B) < 1 / (1 + np.exp(-p[:, -1]))
         return np.concatenate([frame, stop[:, None]], 1).astype(np.float32)  # (B, D + 1)
-
-
-HEADS["mdn2d"] = MDN2DHead
-HEADS["gmm"] = DiagGMMHead

@@ -13,8 +13,8 @@ import torch
 from torch import nn
 
 from seqgen.config import ModelConfig
-from seqgen.domain import InputSpec, TokenInput
 from seqgen.engine.heads import Head
+from seqgen.engine.specs import InputSpec, TokenInput
 
 State = tuple[torch.Tensor, torch.Tensor]  # (h, c), each (L, B, H)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import signal
 import threading
@@ -16,7 +17,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from seqgen import runs
 from seqgen.config import TrainConfig
 from seqgen.engine import checkpoint as ckpt
 from seqgen.engine.data import Sequences, Streams
@@ -24,9 +24,10 @@ from seqgen.engine.distributed import World, gather_rows, shard, take_rows, weig
 from seqgen.engine.model import SeqModel
 from seqgen.engine.window import WindowModel
 from seqgen.errors import SeqgenError
-from seqgen.fileio import dumps
-from seqgen.plugins import warn
+from seqgen.fileio import dumps, write_error
 
+#: the engine's warnings (the plugin layer prints them as one 'seqgen: warning:' line each)
+log = logging.getLogger("seqgen.engine")
 MAX_FAULTS = 3  # non-finite losses in a row before rolling back to the last checkpoint
 Batches = Streams | Sequences
 Net = SeqModel | WindowModel
@@ -166,9 +167,9 @@ class Trainer:
             raise SeqgenError(f"{self.run_dir} has no checkpoint to resume from")
         info, carried = ckpt.load_checkpoint(found, self.model, self.opt, self.device)
         if carried is not None and carried[0].shape[1] != self.cfg.batch_size:
-            warn(f"{found.name}: its carried hidden state has {carried[0].shape[1]} rows, not "
-                 f"{self.cfg.batch_size} (an older seqgen's multi-process run); starting the "
-                 f"streams from a zero state")
+            log.warning(f"{found.name}: its carried hidden state has {carried[0].shape[1]} rows, "
+                        f"not {self.cfg.batch_size} (an older seqgen's multi-process run); "
+                        f"starting the streams from a zero state")
             carried = None
         self.state = take_rows(carried, self.world)  # the whole batch's state, this rank's rows
         self.step, self.elapsed = info["step"], info.get("elapsed", 0.0)
@@ -186,8 +187,8 @@ class Trainer:
         bad_step, scale = self.step, self.lr_scale * 0.5
         self.resume()
         self.lr_scale, self.faults = scale, 0
-        warn(f"step {bad_step}: non-finite loss {MAX_FAULTS} times in a row; rolled back to "
-             f"step {self.step} with the learning rate x{scale:g}")
+        log.warning(f"step {bad_step}: non-finite loss {MAX_FAULTS} times in a row; rolled back "
+                    f"to step {self.step} with the learning rate x{scale:g}")
         self._log({"step": self.step, "event": "rollback", "from_step": bad_step,
                    "lr_scale": scale})
 
@@ -214,7 +215,7 @@ class Trainer:
             self.config.update(step=self.step, val_loss=self.last_val)
             ckpt.save_model(self.run_dir, self.model, self.config)
         except OSError as exc:
-            raise SeqgenError(runs.write_error(self.run_dir, exc)) from None
+            raise SeqgenError(write_error(self.run_dir, exc)) from None
         from seqgen.engine.plot import plot_metrics
 
         plot_metrics(self.run_dir / "metrics.jsonl", self.run_dir / "loss.png",

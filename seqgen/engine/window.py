@@ -11,41 +11,16 @@ it answers ``Domain.conditioned()`` and ``Domain.text_of(document)``.
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from seqgen.config import ModelConfig
-from seqgen.domain import InputSpec, TokenInput
 from seqgen.engine.heads import Head
+from seqgen.engine.specs import InputSpec, TokenInput
 from seqgen.errors import SeqgenError
 
 State = tuple[torch.Tensor, ...]  # h (L, B, H), c (L, B, H), kappa (B, K), w (B, V)
-
-
-class TextVocab:
-    """The characters of the conditioning texts: ids 1..V, 0 is padding."""
-
-    def __init__(self, chars: str) -> None:
-        self.chars = chars
-        self.index = {ch: i + 1 for i, ch in enumerate(chars)}
-
-    @classmethod
-    def fit(cls, texts: list[str]) -> TextVocab:
-        return cls("".join(sorted(set("".join(texts)))))
-
-    def __len__(self) -> int:
-        return len(self.chars)
-
-    def encode(self, text: str, what: str = "--text") -> np.ndarray:
-        """Ids of a text; characters outside the alphabet are one clear error, never dropped."""
-        unseen = sorted({c for c in text if c not in self.index})
-        if unseen:
-            shown = " ".join(repr(c) for c in unseen[:12])
-            raise SeqgenError(f"{what} has characters outside the model's alphabet: {shown} "
-                              f"(the alphabet: {self.chars!r})")
-        return np.array([self.index[c] for c in text], dtype=np.int64)
 
 
 class WindowModel(nn.Module):

@@ -1,0 +1,67 @@
+"""What the engine knows of a domain: its input encoding, its output head, its corpus, and the
+codec it calls (a Protocol that ``seqgen.domain.Domain`` satisfies).
+
+The engine sits below the domains: it imports nothing from ``seqgen.domain`` or the layers
+above it, so these small types live here and ``seqgen.domain`` re-exports them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class TokenInput:
+    """Inputs are integer tokens in ``range(vocab_size)``: the engine embeds them."""
+
+    vocab_size: int
+
+
+@dataclass(frozen=True)
+class VectorInput:
+    """Inputs are float vectors of size ``dim``: the engine projects them linearly."""
+
+    dim: int
+
+
+InputSpec = TokenInput | VectorInput
+#: called after every sampling step with the sampled steps (B,) or (B, D): True where done
+StopRule = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class HeadSpec:
+    """Which output head to build (a name in the head registry) and its arguments."""
+
+    name: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Corpus:
+    """Documents read from one source. ``key`` identifies the contents (for the encode cache)."""
+
+    source: str
+    key: str
+    documents: Sequence[Any]
+
+
+class Codec(Protocol):
+    """The part of a domain that encoding a corpus needs (engine/data.py)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def options(self) -> Any: ...
+
+    def get_state(self) -> dict[str, Any]: ...
+    def input_spec(self) -> InputSpec: ...
+    def separator(self) -> int | None: ...
+    def encode_chunks(self, document: Any) -> Iterator[np.ndarray]: ...
+    def text_of(self, document: Any) -> str | None: ...
