@@ -132,10 +132,20 @@ def test_plugin_import_is_light() -> None:
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 
-@pytest.mark.parametrize("missing", ["music21", "mido"])
-def test_missing_dependency_is_one_line(runner: CliRunner, tmp_path: Path, missing: str,
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    source = str(write_song(tmp_path / "a.mid")) if missing == "mido" else "bach/bwv66.6"
-    monkeypatch.setitem(sys.modules, missing, None)  # importing it now fails
-    line = one_line_error(cli(runner, "train", "--domain", "music", "--data", source, *TINY))
-    assert 'pip install "seqgen[music]"' in line and missing in line
+def test_missing_music21_is_one_line(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "music21", None)  # importing it now fails
+    line = one_line_error(cli(runner, "train", "--domain", "music", "--data", "bach/bwv66.6",
+                              *TINY))
+    assert 'pip install "seqgen[music]"' in line and "music21" in line
+
+
+def test_midi_is_read_without_mido_and_written_with_it(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from seqgen_music.midi import write_midi
+
+    path = write_song(tmp_path / "a.mid")
+    monkeypatch.setitem(sys.modules, "mido", None)
+    assert len(MusicDomain().load_corpus(str(path)).documents[0].notes) == len(SONG)
+    with pytest.raises(SeqgenError, match=r'pip install "seqgen\[music\]"') as caught:
+        write_midi(SONG, tmp_path / "out.mid")
+    assert "mido" in str(caught.value)

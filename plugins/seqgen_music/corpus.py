@@ -23,14 +23,15 @@ from seqgen import plugins
 from seqgen.datasets import cache_dir
 from seqgen.errors import SeqgenError, closest
 from seqgen.fileio import atomic_path
-from seqgen_music import scores
+from seqgen_music import abcfile, scores
 from seqgen_music.encoding import Piece
 
-PARSER_VERSION = 1
+PARSER_VERSION = 2  # 2: smf.py's MIDI reader, ABC tunes split by abcfile.py, MusicXML drums
 MIDI_SUFFIXES = (".mid", ".midi")
 SUFFIXES = MIDI_SUFFIXES + scores.SCORE_SUFFIXES
 DEFAULT_NAME = "bach-chorales"
 POOL_MIN_ITEMS = 16
+MAX_SECONDS = 24 * 3600  # one piece; longer is a damaged time, not music
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,8 @@ class ParseSettings:
 
 @dataclass(frozen=True)
 class Item:
-    """One thing to parse: a file, or one tune (``number``) of a multi-tune ABC file."""
+    """One thing to parse: a file, or one tune (``number``, counted from 1 in file order; not
+    the ``X:`` number, which need not be a number nor unique) of a multi-tune ABC file."""
 
     path: str
     number: int | None = None
@@ -63,8 +65,9 @@ class Source:
 def _file_items(files: list[Path]) -> list[Item]:
     items: list[Item] = []
     for f in files:
-        tunes = scores.abc_tunes(f) if f.suffix.lower() == ".abc" else []
-        items += [Item(str(f), n) for n in tunes] if len(tunes) > 1 else [Item(str(f))]
+        tunes = abcfile.read_tunes(f) if f.suffix.lower() == ".abc" else ()
+        items += [Item(str(f), n) for n in range(1, len(tunes) + 1)] if len(tunes) > 1 \
+            else [Item(str(f))]
     return items
 
 
@@ -125,14 +128,16 @@ def _unknown(source: str) -> str:
 
 # ---- parsing ------------------------------------------------------------------------------
 def parse_item(item: Item, settings: ParseSettings) -> tuple[list[np.ndarray], str | None]:
-    """The note arrays of one item (pitched or percussion, by settings.drums), or an error."""
+    """The note arrays of one item (pitched or percussion, by settings.drums; a type 2 MIDI
+    file has one per sequence) and a note: without arrays, why the item is unusable; with
+    them, what was repaired or not honoured in reading it (None: nothing)."""
     path = Path(item.path)
     try:
         if path.suffix.lower() in MIDI_SUFFIXES:
-            pitched, drums = _read_midi(path, settings.sustain)
+            sequences, repairs = _read_midi(path, settings.sustain)
         else:
-            score = scores.parse(path, item.number)
-            pitched, drums = scores.to_notes(score, settings.qpm)
+            pitched, drums, repairs = scores.read(path, item.number, settings.qpm)
+            sequences = [(pitched, drums)]
     except SeqgenError:
         raise
     except Exception as exc:  # noqa: BLE001 - parsers raise every kind of error on bad files
@@ -141,17 +146,23 @@ def parse_item(item: Item, settings: ParseSettings) -> tuple[list[np.ndarray], s
         if not first:
             first = "the file ends early" if isinstance(exc, EOFError) else "no detail"
         return [], f"not a readable {kind} file ({type(exc).__name__}: {first})"
-    notes = drums if settings.drums == "only" else pitched
-    if len(notes) == 0:
+    arrays = [drums if settings.drums == "only" else pitched for pitched, drums in sequences]
+    arrays = [a for a in arrays if len(a)]
+    if not arrays:
         what = "percussion" if settings.drums == "only" else "pitched"
         return [], f"no {what} notes"
-    return [notes], None
+    end = max(float(a[:, 1].max()) for a in arrays)
+    if not end <= MAX_SECONDS:  # (or NaN) its rests alone: millions of time-shift events
+        return [], (f"its notes run to {end:.3g} s, over {MAX_SECONDS // 3600} hours (a corrupt "
+                    f"time?)")
+    return arrays, "; ".join(repairs) or None
 
 
-def _read_midi(path: Path, sustain: bool) -> tuple[np.ndarray, np.ndarray]:
-    from seqgen_music.midi import read_midi
+def _read_midi(path: Path, sustain: bool) -> tuple[list[tuple[np.ndarray, np.ndarray]],
+                                                   list[str]]:
+    from seqgen_music.midi import read_sequences
 
-    return read_midi(path, sustain)
+    return read_sequences(path, sustain)
 
 
 def _work(args: tuple[Item, ParseSettings]) -> tuple[list[np.ndarray], str | None]:
@@ -174,29 +185,45 @@ def _cache_file(source: Source, settings: ParseSettings) -> Path:
     return cache_dir() / "music" / f"{hashlib.sha256(blob.encode()).hexdigest()[:32]}.npz"
 
 
-def _save(path: Path, pieces: list[Piece], skipped: list[tuple[str, str]]) -> None:
-    notes = np.concatenate([p.notes for p in pieces]) if pieces else np.zeros((0, 4))
+def _save(path: Path, pieces: list[Piece], notes: list[tuple[str, str, bool]]) -> None:
+    data = np.concatenate([p.notes for p in pieces]) if pieces else np.zeros((0, 4))
     meta = json.dumps({"names": [p.name for p in pieces], "drums": [p.drums for p in pieces],
-                       "skipped": skipped})
+                       "notes": notes})
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        np.savez(f, notes=notes, counts=np.array([len(p.notes) for p in pieces], np.int64),
+        np.savez(f, notes=data, counts=np.array([len(p.notes) for p in pieces], np.int64),
                  meta=np.array(meta))
 
 
-def _load(path: Path) -> tuple[list[Piece], list[tuple[str, str]]] | None:
+def _load(path: Path) -> tuple[list[Piece], list[tuple[str, str, bool]]] | None:
     try:
         with np.load(path, allow_pickle=False) as z:
             notes, counts, meta = z["notes"], z["counts"], json.loads(str(z["meta"]))
-    except (OSError, ValueError, KeyError, json.JSONDecodeError):
-        return None  # a damaged cache file is parsed again
+        said = [(str(label), str(why), bool(read)) for label, why, read in meta["notes"]]
+    except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError):
+        return None  # a damaged (or older) cache file is parsed again
     bounds = np.concatenate([[0], np.cumsum(counts)])
     pieces = [Piece(notes[a:b], name, bool(d)) for a, b, name, d in
               zip(bounds[:-1], bounds[1:], meta["names"], meta["drums"], strict=True)]
-    return pieces, [tuple(s) for s in meta["skipped"]]
+    return pieces, said
+
+
+def _parse(items: list[Item], settings: ParseSettings
+           ) -> tuple[list[Piece], list[tuple[str, str, bool]]]:
+    """The pieces of the items, and (label, note, whether it was read anyway) for each item
+    that was skipped or needed a repair."""
+    pieces: list[Piece] = []
+    said: list[tuple[str, str, bool]] = []
+    for item, (arrays, note) in zip(items, parse_items(items, settings), strict=True):
+        if note is not None:
+            said.append((item.label, note, bool(arrays)))
+        name = Path(item.path).stem + ("" if item.number is None else f"#{item.number}")
+        pieces += [Piece(a, name, settings.drums == "only") for a in arrays]
+    return pieces, said
 
 
 def load_pieces(source: str | None, settings: ParseSettings) -> tuple[str, list[Piece]]:
-    """The pieces of a source (from the parse cache when it has them) and the source label."""
+    """The pieces of a source (from the parse cache when it has them) and the source label.
+    What was skipped or repaired is said every time, from the cache too."""
     src = resolve(source)
     where = _cache_file(src, settings)
     cached = _load(where) if where.exists() else None
@@ -206,21 +233,15 @@ def load_pieces(source: str | None, settings: ParseSettings) -> tuple[str, list[
             items = items[: settings.limit]
         if not items:
             raise SeqgenError(f"{src.label}: nothing to read")
-        results = parse_items(items, settings)
-        pieces, skipped = [], []
-        for item, (arrays, problem) in zip(items, results, strict=True):
-            if problem is not None:
-                skipped.append((item.label, problem))
-            name = Path(item.path).stem + ("" if item.number is None else f"#{item.number}")
-            pieces += [Piece(a, name, settings.drums == "only") for a in arrays]
-        if pieces:
-            _save(where, pieces, skipped)
-        cached = pieces, skipped
-    pieces, skipped = cached
+        cached = _parse(items, settings)
+        if cached[0]:
+            _save(where, *cached)
+    pieces, said = cached
+    skipped = [(label, why) for label, why, read in said if not read]
     if not pieces:
         label, why = skipped[0]
         more = f" (and {len(skipped) - 1} more files unusable)" if len(skipped) > 1 else ""
         raise SeqgenError(f"{label}: {why}{more}: no music to train on")
-    for label, why in skipped:
-        plugins.warn(f"{label}: {why}: skipped")
+    for label, why, read in said:
+        plugins.warn(f"{label}: {why}: {'read anyway' if read else 'skipped'}")
     return src.label, pieces

@@ -187,10 +187,12 @@ class MusicDomain(Domain):
             if path.suffix.lower() not in corpus.SUFFIXES:
                 raise SeqgenError(f"--prime {prime}: not a music file "
                                   f"({', '.join(corpus.SUFFIXES)})")
-            arrays, problem = corpus.parse_item(corpus.Item(str(path)), settings)
-            if problem is not None:
-                raise SeqgenError(f"--prime {prime}: {problem}")
-            notes = arrays[0]
+            arrays, note = corpus.parse_item(corpus.Item(str(path)), settings)
+            if not arrays:
+                raise SeqgenError(f"--prime {prime}: {note}")
+            if note is not None:
+                plugins.warn(f"--prime {prime}: {note}: read anyway")
+            notes = arrays[0]  # of a type 2 MIDI file, its first sequence
         else:
             work = scores.find_work(prime)
             if work is None:

@@ -1,5 +1,8 @@
-"""MIDI files in and out with mido (3 to 17 times faster than music21 for MIDI, and music21's
-reader mangles tied chords)."""
+"""MIDI files in (the plugin's own reader, smf.py) and out (mido).
+
+Not music21's MIDI reader: it is several times slower and mangles tied chords. Not mido's either:
+it refuses damaged files or mends them without a word, and misreads SMPTE time division.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from seqgen import plugins
 from seqgen.errors import SeqgenError
+from seqgen_music import smf
 from seqgen_music.encoding import NO_NOTES
 
 DRUM_CHANNEL = 9  # channel 10, counted from 1
@@ -32,43 +37,32 @@ def _array(rows: list[tuple[float, float, int, int]]) -> np.ndarray:
     return notes[np.lexsort((notes[:, 2], notes[:, 0]))]
 
 
-def _timed(mid: Any) -> list[tuple[float, Any]]:
-    """Every message of every track with its time in seconds, in playing order.
+def read_sequences(path: str | Path, sustain: bool = True
+                   ) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[str]]:
+    """The pitched and percussion notes of each sequence of a MIDI file (one; a type 2 file
+    has one per track), and the repairs a damaged file needed (empty for a sound one).
 
-    What iterating a ``mido.MidiFile`` gives, without its two copies of every message (merge
-    and re-time), which took half the reading time: absolute ticks per track, one stable sort
-    (ties keep track order, as ``mido.merge_tracks``), then the tempo map applied.
+    Raises ``smf.MidiError`` (or OSError) where there is no MIDI file to read.
     """
-    ticked: list[tuple[int, int, Any]] = []
-    for t, track in enumerate(mid.tracks):
-        tick = 0
-        for msg in track:
-            tick += msg.time
-            if msg.type != "end_of_track":  # mido drops them too (and adds one at the end)
-                ticked.append((tick, t, msg))
-    ticked.sort(key=lambda e: (e[0], e[1]))
-    out: list[tuple[float, Any]] = []
-    tempo, last, now = 500000, 0, 0.0  # microseconds per beat: MIDI's default 120 bpm
-    scale = 1e-6 / mid.ticks_per_beat
-    for tick, _, msg in ticked:
-        now += (tick - last) * tempo * scale
-        last = tick
-        if msg.type == "set_tempo":
-            tempo = msg.tempo
-        out.append((now, msg))
-    return out
+    song = smf.parse(Path(path).read_bytes())
+    return [_notes(seq, sustain) for seq in song.sequences()], song.repairs
 
 
 def read_midi(path: str | Path, sustain: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Pitched notes and percussion notes (channel 10) of a MIDI file, times in seconds.
+    """Pitched notes and percussion notes (channel 10) of a type 0 or 1 MIDI file (of a type 2
+    file, its first sequence), times in seconds; a repaired file is said in one warning."""
+    sequences, repairs = read_sequences(path, sustain)
+    if repairs:
+        plugins.warn(f"{path}: {'; '.join(repairs)}: read anyway")
+    return sequences[0] if sequences else (NO_NOTES.copy(), NO_NOTES.copy())
 
-    Every track is merged and the tempo map applied (mido). A note-on with velocity 0 is a
-    note-off; notes of one pitch on one channel pair first in, first out. With ``sustain``, a
-    note released while the sustain pedal (CC 64) is down sounds until the pedal lifts or the
-    key is struck again, as PerformanceRNN reads piano performances. Raises on a corrupt file.
-    """
-    mido = _mido()
-    mid = mido.MidiFile(str(path), clip=True)
+
+def _notes(events: list[tuple[float, smf.Event]], sustain: bool
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """Notes from timed events. A note-on with velocity 0 is a note-off; notes of one pitch on
+    one channel pair first in, first out. With ``sustain``, a note released while the sustain
+    pedal (CC 64) is down sounds until the pedal lifts or the key is struck again, as
+    PerformanceRNN reads piano performances."""
     now = 0.0
     pitched: list[tuple[float, float, int, int]] = []
     drums: list[tuple[float, float, int, int]] = []
@@ -79,28 +73,24 @@ def read_midi(path: str | Path, sustain: bool = True) -> tuple[np.ndarray, np.nd
     def close(ch: int, note: int, start: float, vel: int, end: float) -> None:
         (drums if ch == DRUM_CHANNEL else pitched).append((start, end, note, vel))
 
-    for now, msg in _timed(mid):
-        kind = msg.type
-        if kind == "note_on" and msg.velocity > 0:
-            key = (msg.channel, msg.note)
-            for start, vel in held.pop(key, []):  # striking a pedal-held key ends it
-                close(msg.channel, msg.note, start, vel, now)
-            sounding[key].append((now, msg.velocity))
-        elif kind == "note_off" or kind == "note_on":
-            key = (msg.channel, msg.note)
-            if sounding.get(key):
-                start, vel = sounding[key].pop(0)
-                if sustain and pedal[msg.channel] and msg.channel != DRUM_CHANNEL:
-                    held[key].append((start, vel))
+    for now, (_, kind, ch, a, b) in events:
+        if kind == smf.NOTE_ON and b > 0:
+            for start, vel in held.pop((ch, a), []):  # striking a pedal-held key ends it
+                close(ch, a, start, vel, now)
+            sounding[(ch, a)].append((now, b))
+        elif kind in (smf.NOTE_ON, smf.NOTE_OFF):
+            if sounding.get((ch, a)):
+                start, vel = sounding[(ch, a)].pop(0)
+                if sustain and pedal[ch] and ch != DRUM_CHANNEL:
+                    held[(ch, a)].append((start, vel))
                 else:
-                    close(msg.channel, msg.note, start, vel, now)
-        elif kind == "control_change" and msg.control == 64:
-            down = msg.value >= 64
-            if pedal[msg.channel] and not down:
-                for key in [k for k in held if k[0] == msg.channel]:
+                    close(ch, a, start, vel, now)
+        elif kind == smf.CONTROL:  # only the sustain pedal is kept
+            if pedal[ch] and b < 64:
+                for key in [k for k in held if k[0] == ch]:
                     for start, vel in held.pop(key):
-                        close(key[0], key[1], start, vel, now)
-            pedal[msg.channel] = down
+                        close(ch, key[1], start, vel, now)
+            pedal[ch] = b >= 64
     for table in (sounding, held):  # notes never released end with the file
         for (ch, note), items in table.items():
             for start, vel in items:

@@ -1,5 +1,6 @@
 """Scores through music21: MusicXML, ABC, Humdrum **kern, and music21's own corpus.
 
+ABC files are split into tunes by abcfile.py first, and MusicXML drums read by percussion.py.
 Scores are read at a fixed tempo (``qpm``, the domain option) so that every piece of a corpus
 shares one time grid: with the default 100 quarter notes a minute a sixteenth note is 150 ms,
 15 steps of 10 ms. Ties are merged (``stripTies``) so a tied note is one note, not two attacks.
@@ -14,11 +15,12 @@ from typing import Any
 import numpy as np
 
 from seqgen.errors import SeqgenError
+from seqgen_music import abcfile, percussion
 from seqgen_music.encoding import NO_NOTES
 
 SCORE_SUFFIXES = (".mxl", ".musicxml", ".xml", ".abc", ".krn")
 INSTALL_HINT = 'the music domain needs music21: pip install "seqgen[music]"'
-DEFAULT_VELOCITY = 80
+DEFAULT_VELOCITY = percussion.DEFAULT_VELOCITY
 
 
 def music21() -> Any:
@@ -85,13 +87,6 @@ def find_work(name: str) -> Path | None:
     return Path(found if isinstance(found, str | Path) else found[0])
 
 
-def abc_tunes(path: Path) -> list[int]:
-    """The reference numbers (``X:`` lines) of the tunes in an ABC file."""
-    text = path.read_text("latin-1")
-    found = re.findall(r"^X:[ \t]*([0-9]+)", text, flags=re.MULTILINE)
-    return [int(m) for m in found if len(m) <= 9]  # not a 5000-digit number: int() refuses
-
-
 MAX_UNPACKED = 64 << 20  # a compressed .mxl may not unpack to more than this
 
 
@@ -135,12 +130,41 @@ def _refuse_entities(data: bytes, path: Path) -> None:
 
 
 def parse(path: Path, number: int | None = None) -> Any:
-    """Parse a score file (one tune of it for ABC) with music21."""
+    """Parse a score file with music21; of an ABC file, tune ``number`` (counted from 1; the
+    first when None), as abcfile.py splits the file."""
     check_safe(path)
     m21 = music21()
-    if number is not None:
-        return m21.converter.parse(str(path), number=number)
+    if path.suffix.lower() == ".abc":
+        return m21.converter.parseData(_tune(path, number).text, format="abc")
     return m21.converter.parse(str(path))
+
+
+def _tune(path: Path, number: int | None) -> abcfile.Tune:
+    tunes = abcfile.read_tunes(path)
+    if not 1 <= (number or 1) <= len(tunes):
+        # the file changed since its tunes were counted: skipped (a ValueError), not fatal
+        raise ValueError(f"no tune {number}: the file now holds {len(tunes)}")
+    return tunes[(number or 1) - 1]
+
+
+def read(path: Path, number: int | None, qpm: float) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Pitched and percussion notes of a score file (one tune of an ABC file), and what of the
+    file could not be honoured (for a warning line)."""
+    pitched, drums = to_notes(parse(path, number), qpm)
+    suffix, notes = path.suffix.lower(), []
+    if suffix == ".abc":
+        tune = _tune(path, number)
+        notes = list(tune.notes)
+        if tune.percussion:  # abc2midi plays the notes of channel 10 as these drum keys
+            both = np.concatenate([drums, pitched])
+            pitched, drums = NO_NOTES.copy(), both[np.lexsort((both[:, 2], both[:, 0]))]
+        elif tune.transpose:
+            pitched = pitched.copy()
+            pitched[:, 2] += tune.transpose
+            pitched = pitched[(pitched[:, 2] >= 0) & (pitched[:, 2] <= 127)]
+    elif suffix in (".xml", ".musicxml", ".mxl"):  # music21 loses the drums' instruments
+        drums = _array(percussion.unpitched_notes(percussion.xml_bytes(path), qpm))
+    return pitched, drums, notes
 
 
 def to_notes(score: Any, qpm: float, bars: int | None = None) -> tuple[np.ndarray, np.ndarray]:
