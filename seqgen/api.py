@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from contextlib import nullcontext
 from pathlib import Path
@@ -27,12 +28,11 @@ from seqgen.assembly import (
 )
 from seqgen.config import (
     DEFAULT_PRESET,
-    TIME_BOUND_STEPS,
     ModelConfig,
+    Overrides,
     TrainConfig,
     apply_overrides,
     from_dict,
-    parse_duration,
     to_dict,
 )
 from seqgen.config import preset as get_preset
@@ -41,6 +41,7 @@ from seqgen.domain import Domain, parse_options
 from seqgen.engine import checkpoint as ckpt
 from seqgen.engine import distributed
 from seqgen.engine.data import Encoded, encode_corpus, split
+from seqgen.engine.sample import SampleSettings
 from seqgen.engine.train import ProgressFn, Trainer, TrainResult, resolve_device
 from seqgen.engine.vocab import TextVocab
 from seqgen.errors import SeqgenError
@@ -50,18 +51,17 @@ from seqgen.inference import Model
 def train(domain: str = "text", data: str | None = None, *, run: str | Path | None = None,
           preset: str = DEFAULT_PRESET, options: Sequence[str] | dict[str, Any] | None = None,
           resume: bool = False, progress: ProgressFn | None = None,
-          **overrides: Any) -> TrainResult:
+          overrides: Overrides | None = None, **fields: Any) -> TrainResult:
     """Train (or with resume=True, continue) a model; returns the TrainResult of the run.
 
-    ``overrides`` are ModelConfig and TrainConfig fields: layers, hidden, embed, dropout, skip,
-    seq_len, batch_size, lr, max_steps, max_time ("10m" or seconds), seed, device, ...
+    ``overrides`` sets model and training fields over the preset; its fields may also be given
+    as keywords (``seqgen.train("text", max_time="10m", hidden=128)``): layers, hidden, embed,
+    dropout, skip, seq_len, batch_size, lr, optimizer, max_steps, max_time ("10m" or seconds),
+    eval_every, save_every, log_every, seed, device.
     """
-    if "max_time" in overrides:
-        overrides["max_time"] = parse_duration(overrides["max_time"])
-    if overrides.get("max_time") is not None and overrides.get("max_steps") is None:
-        overrides["max_steps"] = TIME_BOUND_STEPS  # "train for 20 minutes" means 20 minutes
+    given = dataclasses.replace(overrides or Overrides(), **fields).given()
     if resume:
-        return _resume(domain, run, progress, overrides)
+        return _resume(domain, run, progress, given)
     cls = plugins.get_domain(domain)
     dom = cls(parse_options(cls.Options, options))
     corpus = dom.load_corpus(data)
@@ -69,7 +69,7 @@ def train(domain: str = "text", data: str | None = None, *, run: str | Path | No
     vocab = fit_vocab(dom, corpus.documents, data)
     enc = encode_corpus(dom, corpus, cache_dir(), vocab)
     p = get_preset(preset)
-    mcfg, tcfg = apply_overrides(p.model, overrides), apply_overrides(p.train, overrides)
+    mcfg, tcfg = apply_overrides(p.model, given), apply_overrides(p.train, given)
     run_dir = Path(run) if run is not None else runs.new_run_dir(domain)
     if (run_dir / "config.json").exists():
         raise SeqgenError(f"{run_dir} already holds a run: use --resume, or another --run")
@@ -145,10 +145,8 @@ def _open(domain: str | None, run: str | Path | None,
     return Model(runs.resolve_run(run, domain), domain, options=options)
 
 
-def sample_cli(*, domain: str | None, run: str | Path | None, num: int, length: str | None,
-               prime: str | None, keep_prime: bool | None, temperature: float, top_k: int,
-               top_p: float, seed: int | None, render: Path | None, text: str | None = None,
-               text_file: Path | None = None, bias: float = 0.0, prime_style: int | None = None,
+def sample_cli(settings: SampleSettings, *, domain: str | None, run: str | Path | None,
+               render: Path | None, text_file: Path | None = None,
                attention: Path | None = None,
                options: Sequence[str] | None = None) -> list[Path]:
     """``seqgen sample``: stream text to stdout, or write files with a renderer."""
@@ -156,28 +154,27 @@ def sample_cli(*, domain: str | None, run: str | Path | None, num: int, length: 
 
     model = _open(domain, run, options)
     if text_file is not None:
-        if text is not None:
+        if settings.text is not None:
             raise SeqgenError("give --text or --text-file, not both")
         try:
-            text = text_file.read_text(encoding="utf-8")
+            settings.text = text_file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise SeqgenError(f"{text_file}: cannot read the text ({exc})") from None
-    if text is None and model.vocab is not None:
-        said = list(dict.fromkeys(model.default_texts(num)))
+    if settings.text is None and model.vocab is not None:
+        said = list(dict.fromkeys(model.default_texts(settings.num)))
         cond = model.config["condition"]
         where = (f"{cond.get('examples_from', 'held-out')} lines of its corpus"
                  if cond.get("examples") else "a pangram")
         print(f"seqgen: no --text given: writing {' | '.join(map(repr, said))} ({where}; "
               f"--text chooses)", file=sys.stderr)
+    num = settings.num
     stream = render is None and num == 1 and model.domain.stream_decoder() is not None
 
     def write(out: str) -> None:
         sys.stdout.write(out)
         sys.stdout.flush()
 
-    samples = model.sample(num, length, prime, temperature, top_k, top_p, bias, seed,
-                           keep_prime, on_text=write if stream else None, text=text,
-                           style=prime_style)
+    samples = model.sample(settings, on_text=write if stream else None)
     if attention is not None:
         print(f"wrote {model.plot_attention(attention)}", file=sys.stderr)
     if stream:

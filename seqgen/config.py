@@ -98,6 +98,38 @@ def preset(name: str) -> Preset:
 TIME_BOUND_STEPS = 2**31 - 1
 
 
+@dataclass
+class Overrides:
+    """What a user sets over a preset, None meaning the preset's value: the one training
+    settings object from the CLI (``seqgen train``) through the API (``seqgen.train``)."""
+
+    layers: int | None = None
+    hidden: int | None = None
+    embed: int | None = None
+    dropout: float | None = None
+    skip: bool | None = None
+    seq_len: int | None = None
+    batch_size: int | None = None
+    lr: float | None = None
+    optimizer: str | None = None
+    max_steps: int | None = None
+    max_time: float | str | None = None  # seconds, or "90s", "10m", "1h30m"
+    eval_every: int | None = None
+    save_every: int | None = None
+    log_every: int | None = None
+    seed: int | None = None
+    device: str | None = None
+
+    def given(self) -> dict[str, Any]:
+        """The fields set, max_time in seconds; with max_time alone the clock ends the run
+        ("train for 20 minutes" means 20 minutes, not the preset's step count)."""
+        out = {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+        if "max_time" in out:
+            out["max_time"] = parse_duration(out["max_time"])
+            out.setdefault("max_steps", TIME_BOUND_STEPS)
+        return out
+
+
 def apply_overrides(obj: Any, overrides: dict[str, Any]) -> Any:
     """Return a copy of a config dataclass with the non-None overrides applied."""
     names = {f.name for f in dataclasses.fields(obj)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,7 @@ from seqgen.datasets import cache_dir
 from seqgen.domain import VectorInput
 from seqgen.engine import checkpoint as ckpt
 from seqgen.engine.data import encode_corpus, split
-from seqgen.engine.sample import SampleSettings, generate
+from seqgen.engine.sample import Plan, SampleSettings, generate
 from seqgen.engine.train import evaluate, resolve_device
 from seqgen.engine.vocab import TextVocab
 from seqgen.errors import SeqgenError
@@ -107,36 +108,44 @@ class Model:
             raise SeqgenError("this model writes from a text: give --text")
         return [examples[i % len(examples)] for i in range(num)]
 
-    def sample(self, num: int = 1, length: int | str | None = None, prime: str | None = None,
-               temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0, bias: float = 0.0,
-               seed: int | None = None, keep_prime: bool | None = None,
-               on_text: Callable[[str], None] | None = None, text: str | None = None,
-               style: int | None = None) -> list[Any]:
-        """Generate ``num`` samples and decode them with the domain's codec.
+    def sample(self, settings: SampleSettings | None = None, /, *,
+               on_text: Callable[[str], None] | None = None, **fields: Any) -> list[Any]:
+        """Generate samples and decode them with the domain's codec.
 
-        ``text`` conditions a text-conditioned model (each line a batch row, joined back into
-        one sample by the domain); ``style`` primes with the domain's N-th style example.
+        ``settings`` is a ``SampleSettings``; its fields may also be given as keywords
+        (``model.sample(prime="ROMEO:", temperature=0.8, seed=1)``), over it. ``text``
+        conditions a text-conditioned model (each line a batch row, joined back into one
+        sample by the domain); ``style`` primes with the domain's N-th style example.
+        ``on_text`` receives a text sample as it is written.
         """
+        s = dataclasses.replace(settings or SampleSettings(), **fields)
+        s.check()
+        keep = self.domain.keep_prime if s.keep_prime is None else s.keep_prime
+        p = self._prime(s.prime, s.style)
+        texts, n_lines = self._rows(s.num, s.text, p)
+        plan = self._plan(s, p, texts, keep, on_text)
+        got = generate(self.net, self._context(p), s, plan, self.device)
+        self.texts = texts
+        self.attention = [] if got.attention is None else [
+            got.attention[b, :len(got.sequences[b]), :len(t)] for b, t in enumerate(texts)]
+        return self._decode(got.sequences, p, texts, n_lines, keep)
+
+    def _plan(self, s: SampleSettings, p: Prime, texts: list[str], keep: bool,
+              on_text: Callable[[str], None] | None) -> Plan:
         dom = self.domain
-        keep = dom.keep_prime if keep_prime is None else keep_prime
-        p = self._prime(prime, style)
-        texts, n_lines = self._rows(num, text, p)
-        steps, stop_rule = dom.length_rule(None if length is None else str(length))
-        if texts and length is None:
+        steps, stop_rule = dom.length_rule(None if s.length is None else str(s.length))
+        if texts and s.length is None:
             steps = dom.max_steps_per_char * max(len(t) for t in texts)
-        B = len(texts) or num
-        s = SampleSettings(B, steps, temperature, top_k, top_p, bias, seed, keep)
-        _check_settings(s)
-        context = self._context(p)
-        on_step = self._streamer(on_text, prime, keep) if num == 1 and not texts else None
-        cond = self._cond(texts) if texts else None
-        self.attention, self.texts = [], texts
-        phis: list[np.ndarray] = []
-        seqs = generate(self.net, context, s, dom.separator(), on_step, self.device,
-                        stop_rule=stop_rule, cond=cond, attention=phis, feedback=dom.feedback)
-        if phis:
-            att = np.stack(phis, 1)  # (B, T, U)
-            self.attention = [att[b, :len(seqs[b]), :len(t)] for b, t in enumerate(texts)]
+        if steps < 1:
+            raise SeqgenError("--num and --length must be at least 1")
+        stream = self._streamer(on_text, s.prime, keep) if s.num == 1 and not texts else None
+        return Plan(rows=len(texts) or s.num, steps=steps, stop_token=dom.separator(),
+                    stop_rule=stop_rule, cond=self._cond(texts) if texts else None,
+                    feedback=dom.feedback, on_step=stream)
+
+    def _decode(self, seqs: list[np.ndarray], p: Prime, texts: list[str], n_lines: int,
+                keep: bool) -> list[Any]:
+        dom = self.domain
         if keep and p.steps is not None:
             seqs = [np.concatenate([p.steps.astype(q.dtype), q]) for q in seqs]
         decoded = [dom.decode(q) for q in seqs]
@@ -144,7 +153,8 @@ class Model:
             said = texts if keep else [t[len(p.text):].lstrip() if p.text else t for t in texts]
             decoded = [dom.with_text(d, t) for d, t in zip(decoded, said, strict=True)]
         if n_lines > 1:
-            return [dom.join_lines(decoded[i:i + n_lines]) for i in range(0, B, n_lines)]
+            return [dom.join_lines(decoded[i:i + n_lines])
+                    for i in range(0, len(decoded), n_lines)]
         return decoded
 
     def _context(self, p: Prime) -> np.ndarray:
@@ -199,10 +209,3 @@ class Model:
         if not self.attention:
             raise SeqgenError("--attention needs a text-conditioned model and a --text")
         return plot_attention(self.attention[row], self.texts[row], Path(out))
-
-
-def _check_settings(s: SampleSettings) -> None:
-    if s.num < 1 or s.length < 1:
-        raise SeqgenError("--num and --length must be at least 1")
-    if s.temperature < 0 or not 0 < s.top_p <= 1 or s.top_k < 0:
-        raise SeqgenError("need --temperature >= 0, 0 < --top-p <= 1 and --top-k >= 0")

@@ -13,7 +13,7 @@ from seqgen.domain import TokenInput, VectorInput
 from seqgen.engine.head_registry import build_head
 from seqgen.engine.heads import CategoricalHead
 from seqgen.engine.model import SeqModel
-from seqgen.engine.sample import NumpyStepper, SampleSettings, generate
+from seqgen.engine.sample import NumpyStepper, Plan, SampleSettings, generate
 from seqgen.errors import SeqgenError
 
 
@@ -110,18 +110,19 @@ def test_numpy_stepper_matches_torch(skip: bool, tokens: bool) -> None:
 def test_generate_is_seeded_batched_and_stops() -> None:
     model = _model(False)
     s = SampleSettings(num=5, length=40, seed=3)
-    a = generate(model, np.array([0]), s, stop_token=0)
-    b = generate(model, np.array([0]), s, stop_token=0)
+    a = generate(model, np.array([0]), s, Plan(stop_token=0)).sequences
+    b = generate(model, np.array([0]), s, Plan(stop_token=0)).sequences
     assert len(a) == 5 and all((x == y).all() for x, y in zip(a, b, strict=True))
     assert all(len(x) <= 40 and (x != 0).all() for x in a)  # cut at the stop token
-    c = generate(model, np.array([0]), SampleSettings(num=5, length=40, seed=4), stop_token=0)
+    c = generate(model, np.array([0]), SampleSettings(num=5, length=40, seed=4),
+                 Plan(stop_token=0)).sequences
     assert any(len(x) != len(y) or (x != y).any() for x, y in zip(a, c, strict=True))
 
 
 def test_generate_with_prime_uses_its_state() -> None:
     model = _model(False)
     for ctx in ([0, 3, 4, 5], [0, 7, 7, 7]):
-        g = generate(model, np.array(ctx), SampleSettings(length=1, temperature=0))
+        g = generate(model, np.array(ctx), SampleSettings(length=1, temperature=0)).sequences
         ref, _ = model(torch.tensor([ctx]))
         assert g[0][0] == int(ref[0, -1].argmax())  # first step continues the primed state
 
@@ -130,8 +131,8 @@ def test_torch_stepping_path_agrees_with_numpy() -> None:
     model = _model(True, layers=2)
     ctx = np.array([0, 3, 4, 5])
     s = SampleSettings(num=3, length=25, seed=5)
-    a = generate(model, ctx, s, use_numpy=True)
-    b = generate(model, ctx, s, use_numpy=False)
+    a = generate(model, ctx, s, use_numpy=True).sequences
+    b = generate(model, ctx, s, use_numpy=False).sequences
     assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
     assert math.isfinite(float(model(torch.tensor([[1, 2]]))[0].detach().sum()))
 
@@ -145,7 +146,7 @@ def test_stop_rule_ends_samples_where_it_says() -> None:
         return count >= np.array([5, 7, 100])
 
     out = generate(model, np.array([0]), SampleSettings(num=3, length=12, seed=0),
-                   stop_rule=after_five)
+                   Plan(stop_rule=after_five)).sequences
     assert [len(x) for x in out] == [5, 7, 12]
 
 
@@ -161,14 +162,14 @@ def test_feedback_makes_the_next_input_but_not_the_output() -> None:
         return np.full_like(steps, 3)
 
     s = SampleSettings(num=2, length=6, seed=1, temperature=0)
-    out = generate(model, np.array([0]), s, feedback=always_three)
+    out = generate(model, np.array([0]), s, Plan(feedback=always_three)).sequences
     steps = np.stack(out)  # (B, T): the samples themselves, not what was fed back
     assert len(fed) == 6 and all(np.array_equal(f, steps[:, i]) for i, f in enumerate(fed))
     # greedy steps after the first continue from tokens 3, 3, ..., whatever was sampled
     ref, _ = model(torch.tensor([[0, 3, 3, 3, 3, 3]]))
     want = ref[0, 1:].argmax(-1).numpy()  # (5,)
     assert all(np.array_equal(row[1:], want) for row in out)
-    plain = generate(model, np.array([0]), s)  # without feedback the samples are fed back
+    plain = generate(model, np.array([0]), s).sequences  # without feedback the samples are fed back
     assert not all(np.array_equal(a, b) for a, b in zip(out, plain, strict=True))
 
 

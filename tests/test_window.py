@@ -19,7 +19,7 @@ from seqgen import plugins
 from seqgen.config import ModelConfig
 from seqgen.domain import Corpus, Domain, HeadSpec, Renderer, VectorInput
 from seqgen.engine.mixture import MDN2DHead
-from seqgen.engine.sample import SampleSettings, generate
+from seqgen.engine.sample import Plan, SampleSettings, generate
 from seqgen.engine.vocab import TextVocab
 from seqgen.engine.window import WindowModel
 from seqgen.errors import SeqgenError
@@ -115,8 +115,9 @@ def test_window_phi_and_monotonic_kappa() -> None:
     cond = torch.tensor([[1, 2, 3], [2, 1, 0]])
     params, (h, c, kappa, w) = m(x, None, None, cond)
     assert params.shape == (2, 7, m.head.n_params) and w.shape == (2, 4)
-    assert (kappa > 0).all() and m.last_phi.shape == (2, 3)
-    assert m.last_phi[1, 2] == 0  # padding gets no attention
+    _, _, window = m.step(x[:, :1], m.zero_state(2), cond)
+    assert (kappa > 0).all() and window.phi.shape == (2, 3) and window.done.shape == (2,)
+    assert window.phi[1, 2] == 0  # padding gets no attention
     _, (_, _, kappa2, _) = m(x[:, :1], (h, c, kappa, w), None, cond)
     assert (kappa2 > kappa).all()  # the window only moves forward
 
@@ -124,9 +125,11 @@ def test_window_phi_and_monotonic_kappa() -> None:
 def test_stop_rule_ends_when_window_passes_the_text() -> None:
     cond = np.array([[1, 2, 3]])
     fast = generate(_window_model(1.5), np.zeros((1, 3), np.float32),
-                    SampleSettings(length=60, seed=0), cond=cond)
+                    SampleSettings(length=60, seed=0), Plan(cond=cond))
     slow = generate(_window_model(-6.0), np.zeros((1, 3), np.float32),
-                    SampleSettings(length=60, seed=0), cond=cond)
+                    SampleSettings(length=60, seed=0), Plan(cond=cond))
+    assert fast.attention is not None and fast.attention.shape == (1, len(fast.sequences[0]), 3)
+    fast, slow = fast.sequences, slow.sequences
     assert len(fast[0]) < 15 and len(slow[0]) == 60  # the cap applies when it never passes
 
 

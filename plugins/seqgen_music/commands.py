@@ -52,7 +52,7 @@ def music_stats(domain: str, run: Path | None, num: int, length: str, temperatur
     n_train = st.split_documents([len(t) for t in tokens],
                                  float(model.config["train"].get("val_fraction", 0.1)))
     train, held = pieces[:n_train], pieces[n_train:]
-    samples = model.sample(num, length, temperature=temperature, seed=seed)
+    samples = model.sample(num=num, length=length, temperature=temperature, seed=seed)
     sample_tokens = [dom.encode(s) for s in samples]
     sets = {"training": st.set_stats([p.notes for p in train]),
             "held-out": st.set_stats([p.notes for p in held]),

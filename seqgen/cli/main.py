@@ -111,19 +111,19 @@ def train(
         raise typer.Exit(_relaunch(nproc, target))
     from seqgen.api import train as api_train
     from seqgen.cli.progress import train_progress
-    from seqgen.config import parse_duration
+    from seqgen.config import Overrides, parse_duration
     from seqgen.config import preset as get_preset
 
     total = max_steps or get_preset(preset).train.max_steps
     # --max-time alone bounds the run by the clock (the preset's step count does not apply)
     seconds = parse_duration(max_time) if max_time and not max_steps and not resume else None
+    overrides = Overrides(layers=layers, hidden=hidden, embed=embed, dropout=dropout, skip=skip,
+                          seq_len=seq_len, batch_size=batch_size, lr=lr, optimizer=optimizer,
+                          max_steps=max_steps, max_time=max_time, eval_every=eval_every,
+                          save_every=save_every, log_every=log_every, seed=seed, device=device)
     with train_progress(total, enabled=not quiet, seconds=seconds) as update:
         result = api_train(domain, data, run=run, preset=preset, options=option, resume=resume,
-                           progress=update, layers=layers, hidden=hidden, embed=embed, skip=skip,
-                           seq_len=seq_len, batch_size=batch_size, lr=lr, dropout=dropout,
-                           optimizer=optimizer, max_steps=max_steps, max_time=max_time,
-                           eval_every=eval_every, save_every=save_every, log_every=log_every,
-                           seed=seed, device=device)
+                           progress=update, overrides=overrides)
     if os.environ.get("RANK", "0") != "0":
         return  # under torchrun, rank 0 reports
     state = "interrupted" if result.interrupted else "done"
@@ -171,11 +171,13 @@ def sample(
 ) -> None:
     """Generate from a trained model (its latest run, or --run)."""
     from seqgen.api import sample_cli
+    from seqgen.engine.sample import SampleSettings
 
-    sample_cli(domain=domain, run=run, num=num, length=length, prime=prime,
-               keep_prime=keep_prime, temperature=temperature, top_k=top_k, top_p=top_p,
-               seed=seed, render=render, text=text, text_file=text_file, bias=bias,
-               prime_style=prime_style, attention=attention, options=option)
+    settings = SampleSettings(num=num, length=length, prime=prime, keep_prime=keep_prime,
+                              temperature=temperature, top_k=top_k, top_p=top_p, bias=bias,
+                              seed=seed, text=text, style=prime_style)
+    sample_cli(settings, domain=domain, run=run, render=render, text_file=text_file,
+               attention=attention, options=option)
 
 
 @app.command("eval")

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
 
 from seqgen.engine.model import SeqModel
-from seqgen.engine.window import WindowModel
+from seqgen.engine.window import Window, WindowModel
+from seqgen.errors import SeqgenError
 
 NUMPY_MAX_BATCH = 64
 
@@ -89,87 +91,156 @@ class NumpyStepper:
 
 @dataclass
 class SampleSettings:
-    """Options shared by the CLI and the Python API."""
+    """What a user asks of sampling: the one settings object that goes from the CLI (``seqgen
+    sample``) through the Python API (``Model.sample``) to the engine (``generate``)."""
 
     num: int = 1
-    length: int = 500
-    temperature: float = 1.0
-    top_k: int = 0
-    top_p: float = 1.0
-    bias: float = 0.0
+    #: a step count, or a domain's own unit ("30s" of music); None: the domain's default
+    length: int | str | None = None
+    prime: str | None = None
+    #: whether samples include the prime; None: the domain's default
+    keep_prime: bool | None = None
+    temperature: float = 1.0  # 0 = greedy
+    top_k: int = 0  # 0 = all
+    top_p: float = 1.0  # 1 = off
+    bias: float = 0.0  # Graves 2013 eq. 61-62
     seed: int | None = None
-    keep_prime: bool = True
+    #: the text a text-conditioned model writes (one line per line); None: its own choice
+    text: str | None = None
+    #: prime with the domain's N-th style example
+    style: int | None = None
+
+    def check(self) -> None:
+        """One clear error for settings no sampler can honour."""
+        if self.num < 1 or (isinstance(self.length, int) and self.length < 1):
+            raise SeqgenError("--num and --length must be at least 1")
+        if self.temperature < 0 or not 0 < self.top_p <= 1 or self.top_k < 0:
+            raise SeqgenError("need --temperature >= 0, 0 < --top-p <= 1 and --top-k >= 0")
 
 
 StepCallback = Callable[[np.ndarray, np.ndarray], None]
+StopRule = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass
+class Plan:
+    """How one call runs, worked out by the caller from the settings and the domain."""
+
+    rows: int | None = None  # batch rows; default settings.num
+    steps: int | None = None  # the step cap; default settings.length (a whole number) or 500
+    stop_token: int | None = None  # a sample ends before it (the document separator)
+    stop_rule: StopRule | None = None  # (B,) done flags from each step's samples
+    cond: np.ndarray | None = None  # (B, U) text ids of a text-conditioned model
+    feedback: Callable[[np.ndarray], np.ndarray] | None = None  # next input from a sample
+    on_step: StepCallback | None = None  # called with each step's samples and done flags
+
+
+@dataclass
+class Sampled:
+    """Per row, the steps generated; and the attention windows of a conditioned model."""
+
+    sequences: list[np.ndarray]
+    attention: np.ndarray | None = None  # (B, T, U)
+
+
+Step = Callable[[np.ndarray], tuple[np.ndarray, Window | None]]
 
 
 @torch.inference_mode()
 def generate(model: SeqModel | WindowModel, context: np.ndarray, settings: SampleSettings,
-             stop_token: int | None = None, on_step: StepCallback | None = None,
-             device: str = "cpu", use_numpy: bool | None = None,
-             stop_rule: Callable[[np.ndarray], np.ndarray] | None = None,
-             cond: np.ndarray | None = None,
-             attention: list[np.ndarray] | None = None,
-             feedback: Callable[[np.ndarray], np.ndarray] | None = None) -> list[np.ndarray]:
-    """Sample ``settings.num`` continuations of ``context`` (start token or frame, then prime).
+             plan: Plan | None = None, device: str = "cpu",
+             use_numpy: bool | None = None) -> Sampled:
+    """Sample continuations of ``context`` (the start token or frame, then the prime).
 
-    Returns, per sample, the generated steps up to (not including) the stop token, or up to
-    and including the step where ``stop_rule`` first said done. For text-conditioned models
-    ``cond`` (B, U) holds each row's text ids; a row also ends when the window has passed its
-    last character (Graves 2013 section 5.2), and ``attention`` receives the window (B, U) of
-    every step. ``feedback`` makes the next input from a sampled step (default: the step).
+    A row ends before ``plan.stop_token``, at the step where ``plan.stop_rule`` first says
+    done (that step included), when a conditioned model's window has passed the end of its
+    text (Graves 2013 section 5.2), or after ``plan.steps`` steps.
     """
+    plan = plan or Plan()
+    rows = plan.rows or settings.num
+    cap = plan.steps or (settings.length if isinstance(settings.length, int) else 500)
     model.eval()
-    B = settings.num
-    rng = np.random.default_rng(settings.seed)
+    step, last = _prime(model, context, rows, plan.cond, device, use_numpy)
+    out, ends, windows = _run(step, last, model.head, settings, plan, rows, cap)
+    return Sampled(_trim(out, ends, plan.stop_token),
+                   np.stack(windows, 1) if windows else None)
+
+
+def _prime(model: SeqModel | WindowModel, context: np.ndarray, B: int, cond: np.ndarray | None,
+           device: str, use_numpy: bool | None) -> tuple[Step, np.ndarray]:
+    """Run the prime through the model in one fused call; return a one-step function and the
+    last context step (the first input of sampling)."""
     ctx = torch.as_tensor(context).unsqueeze(0).expand(B, *context.shape).to(device)
-    state = model.zero_state(B, device)
     ct = None if cond is None else torch.as_tensor(cond, dtype=torch.long, device=device)
-    if len(context) > 1:  # prime in one fused call, then step
+    state = model.zero_state(B, device)
+    if len(context) > 1:
         _, state = model(ctx[:, :-1], state, None, ct)
     last = ctx[:, -1].cpu().numpy()  # (B,) or (B, D)
     if use_numpy is None:
         # numpy wins on the CPU while per-call overhead dominates (small batches); torch's
         # multi-threaded kernels win on big batches and on GPUs (benchmarks/bench_sample.py)
-        use_numpy = torch.device(device).type == "cpu" and ct is None and B <= NUMPY_MAX_BATCH
-    stepper = NumpyStepper(model) if use_numpy and isinstance(model, SeqModel) else None
-    h, c = (s.float().cpu().numpy().copy() for s in state[:2])
-    tstate = state
+        use_numpy = torch.device(device).type == "cpu" and B <= NUMPY_MAX_BATCH
+    if use_numpy and isinstance(model, SeqModel):
+        stepper = NumpyStepper(model)
+        h, c = (s.float().cpu().numpy().copy() for s in state[:2])
+        return (lambda x: (stepper.step(x, h, c), None)), last
+    return _torch_step(model, state, ct, device), last
+
+
+def _torch_step(model: SeqModel | WindowModel, state: tuple[torch.Tensor, ...],
+                cond: torch.Tensor | None, device: str) -> Step:
+    carried = [state]
+
+    def step(x: np.ndarray) -> tuple[np.ndarray, Window | None]:
+        xt = torch.as_tensor(x, device=device)
+        xt = (xt if model.tokens else xt.float()).unsqueeze(1)  # (B, 1[, D])
+        if isinstance(model, WindowModel):
+            assert cond is not None
+            params, carried[0], window = model.step(xt, carried[0], cond)  # (B, P)
+            return params.float().cpu().numpy(), window
+        p, carried[0] = model(xt, carried[0])
+        return p[:, -1].float().cpu().numpy(), None
+    return step
+
+
+def _run(step: Step, last: np.ndarray, head: Any, s: SampleSettings, plan: Plan, B: int,
+         cap: int) -> tuple[list[np.ndarray], np.ndarray, list[np.ndarray]]:
+    """The sampling loop: step, draw, test the stop conditions, feed back."""
+    rng = np.random.default_rng(s.seed)
     done = np.zeros(B, dtype=bool)
-    ends = np.full(B, settings.length)  # where a stop rule ended each sample
-    steps: list[np.ndarray] = []
-    for _ in range(settings.length):
-        if stepper is not None:
-            params = stepper.step(last, h, c)  # (B, P)
-        else:
-            xt = torch.as_tensor(last, device=device)
-            p, tstate = model((xt if model.tokens else xt.float()).unsqueeze(1), tstate, None, ct)
-            params = p[:, -1].float().cpu().numpy()
-        nxt = model.head.sample(params, rng, temperature=settings.temperature,
-                                top_k=settings.top_k, top_p=settings.top_p, bias=settings.bias)
-        if stop_token is not None:
-            done = done | (nxt == stop_token)
+    ends = np.full(B, cap)  # where a stop rule or the window ended each row
+    out: list[np.ndarray] = []
+    windows: list[np.ndarray] = []
+    for _ in range(cap):
+        params, window = step(last)  # (B, P)
+        nxt = head.sample(params, rng, temperature=s.temperature, top_k=s.top_k,
+                          top_p=s.top_p, bias=s.bias)
+        if plan.stop_token is not None:
+            done = done | (nxt == plan.stop_token)
         ruled = np.zeros(B, dtype=bool)
-        if stop_rule is not None:
-            ruled |= np.asarray(stop_rule(nxt), dtype=bool)
-        if isinstance(model, WindowModel) and model.last_done is not None:
-            ruled |= model.last_done.cpu().numpy()
-            if attention is not None and model.last_phi is not None:
-                attention.append(model.last_phi.cpu().numpy())
+        if plan.stop_rule is not None:
+            ruled |= np.asarray(plan.stop_rule(nxt), dtype=bool)
+        if window is not None:
+            ruled |= window.done.cpu().numpy()
+            windows.append(window.phi.cpu().numpy())  # (B, U)
         ruled &= ~done
-        ends[ruled] = len(steps) + 1
+        ends[ruled] = len(out) + 1
         done = done | ruled
-        steps.append(nxt)
-        if on_step is not None:
-            on_step(nxt, done)
+        out.append(nxt)
+        if plan.on_step is not None:
+            plan.on_step(nxt, done)
         if done.all():
             break
-        last = nxt if feedback is None else feedback(nxt)
-    out = np.stack(steps, 1) if steps else np.zeros((B, 0), dtype=np.int64)  # (B, T, ...)
+        last = nxt if plan.feedback is None else plan.feedback(nxt)
+    return out, ends, windows
+
+
+def _trim(out: list[np.ndarray], ends: np.ndarray, stop_token: int | None) -> list[np.ndarray]:
+    """Each row up to its end, and before its first stop token."""
+    steps = np.stack(out, 1) if out else np.zeros((len(ends), 0), dtype=np.int64)  # (B, T, ...)
     results = []
-    for b in range(B):
-        seq = out[b][: ends[b]]
+    for b in range(len(ends)):
+        seq = steps[b][: ends[b]]
         if stop_token is not None:
             hits = np.flatnonzero(seq == stop_token)
             seq = seq[: hits[0]] if len(hits) else seq

@@ -11,6 +11,8 @@ it answers ``Domain.conditioned()`` and ``Domain.text_of(document)``.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -21,6 +23,13 @@ from seqgen.engine.specs import InputSpec, TokenInput
 from seqgen.errors import SeqgenError
 
 State = tuple[torch.Tensor, ...]  # h (L, B, H), c (L, B, H), kappa (B, K), w (B, V)
+
+
+class Window(NamedTuple):
+    """The window at a model's last step: what the sampler reads (and plots)."""
+
+    phi: torch.Tensor  # (B, U) attention over the text's characters
+    done: torch.Tensor  # (B,) Graves's stop test: the window has passed the last character
 
 
 class WindowModel(nn.Module):
@@ -42,8 +51,6 @@ class WindowModel(nn.Module):
         self.rnns = nn.ModuleList(nn.LSTM(E + H + vocab_size, H, batch_first=True)
                                   for _ in range(cfg.layers - 1))
         self.head = head
-        self.last_phi: torch.Tensor | None = None  # (B, U) at the last step
-        self.last_done: torch.Tensor | None = None  # (B,) the window has passed the text
 
     @property
     def feature_size(self) -> int:
@@ -59,6 +66,17 @@ class WindowModel(nn.Module):
                 resets: torch.Tensor | None = None,
                 cond: torch.Tensor | None = None) -> tuple[torch.Tensor, State]:
         """x (B, T[, D]), cond ids (B, U) -> head params (B, T, P) and the new state."""
+        params, new_state, _ = self._run(x, state, cond)
+        return params, new_state
+
+    def step(self, x: torch.Tensor, state: State,
+             cond: torch.Tensor) -> tuple[torch.Tensor, State, Window]:
+        """One sampling step x (B, 1[, D]) -> params (B, P), the new state and its window."""
+        params, new_state, window = self._run(x, state, cond)
+        return params[:, -1], new_state, window
+
+    def _run(self, x: torch.Tensor, state: State | None,
+             cond: torch.Tensor | None) -> tuple[torch.Tensor, State, Window]:
         if cond is None:
             raise SeqgenError("this model is conditioned on text: give it a text")
         B, T = x.shape[0], x.shape[1]
@@ -79,7 +97,7 @@ class WindowModel(nn.Module):
             w = torch.bmm(phi.unsqueeze(1), onehot).squeeze(1)  # (B, V)
             h1s.append(h1)
             ws.append(w)
-        self._record(phi, alpha, beta, kappa, umask)
+        window = _window(phi, alpha, beta, kappa, umask)
         below = torch.stack(h1s, 1)  # (B, T, H)
         wins = torch.stack(ws, 1)  # (B, T, V)
         outs, hs, cs = [below], [h1], [c1]
@@ -90,12 +108,13 @@ class WindowModel(nn.Module):
             hs.append(hi[0])
             cs.append(ci[0])
         feats = torch.cat(outs, -1)  # (B, T, L*H)
-        return self.head(self.drop(feats)), (torch.stack(hs), torch.stack(cs), kappa, w)
+        state_out = (torch.stack(hs), torch.stack(cs), kappa, w)
+        return self.head(self.drop(feats)), state_out, window
 
-    def _record(self, phi: torch.Tensor, alpha: torch.Tensor, beta: torch.Tensor,
-                kappa: torch.Tensor, umask: torch.Tensor) -> None:
-        """Keep the last step's window, and Graves's stop test: phi(t, U+1) > phi(t, u), u <= U."""
-        end = umask.sum(1, keepdim=True) + 1  # (B, 1) position just past each text
-        phi_end = (alpha * torch.exp(-beta * (kappa - end) ** 2)).sum(1)  # (B,)
-        self.last_phi = phi.detach()
-        self.last_done = (phi_end > phi.max(1).values).detach()
+
+def _window(phi: torch.Tensor, alpha: torch.Tensor, beta: torch.Tensor, kappa: torch.Tensor,
+            umask: torch.Tensor) -> Window:
+    """The last step's window and Graves's stop test: phi(t, U+1) > phi(t, u) for all u <= U."""
+    end = umask.sum(1, keepdim=True) + 1  # (B, 1) position just past each text
+    phi_end = (alpha * torch.exp(-beta * (kappa - end) ** 2)).sum(1)  # (B,)
+    return Window(phi.detach(), (phi_end > phi.max(1).values).detach())
