@@ -24,6 +24,7 @@ from seqgen.assembly import (
     fit_vocab,
     no_validation,
     run_config,
+    sequences,
     val_batches,
 )
 from seqgen.config import (
@@ -100,14 +101,14 @@ def _fit(dom: Domain, enc: Encoded, mcfg: ModelConfig, tcfg: TrainConfig, run_di
          config: dict[str, Any], progress: ProgressFn | None, vocab: TextVocab | None,
          resume: bool) -> TrainResult:
     world, device = distributed.init(resolve_device(tcfg.device))
-    tr, va = split(enc, tcfg.val_fraction, dom.batching == "sequences")
+    tr, va = split(enc, tcfg.val_fraction, sequences(dom))
     train_b = batches(dom, tr, tcfg, f"corpus {config['data']['source'] or '(default)'}")
     val_b = val_batches(dom, va, tcfg)
     if vocab is not None and not resume:  # what `seqgen sample` writes when given no --text
         config["condition"].update(examples=example_texts(va if len(va) else tr, vocab),
                                    examples_from="held-out" if len(va) else "training")
     if val_b is None and world.main:
-        plugins.warn(no_validation(config, enc, tcfg, dom.batching == "sequences"))
+        plugins.warn(no_validation(config, enc, tcfg, sequences(dom)))
     torch.manual_seed(tcfg.seed)
     model = build_model(dom, mcfg, vocab).to(device)
     runs.ensure_writable(run_dir)  # before any work: a read-only run fails in one line

@@ -16,7 +16,16 @@ import numpy as np
 
 from seqgen import plugins
 from seqgen.config import ModelConfig, TrainConfig, to_dict
-from seqgen.domain import Domain, TokenInput, options_to_dict, parse_options, sample_options
+from seqgen.domain import (
+    Batching,
+    Domain,
+    TextConditioned,
+    TokenInput,
+    conditioned,
+    options_to_dict,
+    parse_options,
+    sample_options,
+)
 from seqgen.engine import checkpoint as ckpt
 from seqgen.engine.data import Encoded, Sequences, Streams
 from seqgen.engine.head_registry import build_head
@@ -40,11 +49,17 @@ def build_model(domain: Domain, mcfg: ModelConfig,
     return SeqModel(mcfg, domain.input_spec(), head)
 
 
+def sequences(domain: Domain) -> bool:
+    """Whether a domain batches whole documents (Batching.SEQUENCES) rather than streams."""
+    return Batching(domain.batching) is Batching.SEQUENCES
+
+
 def fit_vocab(domain: Domain, documents: Sequence[Any], source: str | None) -> TextVocab | None:
     """The conditioning alphabet of a text-conditioned domain, from its documents' texts."""
-    if not domain.conditioned():
+    if not conditioned(domain):
         return None
-    if domain.batching != "sequences":
+    assert isinstance(domain, TextConditioned)
+    if not sequences(domain):
         raise SeqgenError(f"domain {domain.name!r}: text conditioning needs sequence batching")
     texts = [t for t in (domain.text_of(d) for d in documents) if t]
     if not texts:
@@ -54,7 +69,7 @@ def fit_vocab(domain: Domain, documents: Sequence[Any], source: str | None) -> T
 
 
 def batches(domain: Domain, enc: Encoded, tcfg: TrainConfig, what: str) -> Streams | Sequences:
-    if domain.batching == "sequences":
+    if sequences(domain):
         spec = domain.input_spec()
         start = None if isinstance(spec, TokenInput) else np.zeros(spec.dim, np.float32)
         return Sequences(enc, tcfg.batch_size, tcfg.seq_len, tcfg.seed, start,
@@ -66,7 +81,7 @@ def val_batches(domain: Domain, enc: Encoded, tcfg: TrainConfig) -> Streams | Se
     """Validation batches, shrinking the batch so that a small held-out split still fits."""
     if len(enc) == 0:
         return None
-    if domain.batching == "sequences":
+    if sequences(domain):
         return batches(domain, enc, tcfg, "validation split")
     b = max(1, min(tcfg.batch_size, (len(enc) - 2) // (tcfg.seq_len + 1)))
     try:
@@ -88,7 +103,7 @@ def run_config(domain: Domain, mcfg: ModelConfig, tcfg: TrainConfig, source: str
                   "size": spec.vocab_size if isinstance(spec, TokenInput) else spec.dim},
         "head": {"name": head.name, "kwargs": head.kwargs},
         "model": to_dict(mcfg), "train": to_dict(tcfg),
-        "data": {"source": source, "key": key, "batching": domain.batching},
+        "data": {"source": source, "key": key, "batching": Batching(domain.batching).value},
         "condition": {"chars": vocab.chars} if vocab is not None else None,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "step": 0,
     }

@@ -9,6 +9,7 @@ the input encoding and output head the engine should build, and writes samples t
 from __future__ import annotations
 
 import dataclasses
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,11 +17,20 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from seqgen.engine.specs import Corpus, HeadSpec, InputSpec, StopRule, TokenInput, VectorInput
+from seqgen.engine.specs import (
+    Batching,
+    Corpus,
+    HeadSpec,
+    InputSpec,
+    StopRule,
+    TokenInput,
+    VectorInput,
+)
 from seqgen.errors import SeqgenError, closest
 
-__all__ = ["Corpus", "Domain", "HeadSpec", "InputSpec", "NoOptions", "Renderer", "StopRule",
-           "TokenInput", "VectorInput", "option_fields", "options_to_dict", "parse_options",
+__all__ = ["Batching", "Corpus", "Domain", "HeadSpec", "InputSpec", "NoOptions", "Prime",
+           "Renderer", "StopRule", "TextConditioned", "TokenInput", "VectorInput",
+           "check_domain_class", "option_fields", "options_to_dict", "parse_options",
            "sample_options"]
 
 
@@ -43,12 +53,26 @@ class Renderer:
 
 
 @dataclass
+class Prime:
+    """What sampling starts from: the encoded --prime (or style example), its text for a
+    text-conditioned model, and where it came from (for messages)."""
+
+    steps: np.ndarray | None = None
+    text: str = ""
+    source: str = ""
+
+
+@dataclass
 class NoOptions:
     """A domain with no options."""
 
 
-class Domain:
-    """Base class of every domain. Subclass it, set the class attributes, implement the codec."""
+class Domain(ABC):
+    """Base class of every domain. Subclass it, set the class attributes, implement the five
+    abstract methods (corpus, codec, input and head); the rest have working defaults.
+
+    A domain that writes from a text (Graves 2013 section 5) also takes ``TextConditioned``.
+    """
 
     name: ClassVar[str] = ""
     version: ClassVar[str] = "0"
@@ -57,15 +81,13 @@ class Domain:
     input_formats: ClassVar[tuple[str, ...]] = ()
     #: one line saying what trains when no --data is given
     default_corpus: ClassVar[str] = ""
-    #: "streams" (documents cut into parallel streams, state carried) or "sequences"
-    batching: ClassVar[str] = "streams"
+    #: STREAMS (documents cut into parallel streams, state carried) or SEQUENCES
+    batching: ClassVar[Batching] = Batching.STREAMS
     #: what one step of the sequence is, for metric names ("char", "event", "point", ...)
     unit: ClassVar[str] = "token"
     default_render: ClassVar[str] = ".txt"
     #: steps to sample when --length is not given (an instance may set its own, from options)
     default_length: int = 500
-    #: text-conditioned sampling stops at this many steps per character of the text at most
-    max_steps_per_char: int = 40
     #: whether samples include the prime when neither --keep-prime nor --no-keep-prime is given
     keep_prime: ClassVar[bool] = True
     Options: ClassVar[type] = NoOptions
@@ -76,13 +98,14 @@ class Domain:
             self.set_state(state)
 
     # ---- corpus ---------------------------------------------------------------------------
+    @abstractmethod
     def load_corpus(self, source: str | None) -> Corpus:
         """Read documents from a path, glob or dataset name; None means the embedded default."""
-        raise NotImplementedError
 
     # ---- codec ----------------------------------------------------------------------------
     def fit(self, documents: Sequence[Any]) -> None:
         """Build the codec state (vocabulary, normalisation statistics) from training documents."""
+        return None  # optional: a codec with nothing to learn needs no fitting
 
     def get_state(self) -> dict[str, Any]:
         """The codec state as JSON-serialisable data, saved in the checkpoint's config.json."""
@@ -90,38 +113,30 @@ class Domain:
 
     def set_state(self, state: dict[str, Any]) -> None:
         """Restore the codec state returned by get_state."""
+        return None  # optional, like fit
 
+    @abstractmethod
     def encode(self, document: Any) -> np.ndarray:
         """One document as an array: (T,) integer tokens or (T, D) float32 frames."""
-        raise NotImplementedError
 
     def encode_chunks(self, document: Any) -> Iterator[np.ndarray]:
         """A document encoded piece by piece: override for documents too large for memory."""
         yield self.encode(document)
 
+    @abstractmethod
     def decode(self, array: np.ndarray) -> Any:
         """The inverse of encode: an array of tokens or frames back to a document."""
-        raise NotImplementedError
 
+    @abstractmethod
     def input_spec(self) -> InputSpec:
         """How the engine feeds inputs to the network."""
-        raise NotImplementedError
 
+    @abstractmethod
     def head_spec(self) -> HeadSpec:
         """Which output head the engine builds."""
-        raise NotImplementedError
 
     def separator(self) -> int | None:
         """Token that separates documents (start and end of each); None for vector inputs."""
-        return None
-
-    # ---- conditioning on a text (the engine's soft window, Graves 2013 section 5) ---------
-    def conditioned(self) -> bool:
-        """True when the model reads a text through the soft attention window."""
-        return False
-
-    def text_of(self, document: Any) -> str | None:
-        """The text a document is conditioned on (its transcription), or None."""
         return None
 
     # ---- sampling -------------------------------------------------------------------------
@@ -129,20 +144,14 @@ class Domain:
         """Turn the user's --prime into an encoded array (and, when conditioned, its text)."""
         raise SeqgenError(f"domain {self.name!r} does not take a --prime")
 
-    def style_prime(self, index: int) -> tuple[np.ndarray, str | None]:
-        """``--prime-style N``: the N-th style example, encoded, with its text."""
-        raise SeqgenError(f"domain {self.name!r} has no --prime-style examples")
-
-    def join_lines(self, lines: list[Any]) -> Any:
-        """Compose one sample from the decoded lines of a multi-line --text."""
-        return lines
-
-    def length_rule(self, length: str | None) -> tuple[int, StopRule | None]:
+    def length_rule(self, length: str | None,
+                    prime: Prime | None = None) -> tuple[int, StopRule | None]:
         """Turn --length into a step cap and an optional per-step stop rule.
 
         The default reads a whole number of steps. A domain may accept units (music: "30s")
         and return a StopRule: called after every step with the sampled steps (B,) or (B, D),
-        it returns (B,) booleans, true where a sample is complete.
+        it returns (B,) booleans, true where a sample is complete. ``prime`` is what the
+        sample starts from (music counts a primer into a length in seconds).
         """
         if length is None:
             return self.default_length, None
@@ -160,10 +169,6 @@ class Domain:
         ever a target) clears it here, so that sampling stays on the training distribution.
         """
         return sampled
-
-    def with_text(self, sample: Any, text: str) -> Any:
-        """A decoded sample of a text-conditioned model, labelled with the text it says."""
-        return sample
 
     def stream_decoder(self) -> Callable[[int], str] | None:
         """A function token -> text for printing samples as they are generated, or None."""
@@ -184,6 +189,58 @@ class Domain:
         out = {f"nats/{self.unit}": nll, f"bits/{self.unit}": nll / float(np.log(2))}
         out.update(extra or {})
         return out
+
+
+class TextConditioned(ABC):
+    """Mixin of a domain that writes from a text through the engine's soft window (Graves 2013
+    section 5): handwriting synthesis, speech. Only such domains have these parts."""
+
+    #: text-conditioned sampling stops at this many steps per character of the text at most
+    max_steps_per_char: int = 40
+
+    def conditioned(self) -> bool:
+        """True when this instance's model reads a text (a mode option may turn it off)."""
+        return True
+
+    @abstractmethod
+    def text_of(self, document: Any) -> str | None:
+        """The text a document is conditioned on (its transcription), or None."""
+
+    def style_prime(self, index: int) -> tuple[np.ndarray, str | None]:
+        """``--prime-style N``: the N-th style example, encoded, with its text."""
+        raise SeqgenError(f"domain {getattr(self, 'name', '?')!r} has no --prime-style "
+                          f"examples")
+
+    def with_text(self, sample: Any, text: str) -> Any:
+        """A decoded sample, labelled with the text it says."""
+        return sample
+
+    def join_lines(self, lines: list[Any]) -> Any:
+        """Compose one sample from the decoded lines of a multi-line --text."""
+        return lines
+
+
+def conditioned(domain: Domain) -> bool:
+    """Whether a domain instance trains and samples with the text window."""
+    return isinstance(domain, TextConditioned) and domain.conditioned()
+
+
+def check_domain_class(cls: type) -> None:
+    """Refuse, in one line, a class that is no complete Domain (what registration checks)."""
+    where = f"{getattr(cls, '__module__', '?')}.{getattr(cls, '__qualname__', cls)}"
+    if not (isinstance(cls, type) and issubclass(cls, Domain)):
+        raise SeqgenError(f"{where} is not a seqgen Domain subclass")
+    if not cls.name:
+        raise SeqgenError(f"{where} has no name (set the class attribute name)")
+    missing = sorted(getattr(cls, "__abstractmethods__", ()))
+    if missing:
+        raise SeqgenError(f"domain {cls.name!r} ({where}) does not implement "
+                          f"{', '.join(missing)}")
+    try:
+        Batching(cls.batching)
+    except ValueError:
+        raise SeqgenError(f"domain {cls.name!r} ({where}): batching {cls.batching!r} is not "
+                          f"one of {', '.join(b.value for b in Batching)}") from None
 
 
 # ---- options ------------------------------------------------------------------------------

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from seqgen.assembly import build_model, domain_from_config, val_batches
+from seqgen.assembly import build_model, domain_from_config, sequences, val_batches
 from seqgen.config import ModelConfig, TrainConfig, from_dict
 from seqgen.datasets import cache_dir
-from seqgen.domain import VectorInput
+from seqgen.domain import Prime, TextConditioned, VectorInput
 from seqgen.engine import checkpoint as ckpt
 from seqgen.engine.data import encode_corpus, split
 from seqgen.engine.sample import Plan, SampleSettings, generate
@@ -21,15 +20,6 @@ from seqgen.engine.train import evaluate, resolve_device
 from seqgen.engine.vocab import TextVocab
 from seqgen.errors import SeqgenError
 from seqgen.render import render
-
-
-@dataclass
-class Prime:
-    """What sampling starts from: encoded steps and, for conditioned models, their text."""
-
-    steps: np.ndarray | None = None
-    text: str = ""
-
 
 #: written by a text-conditioned run that recorded no example texts (an older run)
 PANGRAM = "the quick brown fox jumps over the lazy dog"
@@ -65,13 +55,15 @@ class Model:
         if prime:
             got = self.domain.encode_prime(prime)
         elif style is not None:
+            if not isinstance(self.domain, TextConditioned):
+                raise SeqgenError(f"domain {self.domain.name!r} has no --prime-style examples")
             got = self.domain.style_prime(style)
         if got is None:
-            return Prime()
+            return Prime(source=prime or f"--prime-style {style}")
         steps, text = got if isinstance(got, tuple) else (got, None)
         if self.vocab is not None and not text:
             raise SeqgenError("this model writes from a text: its prime needs a transcription")
-        return Prime(np.asarray(steps), text or "")
+        return Prime(np.asarray(steps), text or "", prime or f"--prime-style {style}")
 
     def _rows(self, num: int, text: str | None, prime: Prime) -> tuple[list[str], int]:
         """The conditioning text of each batch row: num samples x lines of the text."""
@@ -133,8 +125,9 @@ class Model:
     def _plan(self, s: SampleSettings, p: Prime, texts: list[str], keep: bool,
               on_text: Callable[[str], None] | None) -> Plan:
         dom = self.domain
-        steps, stop_rule = dom.length_rule(None if s.length is None else str(s.length))
+        steps, stop_rule = dom.length_rule(None if s.length is None else str(s.length), p)
         if texts and s.length is None:
+            assert isinstance(dom, TextConditioned)
             steps = dom.max_steps_per_char * max(len(t) for t in texts)
         if steps < 1:
             raise SeqgenError("--num and --length must be at least 1")
@@ -150,9 +143,11 @@ class Model:
             seqs = [np.concatenate([p.steps.astype(q.dtype), q]) for q in seqs]
         decoded = [dom.decode(q) for q in seqs]
         if texts:  # each row says its line (and the prime's text when the prime is kept)
+            assert isinstance(dom, TextConditioned)
             said = texts if keep else [t[len(p.text):].lstrip() if p.text else t for t in texts]
             decoded = [dom.with_text(d, t) for d, t in zip(decoded, said, strict=True)]
         if n_lines > 1:
+            assert isinstance(dom, TextConditioned)
             return [dom.join_lines(decoded[i:i + n_lines])
                     for i in range(0, len(decoded), n_lines)]
         return decoded
@@ -191,7 +186,7 @@ class Model:
         corpus = self.domain.load_corpus(source)
         enc = encode_corpus(self.domain, corpus, cache_dir(), self.vocab)
         held = enc if data is not None else split(enc, tcfg.val_fraction,
-                                                  self.domain.batching == "sequences")[1]
+                                                  sequences(self.domain))[1]
         batches = val_batches(self.domain, held, tcfg)
         if batches is None:
             raise SeqgenError(f"{source or 'the default corpus'}: too little held-out data "

@@ -19,8 +19,9 @@ from typer.testing import CliRunner
 
 from seqgen import plugins
 from seqgen.datasets import Dataset
-from seqgen.domain import HeadSpec, Renderer
+from seqgen.domain import Batching, Domain, HeadSpec, Renderer, check_domain_class
 from seqgen.engine.heads import CategoricalHead
+from seqgen.errors import SeqgenError
 from seqgen.hookspecs import hookimpl
 from seqgen_text.domain import TextDomain
 
@@ -32,7 +33,7 @@ class LinesDomain(TextDomain):
 
     name = "lines"
     version = "0.1"
-    batching = "sequences"
+    batching = Batching.SEQUENCES
 
     def load_corpus(self, source: str | None) -> Any:
         corpus = super().load_corpus(source)
@@ -252,3 +253,43 @@ def test_hook_register_heads(runner: CliRunner, corpus: Path) -> None:
     finally:
         pm.unregister(name="head-plugin")
     assert "scaled-softmax" not in plugins.heads()  # the registry follows the plugins
+
+
+class HalfDomain(Domain):
+    """A plugin author's first try: a corpus and nothing else."""
+
+    name = "half"
+
+    def load_corpus(self, source: str | None) -> Any:
+        return None
+
+
+class WordsDomain(LinesDomain):
+    name = "words"
+    batching = "words"  # type: ignore[assignment]  # not a Batching
+
+
+def test_incomplete_domain_is_refused_in_one_line(runner: CliRunner) -> None:
+    class HalfPlugin:
+        @staticmethod
+        @hookimpl
+        def register_domains(register: Callable[[type], None]) -> None:
+            register(HalfDomain)
+
+    pm = plugins.get_plugin_manager()
+    pm.register(HalfPlugin, name="half-plugin")
+    try:
+        out = cli(runner, "domains")
+        assert out.exit_code == 0 and "text" in out.stdout and "half" not in out.stdout
+        assert out.stderr.strip().splitlines() == [
+            "seqgen: warning: plugin 'half-plugin' failed in register_domains: SeqgenError: "
+            "domain 'half' (test_plugins.HalfDomain) does not implement decode, encode, "
+            "head_spec, input_spec"]
+    finally:
+        pm.unregister(name="half-plugin")
+    with pytest.raises(SeqgenError, match="batching 'words' is not one of streams, sequences"):
+        check_domain_class(WordsDomain)
+    with pytest.raises(SeqgenError, match="is not a seqgen Domain subclass"):
+        check_domain_class(dict)
+    check_domain_class(LinesDomain)  # complete: no error
+    assert Batching(LinesDomain.batching) is Batching.SEQUENCES

@@ -17,7 +17,7 @@ import seqgen
 import seqgen.inference
 from seqgen import plugins
 from seqgen.config import ModelConfig
-from seqgen.domain import Corpus, Domain, HeadSpec, Renderer, VectorInput
+from seqgen.domain import Batching, Corpus, Domain, HeadSpec, Renderer, TextConditioned, VectorInput
 from seqgen.engine.mixture import MDN2DHead
 from seqgen.engine.sample import Plan, SampleSettings, generate
 from seqgen.engine.vocab import TextVocab
@@ -43,11 +43,11 @@ class Line:
     ink: np.ndarray
 
 
-class ToyInk(Domain):
+class ToyInk(TextConditioned, Domain):
     """A vector domain conditioned on text, built only from engine parts."""
 
     name = "toyink"
-    batching = "sequences"
+    batching = Batching.SEQUENCES
     unit = "point"
     default_render = ".npy"
     keep_prime = False
@@ -56,9 +56,6 @@ class ToyInk(Domain):
     def load_corpus(self, source: str | None) -> Corpus:
         words = ["ab", "ba", "abc", "cab", "bca", "aa", "cc", "abcabc"] * 6
         return Corpus("toy", "toy-v1", [Line(w, _ink(w)) for w in words])
-
-    def conditioned(self) -> bool:
-        return True
 
     def text_of(self, document: Any) -> str | None:
         return document.text

@@ -16,7 +16,17 @@ from typing import Any
 
 import numpy as np
 
-from seqgen.domain import Corpus, Domain, HeadSpec, Renderer, StopRule, VectorInput
+from seqgen.domain import (
+    Batching,
+    Corpus,
+    Domain,
+    HeadSpec,
+    Prime,
+    Renderer,
+    StopRule,
+    TextConditioned,
+    VectorInput,
+)
 from seqgen.errors import SeqgenError
 from seqgen_handwriting.ink import Ink, Page, thin
 
@@ -72,7 +82,7 @@ class HandwritingOptions:
                 "divided by stride), about 3 letters a second"})
 
 
-class HandwritingDomain(Domain):
+class HandwritingDomain(TextConditioned, Domain):
     name = "handwriting"
     version = "1.0"
     description = "Online handwriting as pen strokes (Graves 2013): mixture density head, " \
@@ -82,7 +92,7 @@ class HandwritingDomain(Domain):
                      "directory", "glob")
     default_corpus = ("synthetic cursive lines drawn with the Hershey script font by several "
                       "writers (made offline on first use)")
-    batching = "sequences"
+    batching = Batching.SEQUENCES
     unit = "point"
     default_render = ".svg"
     default_length = 700
@@ -232,11 +242,12 @@ class HandwritingDomain(Domain):
         ink = Ink(np.asarray(style["strokes"], np.float32), style.get("text"))
         return self.encode(ink), (ink.text if self.conditioned() else None)
 
-    def length_rule(self, length: str | None) -> tuple[int, StopRule | None]:
+    def length_rule(self, length: str | None,
+                    prime: Prime | None = None) -> tuple[int, StopRule | None]:
         """Prediction mode without --length writes one line of the training data's length."""
         if length is None and self.points_per_line > 0:
             return max(1, round(self.points_per_line)), None
-        return super().length_rule(length)
+        return super().length_rule(length, prime)
 
     def with_text(self, sample: Any, text: str) -> Any:
         if isinstance(sample, Ink):

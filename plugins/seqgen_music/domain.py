@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from seqgen import plugins
-from seqgen.domain import Corpus, Domain, HeadSpec, Renderer, StopRule, TokenInput
+from seqgen.domain import Batching, Corpus, Domain, HeadSpec, Prime, Renderer, StopRule, TokenInput
 from seqgen.errors import SeqgenError
 from seqgen_music import augment, corpus, scores
 from seqgen_music.encoding import ENCODINGS, SEP, PerformanceCodec, Piece
@@ -65,7 +65,7 @@ class MusicDomain(Domain):
                      "directory", "glob", "music21:CORPUS", "bach/bwv66.6")
     default_corpus = (f"{corpus.DEFAULT_NAME}: the ~350 Bach chorales that music21 ships "
                       "(offline; parsed once, then cached)")
-    batching = "streams"
+    batching = Batching.STREAMS
     unit = "event"
     default_render = ".mid"
     default_length = 2000
@@ -81,8 +81,6 @@ class MusicDomain(Domain):
         self.codec = PerformanceCodec(opts.time_step, opts.max_shift, opts.velocity_bins,
                                       opts.encoding)
         self.events_per_second = 0.0
-        #: the last primer (name, events, seconds), for the next length_rule
-        self._primed: tuple[str, int, float] | None = None
         super().__init__(opts, state)
 
     # ---- corpus ---------------------------------------------------------------------------
@@ -136,9 +134,10 @@ class MusicDomain(Domain):
         return Piece(self.codec.decode(array), "seqgen sample", self.options.drums == "only")
 
     # ---- sampling -------------------------------------------------------------------------
-    def length_rule(self, length: str | None) -> tuple[int, StopRule | None]:
+    def length_rule(self, length: str | None,
+                    prime: Prime | None = None) -> tuple[int, StopRule | None]:
         """``500``: events; ``30s``: seconds of music (counted in TIME_SHIFTs). Both count the
-        primer too (the engine encodes the prime first): a primer as long as that is an error."""
+        primer too: a primer as long as that is an error."""
         text = (length or "").strip().lower()
         if not text:
             want = _Length(self.default_length)
@@ -152,14 +151,13 @@ class MusicDomain(Domain):
         if want.events < 1 or (want.seconds is not None and want.seconds <= 0):
             raise SeqgenError("--length must be positive")
         cap = want.events
-        primed, self._primed = self._primed, None
-        if primed is not None:
-            prime, events, secs = primed
+        if prime is not None and prime.steps is not None and len(prime.steps):
+            events, secs = len(prime.steps), self.codec.seconds(prime.steps)
             if events >= want.events or (want.seconds is not None and secs >= want.seconds):
                 asked = f"{want.seconds:g}s" if want.seconds is not None else f"{want.events}"
-                raise SeqgenError(f"--prime {prime} is {events} events ({secs:.1f} s), as long "
-                                  f"as --length {asked} or longer: raise --length or shorten "
-                                  f"the primer")
+                raise SeqgenError(f"--prime {prime.source} is {events} events ({secs:.1f} s), "
+                                  f"as long as --length {asked} or longer: raise --length or "
+                                  f"shorten the primer")
             want.events -= events
             if want.seconds is not None:
                 want.seconds -= secs
@@ -206,7 +204,6 @@ class MusicDomain(Domain):
         tokens = self.encode(piece)
         if not len(tokens):
             raise SeqgenError(f"--prime {prime}: no notes")
-        self._primed = (prime, len(tokens), self.codec.seconds(tokens))
         return tokens
 
     # ---- output ---------------------------------------------------------------------------

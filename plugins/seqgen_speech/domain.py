@@ -18,7 +18,17 @@ from typing import Any
 import numpy as np
 
 from seqgen.datasets import cache_dir
-from seqgen.domain import Corpus, Domain, HeadSpec, Renderer, StopRule, VectorInput
+from seqgen.domain import (
+    Batching,
+    Corpus,
+    Domain,
+    HeadSpec,
+    Prime,
+    Renderer,
+    StopRule,
+    TextConditioned,
+    VectorInput,
+)
 from seqgen.errors import SeqgenError
 from seqgen_speech.reader import Utterance
 
@@ -46,14 +56,14 @@ class SpeechOptions:
         "help": "frames per step (Tacotron's reduction factor r): r frames in, r frames out"})
 
 
-class SpeechDomain(Domain):
+class SpeechDomain(TextConditioned, Domain):
     name = "speech"
     version = "1.0"
     description = "Speech as log-mel frames, spoken from a text; WAV through Griffin-Lim"
     input_formats = ("directory of WAV/FLAC/OGG", "LJSpeech metadata.csv", "audio file")
     default_corpus = ("espeak: short English sentences synthesised on first use with eSpeak NG "
                       "(synthetic speech; 6 voices, 4 rates, 3 pitches), with transcripts")
-    batching = "sequences"
+    batching = Batching.SEQUENCES
     unit = "frame"
     default_render = ".wav"
     default_length = 1000
@@ -209,7 +219,8 @@ class SpeechDomain(Domain):
         texts = [ln.text for ln in lines if ln.text]
         return Utterance(np.concatenate(parts), " ".join(texts) if texts else None)
 
-    def length_rule(self, length: str | None) -> tuple[int, StopRule | None]:
+    def length_rule(self, length: str | None,
+                    prime: Prime | None = None) -> tuple[int, StopRule | None]:
         """--length in frames or seconds ("3s"); sampled stop flags end a sample."""
         if length is None:
             steps = self.default_length

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from seqgen.datasets import fetch
-from seqgen.domain import Corpus, Domain, HeadSpec, Renderer, TokenInput
+from seqgen.domain import Batching, Corpus, Domain, HeadSpec, Renderer, TokenInput
 from seqgen.errors import SeqgenError, closest
 from seqgen.plugins import datasets, find_dataset
 
@@ -46,7 +46,7 @@ class TextDomain(Domain):
     input_formats = ("text file", "directory", "glob", "dataset name")
     default_corpus = (f"{DEFAULT_NAME}: the Python reference manual's help topics that every "
                       "Python ships (pydoc_data, ~460 KB of English)")
-    batching = "streams"
+    batching = Batching.STREAMS
     unit = "char"
     default_render = ".txt"
     default_length = 1000

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from enum import StrEnum
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -31,6 +32,19 @@ class VectorInput:
 InputSpec = TokenInput | VectorInput
 #: called after every sampling step with the sampled steps (B,) or (B, D): True where done
 StopRule = Callable[[np.ndarray], np.ndarray]
+
+
+class Batching(StrEnum):
+    """How a domain's documents become batches (engine/data.py).
+
+    STREAMS: every document is ``[sep] + tokens``, all concatenated and cut into parallel
+    streams, the state carried from chunk to chunk (truncated BPTT, as char-rnn). SEQUENCES:
+    one document per row, bucketed by length, padded and masked, the state zeroed per batch
+    (handwriting lines, utterances). The value is what a run's config.json records.
+    """
+
+    STREAMS = "streams"
+    SEQUENCES = "sequences"
 
 
 @dataclass(frozen=True)
@@ -64,4 +78,10 @@ class Codec(Protocol):
     def input_spec(self) -> InputSpec: ...
     def separator(self) -> int | None: ...
     def encode_chunks(self, document: Any) -> Iterator[np.ndarray]: ...
+
+
+@runtime_checkable
+class Transcribed(Protocol):
+    """A codec whose documents carry a text (what a text-conditioned model reads)."""
+
     def text_of(self, document: Any) -> str | None: ...
