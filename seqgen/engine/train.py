@@ -139,6 +139,17 @@ class TrainResult:
 ProgressFn = Callable[[int, dict[str, Any]], None]
 
 
+@dataclass
+class _Window:
+    """The training loss and tokens accumulated since the last metrics line."""
+
+    since: float  # perf_counter at the window's start
+    loss: float = 0.0
+    n: int = 0
+    tokens: int = 0
+    last: float = float("nan")  # the mean loss of the last window reported
+
+
 class Trainer:
     """Owns the model, optimizer and data for one run directory."""
 
@@ -226,11 +237,10 @@ class Trainer:
             return self._fit(on_progress)
 
     def _fit(self, on_progress: ProgressFn | None = None) -> TrainResult:
-        cfg, model = self.cfg, self.model
-        model.train()
-        t0, run_tokens, window_loss, window_n, last = time.perf_counter(), 0, 0.0, 0, float("nan")
-        start_elapsed, interrupted = self.elapsed, False
-        t_window = t0
+        cfg = self.cfg
+        self.model.train()
+        t0 = time.perf_counter()
+        start_elapsed, interrupted, acc = self.elapsed, False, _Window(t0)
         try:
             while self.step < cfg.max_steps:
                 frac, time_up, stop = self._clock(t0)
@@ -240,45 +250,54 @@ class Trainer:
                     raise KeyboardInterrupt
                 loss_value, ntok = self._train_step(frac)
                 self.step += 1
-                run_tokens += ntok * self.world.size  # tokens of every rank
+                acc.tokens += ntok * self.world.size  # tokens of every rank
                 self.elapsed = start_elapsed + time.perf_counter() - t0
                 if math.isfinite(loss_value):
-                    window_loss, window_n, self.faults = window_loss + loss_value, window_n + 1, 0
+                    acc.loss, acc.n, self.faults = acc.loss + loss_value, acc.n + 1, 0
                 else:
                     self.faults += 1
                     if self.faults >= MAX_FAULTS:
                         self._roll_back()
                         continue
                 if self.step % cfg.log_every == 0 or self.step == cfg.max_steps:
-                    now = time.perf_counter()
-                    last = window_loss / max(window_n, 1)
-                    rec = {"step": self.step, "loss": last, "lr": self.opt.param_groups[0]["lr"],
-                           "tokens_per_s": run_tokens / max(now - t_window, 1e-9),
-                           "elapsed": round(self.elapsed, 3)}
-                    window_loss, window_n, run_tokens, t_window = 0.0, 0, 0, now
-                    if self.world.main and self.val_b is not None and (
-                            self.step % cfg.eval_every == 0 or self.step == cfg.max_steps):
-                        self.last_val = evaluate(model, self.val_b, self.device,
-                                                 cfg.eval_batches)[0]
-                        rec["val_loss"] = self.last_val
-                    self._log(rec)
-                    if on_progress is not None and self.world.main:
-                        on_progress(self.step, {**rec, "val_loss": self.last_val})
+                    self._report(acc, on_progress)
                 if self.step % cfg.save_every == 0:
                     self.save()
         except KeyboardInterrupt:
             interrupted = True
+        self._finish(interrupted)
+        return TrainResult(self.run_dir, self.step, acc.last, self.last_val, self.elapsed,
+                           interrupted)
+
+    def _report(self, acc: _Window, on_progress: ProgressFn | None) -> None:
+        """One metrics line (and a validation at eval_every steps) from the steps since the last."""
+        cfg, now = self.cfg, time.perf_counter()
+        acc.last = acc.loss / max(acc.n, 1)
+        rec = {"step": self.step, "loss": acc.last, "lr": self.opt.param_groups[0]["lr"],
+               "tokens_per_s": acc.tokens / max(now - acc.since, 1e-9),
+               "elapsed": round(self.elapsed, 3)}
+        acc.loss, acc.n, acc.tokens, acc.since = 0.0, 0, 0, now
+        if self.world.main and self.val_b is not None and (
+                self.step % cfg.eval_every == 0 or self.step == cfg.max_steps):
+            self.last_val = evaluate(self.model, self.val_b, self.device, cfg.eval_batches)[0]
+            rec["val_loss"] = self.last_val
+        self._log(rec)
+        if on_progress is not None and self.world.main:
+            on_progress(self.step, {**rec, "val_loss": self.last_val})
+
+    def _finish(self, interrupted: bool) -> None:
+        """The closing validation (unless the last step had one) and the final save."""
         if self.world.size > 1:
             self._log({"step": self.step, "event": "ddp", "world_size": self.world.size,
-                       "weight_spread": weight_spread(model, self.world)})
+                       "weight_spread": weight_spread(self.model, self.world)})
         if self.world.main and self.val_b is not None and (
                 self.last_val is None or not math.isfinite(self.last_val) or interrupted
-                or self.step % cfg.eval_every):
-            self.last_val = evaluate(model, self.val_b, self.device, cfg.eval_batches)[0]
+                or self.step % self.cfg.eval_every):
+            self.last_val = evaluate(self.model, self.val_b, self.device,
+                                     self.cfg.eval_batches)[0]
             self._log({"step": self.step, "val_loss": self.last_val,
                        "elapsed": round(self.elapsed, 3)})
         self.save()
-        return TrainResult(self.run_dir, self.step, last, self.last_val, self.elapsed, interrupted)
 
     def _clock(self, t0: float) -> tuple[float, bool, bool]:
         """Fraction of --max-time used, time up, stop requested: the same on every rank."""
