@@ -7,7 +7,7 @@ comprehension, a uint16 array).
 Music, three stages on the first --pieces Bach chorales of music21's corpus:
   parse   seqgen's reader (music21, ties stripped, two processes) against a plain music21
           loop (parse, flatten, collect notes) in one process;
-  MIDI    the same pieces written as MIDI, read back by seqgen's mido reader against
+  MIDI    the same pieces written as MIDI, read back by seqgen's own SMF reader against
           pretty_midi;
   codec   notes to events, the default note + duration encoding and the performance one.
 Rates are in events of the default encoding per second, so every stage is in one unit.
@@ -111,10 +111,10 @@ def bench_music(pieces: int, rounds: int) -> None:
         for n, m in zip(notes, mids, strict=True):
             write_mid(corpus.Piece(n, m.stem), m)
         pm_t, _ = best_of(lambda: pretty_midi_notes(mids), rounds)
-        mido_t, _ = best_of(lambda: [read_midi(m) for m in mids], rounds)
+        ours_t, _ = best_of(lambda: [read_midi(m) for m in mids], rounds)
     print(f"  MIDI   pretty_midi:        {events / pm_t:10,.0f} events/s")
-    print(f"  MIDI   seqgen (mido):      {events / mido_t:10,.0f} events/s   "
-          f"ratio {pm_t / mido_t:.2f}")
+    print(f"  MIDI   seqgen (smf.py):    {events / ours_t:10,.0f} events/s   "
+          f"ratio {pm_t / ours_t:.2f}")
     enc_t, _ = best_of(lambda: [dom.codec.encode(n) for n in notes], rounds)
     perf_t, _ = best_of(lambda: [perf.codec.encode(n) for n in notes], rounds)
     perf_events = sum(len(perf.codec.encode(n)) for n in notes)
