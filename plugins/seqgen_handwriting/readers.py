@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from seqgen.engine.files import discover, no_files
 from seqgen.errors import SeqgenError
 from seqgen_handwriting.ink import Ink
 from seqgen_handwriting.xmlink import ink_of, local_name, number, parse_xml
@@ -84,22 +85,9 @@ def read_file(path: Path, npy_layout: str = "auto") -> list[Ink]:
 
 def source_files(source: str) -> list[Path]:
     """The ink files of a --data source: a file, a directory (searched recursively) or a glob."""
-    import glob
-
-    path = Path(source)
-    if path.is_file():
-        return [path]
-    if path.is_dir():
-        found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES
-                       and not any(s.startswith(".") for s in p.relative_to(path).parts))
-    else:
-        found = sorted(Path(p) for p in glob.glob(source, recursive=True)
-                       if Path(p).is_file() and Path(p).suffix.lower() in SUFFIXES)
-    if not found and not path.exists() and not glob.has_magic(source):
-        raise SeqgenError(f"{source}: no such file or directory")
-    found = _without_transcriptions(found)
-    if not found:
-        raise SeqgenError(f"{source}: no handwriting files ({', '.join(SUFFIXES)}) found")
+    found = _without_transcriptions(discover(source, SUFFIXES, "handwriting"))
+    if not found:  # only transcriptions
+        raise SeqgenError(no_files(source, SUFFIXES, "handwriting"))
     return found
 
 

@@ -291,26 +291,26 @@ def generate(lines: int = 3000, writers: int = 6, max_chars: int = 20,
 def load_or_generate(cache: Path, lines: int, writers: int, max_chars: int,
                      seed: int = 0) -> tuple[list[Ink], str]:
     """The corpus from the cache (``cache/<key>.npz``), generating and caching it if needed."""
-    from seqgen.fileio import atomic_path
+    from seqgen.engine.files import cached_npz
 
     key = params_key(lines, writers, max_chars, seed)
-    path = cache / f"synthetic-{key[:16]}.npz"
-    if path.exists():
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                meta = json.loads(bytes(z["meta"]).decode("utf-8"))
-                if meta["key"] == key:
-                    parts = np.split(z["strokes"], z["offsets"][1:-1])
-                    return [Ink(p, t, int(w)) for p, t, w in
-                            zip(parts, meta["texts"], z["writers"], strict=True)], key
-        except (OSError, ValueError, KeyError):
-            pass  # a damaged cache file is regenerated
-    docs = generate(lines, writers, max_chars, seed)
-    offsets = np.concatenate([[0], np.cumsum([len(d) for d in docs])])
-    meta = {"key": key, "texts": [d.text for d in docs],
-            "writers": [asdict(w) for w in make_writers(writers, seed)]}
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        np.savez(f, strokes=np.concatenate([d.strokes for d in docs]), offsets=offsets,
-                 writers=np.array([d.writer for d in docs], np.int64),
-                 meta=np.frombuffer(json.dumps(meta).encode("utf-8"), np.uint8))
+
+    def to_arrays(docs: list[Ink]) -> dict[str, np.ndarray]:
+        meta = {"key": key, "texts": [d.text for d in docs],
+                "writers": [asdict(w) for w in make_writers(writers, seed)]}
+        return {"strokes": np.concatenate([d.strokes for d in docs]),
+                "offsets": np.concatenate([[0], np.cumsum([len(d) for d in docs])]),
+                "writers": np.array([d.writer for d in docs], np.int64),
+                "meta": np.frombuffer(json.dumps(meta).encode("utf-8"), np.uint8)}
+
+    def from_arrays(z: dict[str, np.ndarray]) -> list[Ink] | None:
+        meta = json.loads(bytes(z["meta"]).decode("utf-8"))
+        if meta["key"] != key:  # the file name holds only the key's first 16 digits
+            return None
+        parts = np.split(z["strokes"], z["offsets"][1:-1])
+        return [Ink(p, t, int(w)) for p, t, w in
+                zip(parts, meta["texts"], z["writers"], strict=True)]
+
+    docs = cached_npz(cache / f"synthetic-{key[:16]}.npz",
+                      lambda: generate(lines, writers, max_chars, seed), to_arrays, from_arrays)
     return docs, key

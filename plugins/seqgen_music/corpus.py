@@ -8,8 +8,6 @@ the parse settings. A second load reads that file and parses nothing.
 
 from __future__ import annotations
 
-import glob
-import hashlib
 import json
 import multiprocessing
 import os
@@ -21,8 +19,8 @@ import numpy as np
 
 from seqgen import plugins
 from seqgen.datasets import cache_dir
+from seqgen.engine.files import cached_npz, content_key, discover, names_files
 from seqgen.errors import SeqgenError, closest
-from seqgen.fileio import atomic_path
 from seqgen_music import abcfile, scores
 from seqgen_music.encoding import Piece
 
@@ -93,29 +91,16 @@ def resolve(source: str | None) -> Source:
                               f"{closest(source, prefixed)}; corpora: {', '.join(names)}")
         return Source(source, f"music21 {scores.music21_version()} {name}",
                       lambda: _file_items(scores.collection_files(name)))
-    path = Path(source)
-    if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.is_file()
-                       and p.suffix.lower() in SUFFIXES and not any(
-                           part.startswith(".") for part in p.relative_to(path).parts))
-        if not files:
-            raise SeqgenError(f"{source}: no music files ({', '.join(SUFFIXES)}) in this folder")
-    elif path.is_file():
-        if path.suffix.lower() not in SUFFIXES:
-            raise SeqgenError(f"{source}: not a music file; the music domain reads "
-                              f"{', '.join(SUFFIXES)}")
-        files = [path]
-    elif glob.has_magic(source):
-        files = sorted(Path(p) for p in glob.glob(source, recursive=True)
-                       if Path(p).is_file() and Path(p).suffix.lower() in SUFFIXES)
-        if not files:
-            raise SeqgenError(f"{source}: no music files match")
-    else:
+    if not names_files(source):
         work = scores.find_work(source)
         if work is None:
             raise SeqgenError(_unknown(source))
         return Source(source, f"music21 {scores.music21_version()} work {source}",
                       lambda: [Item(str(work))])
+    if Path(source).is_file() and Path(source).suffix.lower() not in SUFFIXES:
+        raise SeqgenError(f"{source}: not a music file; the music domain reads "
+                          f"{', '.join(SUFFIXES)}")
+    files = discover(source, SUFFIXES, "music")
     return Source(source, _stat_identity(files), lambda: _file_items(files))
 
 
@@ -181,34 +166,33 @@ def parse_items(items: list[Item], settings: ParseSettings
 
 # ---- the parse cache ----------------------------------------------------------------------
 def _cache_file(source: Source, settings: ParseSettings) -> Path:
-    blob = json.dumps([PARSER_VERSION, source.identity, asdict(settings)], sort_keys=True)
-    return cache_dir() / "music" / f"{hashlib.sha256(blob.encode()).hexdigest()[:32]}.npz"
+    key = content_key(PARSER_VERSION, source.identity, asdict(settings))
+    return cache_dir() / "music" / f"{key}.npz"
 
 
-def _save(path: Path, pieces: list[Piece], notes: list[tuple[str, str, bool]]) -> None:
-    data = np.concatenate([p.notes for p in pieces]) if pieces else np.zeros((0, 4))
+Parsed = tuple[list[Piece], list[tuple[str, str, bool]]]
+
+
+def _to_arrays(parsed: Parsed) -> dict[str, np.ndarray] | None:
+    pieces, notes = parsed
+    if not pieces:
+        return None  # nothing read: perhaps a missing package, so the next load tries again
     meta = json.dumps({"names": [p.name for p in pieces], "drums": [p.drums for p in pieces],
                        "notes": notes})
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        np.savez(f, notes=data, counts=np.array([len(p.notes) for p in pieces], np.int64),
-                 meta=np.array(meta))
+    return {"notes": np.concatenate([p.notes for p in pieces]),
+            "counts": np.array([len(p.notes) for p in pieces], np.int64), "meta": np.array(meta)}
 
 
-def _load(path: Path) -> tuple[list[Piece], list[tuple[str, str, bool]]] | None:
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            notes, counts, meta = z["notes"], z["counts"], json.loads(str(z["meta"]))
-        said = [(str(label), str(why), bool(read)) for label, why, read in meta["notes"]]
-    except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError):
-        return None  # a damaged (or older) cache file is parsed again
+def _from_arrays(z: dict[str, np.ndarray]) -> Parsed:
+    notes, counts, meta = z["notes"], z["counts"], json.loads(str(z["meta"]))
+    said = [(str(label), str(why), bool(read)) for label, why, read in meta["notes"]]
     bounds = np.concatenate([[0], np.cumsum(counts)])
     pieces = [Piece(notes[a:b], name, bool(d)) for a, b, name, d in
               zip(bounds[:-1], bounds[1:], meta["names"], meta["drums"], strict=True)]
     return pieces, said
 
 
-def _parse(items: list[Item], settings: ParseSettings
-           ) -> tuple[list[Piece], list[tuple[str, str, bool]]]:
+def _parse(items: list[Item], settings: ParseSettings) -> Parsed:
     """The pieces of the items, and (label, note, whether it was read anyway) for each item
     that was skipped or needed a repair."""
     pieces: list[Piece] = []
@@ -225,18 +209,15 @@ def load_pieces(source: str | None, settings: ParseSettings) -> tuple[str, list[
     """The pieces of a source (from the parse cache when it has them) and the source label.
     What was skipped or repaired is said every time, from the cache too."""
     src = resolve(source)
-    where = _cache_file(src, settings)
-    cached = _load(where) if where.exists() else None
-    if cached is None:
+
+    def parse() -> Parsed:
         items = src.items()
         if settings.limit > 0:
             items = items[: settings.limit]
         if not items:
             raise SeqgenError(f"{src.label}: nothing to read")
-        cached = _parse(items, settings)
-        if cached[0]:
-            _save(where, *cached)
-    pieces, said = cached
+        return _parse(items, settings)
+    pieces, said = cached_npz(_cache_file(src, settings), parse, _to_arrays, _from_arrays)
     skipped = [(label, why) for label, why, read in said if not read]
     if not pieces:
         label, why = skipped[0]

@@ -146,7 +146,7 @@ def script(size: int, seed: int = 0) -> list[tuple[str, str, int, int]]:
 
 def build(size: int, seed: int, cache: Path, feature_fn: object) -> Path:
     """Synthesise the corpus and write its log-mel features to ``cache`` (an .npz), atomically."""
-    from seqgen.fileio import atomic_path
+    from seqgen.engine.files import save_npz
 
     rows = script(size, seed)
     frames, lengths = [], []
@@ -154,9 +154,7 @@ def build(size: int, seed: int, cache: Path, feature_fn: object) -> Path:
         mel = feature_fn(speak(text, voice, rate, pitch))  # type: ignore[operator]
         frames.append(mel.astype(np.float16))
         lengths.append(len(mel))
-    with atomic_path(cache) as tmp:
-        with open(tmp, "wb") as f:
-            np.savez(f, frames=np.concatenate(frames), lengths=np.asarray(lengths, np.int64),
-                     texts=np.asarray([r[0] for r in rows]),
-                     voices=np.asarray([r[1] for r in rows]))
+    save_npz(cache, {"frames": np.concatenate(frames), "lengths": np.asarray(lengths, np.int64),
+                     "texts": np.asarray([r[0] for r in rows]),
+                     "voices": np.asarray([r[1] for r in rows])})
     return cache

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from seqgen.engine.files import discover
 from seqgen.errors import SeqgenError
 from seqgen_speech.features import AUDIO_SUFFIXES, log_mel, read_audio
 
@@ -72,17 +73,11 @@ def list_recordings(source: Path) -> tuple[list[Path], dict[Path, str]]:
         if source.suffix.lower() not in AUDIO_SUFFIXES:
             raise SeqgenError(f"{source}: not a WAV/FLAC/OGG file or a metadata.csv")
         return [source], {}
-    if not source.is_dir():
-        raise SeqgenError(f"{source}: no such file or directory")
     meta = source / "metadata.csv"
     texts = _metadata(meta) if meta.is_file() else {}
-    files = sorted(p for p in source.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES
-                   and p.is_file())
-    if texts:
-        files = sorted(texts)
-    if not files:
-        raise SeqgenError(f"{source}: no WAV, FLAC or OGG files in this directory")
-    return files, texts
+    if texts:  # the recordings it names, wherever they are
+        return sorted(texts), texts
+    return discover(source, AUDIO_SUFFIXES, "WAV, FLAC or OGG", patterns=False), texts
 
 
 def listing_key(files: list[Path], texts: dict[Path, str]) -> str:
@@ -95,19 +90,22 @@ def listing_key(files: list[Path], texts: dict[Path, str]) -> str:
 
 def read_directory(source: Path, cache: Path) -> tuple[list[Utterance], str]:
     """Utterances of every recording (features cached by the listing); returns them and a key."""
-    from seqgen.fileio import atomic_path
+    from seqgen.engine.files import cached_npz
 
     files, texts = list_recordings(source)
     key = listing_key(files, texts)
-    where = cache / f"user-{key}.npz"
-    if where.is_file():
-        z = np.load(where)
+
+    def from_arrays(z: dict[str, np.ndarray]) -> list[Utterance]:
         bounds = np.cumsum([0, *z["lengths"].tolist()])
         frames = z["frames"].astype(np.float32)
         return [Utterance(frames[bounds[i]:bounds[i + 1]], texts.get(p), p.name)
-                for i, p in enumerate(files)], key
-    utts = [Utterance(log_mel(read_audio(p)), texts.get(p), p.name) for p in files]
-    with atomic_path(where) as tmp, open(tmp, "wb") as f:
-        np.savez(f, frames=np.concatenate([u.frames for u in utts]).astype(np.float16),
-                 lengths=np.asarray([len(u.frames) for u in utts], np.int64))
+                for i, p in enumerate(files)]
+
+    def to_arrays(utts: list[Utterance]) -> dict[str, np.ndarray]:
+        return {"frames": np.concatenate([u.frames for u in utts]).astype(np.float16),
+                "lengths": np.asarray([len(u.frames) for u in utts], np.int64)}
+
+    utts = cached_npz(cache / f"user-{key}.npz",
+                      lambda: [Utterance(log_mel(read_audio(p)), texts.get(p), p.name)
+                               for p in files], to_arrays, from_arrays)
     return utts, key
