@@ -57,24 +57,24 @@ def _batch(domain: Domain, documents: list[Any], T: int = 32) -> tuple[torch.Ten
 def check_learns(domain: Domain, documents: list[Any], steps: int = 60) -> None:
     torch.manual_seed(0)
     spec = domain.head_spec()
-    model = SeqModel(ModelConfig(1, 64, 16), domain.input_spec(),
-                     build_head(spec.name, 64, spec.kwargs))
+    net = SeqModel(ModelConfig(1, 64, 16), domain.input_spec(),
+                 build_head(spec.name, 64, spec.kwargs))
     x, y = _batch(domain, documents)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-2)
     losses = []
     for _ in range(steps):
-        params, _ = model(x)
-        total, n = model.head.loss(params, y)
+        params, _ = net(x)
+        total, n = net.head.loss(params, y)
         loss = total / n
         opt.zero_grad()
         loss.backward()
-        grads = [p.grad for p in model.parameters() if p.grad is not None]
+        grads = [p.grad for p in net.parameters() if p.grad is not None]
         assert math.isfinite(loss.item()), f"{domain.name}: non-finite loss"
         assert all(torch.isfinite(g).all() for g in grads), f"{domain.name}: non-finite gradient"
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < losses[0] - 0.5 * abs(losses[0]) or losses[-1] < losses[0] - 1.0, \
-        f"{domain.name}: a tiny model did not overfit one batch " \
+        f"{domain.name}: a tiny net did not overfit one batch " \
         f"({losses[0]:.3f} -> {losses[-1]:.3f})"
 
 

@@ -173,9 +173,8 @@ def write_png(sample: Any, path: Path, style: Style | None = None) -> None:
 
 
 def _png_matplotlib(sample: Any, path: Path, st: Style) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
+    # a Figure of its own, not pyplot's: it draws to PNG with no backend chosen (so none of
+    # engine.plot.pyplot's) and leaves no figure behind in pyplot's registry
     from matplotlib.figure import Figure
 
     laid = layout(sample, st.smooth)

@@ -21,6 +21,7 @@ the way MIDI resolves them (the earlier note ends where the later one starts).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +35,15 @@ NO_NOTES = np.zeros((0, 4), dtype=np.float64)
 DEFAULT_VELOCITY = 80
 #: how long a note left sounding at the end of a sample lasts at least (seconds)
 DANGLING_MIN = 0.5
+
+
+def note_array(rows: Sequence[tuple[float, float, int, int]] | np.ndarray) -> np.ndarray:
+    """Notes (N, 4) from (start, end, pitch, velocity) rows, sorted by start, then pitch: the
+    order every reader hands the codec, whatever order its file listed them in."""
+    if not len(rows):
+        return NO_NOTES.copy()
+    notes = np.asarray(rows, dtype=np.float64)
+    return notes[np.lexsort((notes[:, 2], notes[:, 0]))]
 
 
 @dataclass

@@ -15,7 +15,7 @@ import numpy as np
 from seqgen import plugins
 from seqgen.errors import SeqgenError
 from seqgen_music import smf
-from seqgen_music.encoding import NO_NOTES
+from seqgen_music.encoding import NO_NOTES, note_array
 
 DRUM_CHANNEL = 9  # channel 10, counted from 1
 TICKS_PER_BEAT = 480
@@ -28,13 +28,6 @@ def _mido() -> Any:
     except ImportError:
         raise SeqgenError('the music domain needs mido: pip install "seqgen[music]"') from None
     return mido
-
-
-def _array(rows: list[tuple[float, float, int, int]]) -> np.ndarray:
-    if not rows:
-        return NO_NOTES.copy()
-    notes = np.asarray(rows, dtype=np.float64)
-    return notes[np.lexsort((notes[:, 2], notes[:, 0]))]
 
 
 def read_sequences(path: str | Path, sustain: bool = True
@@ -95,7 +88,7 @@ def _notes(events: list[tuple[float, smf.Event]], sustain: bool
         for (ch, note), items in table.items():
             for start, vel in items:
                 close(ch, note, start, vel, max(now, start + 0.1))
-    return _array(pitched), _array(drums)
+    return note_array(pitched), note_array(drums)
 
 
 def write_midi(notes: np.ndarray, path: str | Path, qpm: float = 100.0, drums: bool = False,

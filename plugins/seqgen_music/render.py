@@ -125,11 +125,10 @@ def write_musicxml(piece: Piece, path: Path, qpm: float = 100.0) -> None:
 
 # ---- piano roll ---------------------------------------------------------------------------
 def write_png(piece: Piece, path: Path) -> None:
-    import matplotlib
+    from seqgen.engine.plot import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.collections import PolyCollection
+    plt = pyplot()
+    from matplotlib.collections import PolyCollection  # after pyplot(): the backend is set
 
     notes = piece.notes
     fig = plt.figure(figsize=(ROLL_SIZE[0] / ROLL_DPI, ROLL_SIZE[1] / ROLL_DPI), dpi=ROLL_DPI)

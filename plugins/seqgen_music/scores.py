@@ -16,7 +16,7 @@ import numpy as np
 
 from seqgen.errors import SeqgenError
 from seqgen_music import abcfile, percussion
-from seqgen_music.encoding import NO_NOTES
+from seqgen_music.encoding import NO_NOTES, note_array
 
 SCORE_SUFFIXES = (".mxl", ".musicxml", ".xml", ".abc", ".krn")
 INSTALL_HINT = 'the music domain needs music21: pip install "seqgen[music]"'
@@ -156,14 +156,13 @@ def read(path: Path, number: int | None, qpm: float) -> tuple[np.ndarray, np.nda
         tune = _tune(path, number)
         notes = list(tune.notes)
         if tune.percussion:  # abc2midi plays the notes of channel 10 as these drum keys
-            both = np.concatenate([drums, pitched])
-            pitched, drums = NO_NOTES.copy(), both[np.lexsort((both[:, 2], both[:, 0]))]
+            pitched, drums = NO_NOTES.copy(), note_array(np.concatenate([drums, pitched]))
         elif tune.transpose:
             pitched = pitched.copy()
             pitched[:, 2] += tune.transpose
             pitched = pitched[(pitched[:, 2] >= 0) & (pitched[:, 2] <= 127)]
     elif suffix in (".xml", ".musicxml", ".mxl"):  # music21 loses the drums' instruments
-        drums = _array(percussion.unpitched_notes(percussion.xml_bytes(path), qpm))
+        drums = note_array(percussion.unpitched_notes(percussion.xml_bytes(path), qpm))
     return pitched, drums, notes
 
 
@@ -210,11 +209,4 @@ def to_notes(score: Any, qpm: float, bars: int | None = None) -> tuple[np.ndarra
             for p in el.pitches:
                 if 0 <= p.midi <= 127:
                     pitched.append((start * sec, end * sec, int(p.midi), int(vel)))
-    return _array(pitched), _array(drums)
-
-
-def _array(rows: list[tuple[float, float, int, int]]) -> np.ndarray:
-    if not rows:
-        return NO_NOTES.copy()
-    notes = np.asarray(rows, dtype=np.float64)
-    return notes[np.lexsort((notes[:, 2], notes[:, 0]))]
+    return note_array(pitched), note_array(drums)

@@ -31,11 +31,9 @@ def write_npy(utt: Any, path: Path) -> None:
 
 def plot_spectrograms(panels: list[tuple[str, np.ndarray]], path: Path) -> None:
     """Log-mel spectrograms stacked vertically on a shared time axis (seconds), as a PNG."""
-    import matplotlib
+    from seqgen.engine.plot import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     longest = max(len(f) for _, f in panels) * HOP / SR
     fig, axes = plt.subplots(len(panels), 1, figsize=(7, 1.9 * len(panels)), squeeze=False,
                              dpi=80)

@@ -80,6 +80,13 @@ class CategoricalHead(Head):
             keep = np.zeros_like(keep_sorted)
             np.put_along_axis(keep, order, keep_sorted, axis=1)
             probs = np.where(keep, probs, 0.0)
-        cdf = np.cumsum(probs, axis=1)  # (B, V)
-        u = rng.random((probs.shape[0], 1)) * cdf[:, -1:]
-        return np.minimum((cdf < u).sum(axis=1), probs.shape[1] - 1)
+        return draw(probs, rng)
+
+
+def draw(weights: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One index per row of non-negative weights (B, K), with probability proportional to its
+    weight (the rows need not sum to 1): inverse-CDF sampling, one uniform number per row."""
+    cdf = np.cumsum(weights, axis=1)  # (B, K)
+    u = rng.random((weights.shape[0], 1)) * cdf[:, -1:]
+    # min: a u equal to the total (float rounding) would fall one past the last index
+    return np.minimum((cdf < u).sum(axis=1), weights.shape[1] - 1)

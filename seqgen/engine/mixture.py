@@ -15,7 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from seqgen.engine.heads import Head
+from seqgen.engine.heads import Head, draw
 
 LOG_SIGMA_MIN = math.log(1e-4)  # sigma floor, as open implementations use
 RHO_MAX = 1 - 1e-5
@@ -39,10 +39,7 @@ def _masked_sum(nll: torch.Tensor, mask: torch.Tensor | None) -> tuple[torch.Ten
 
 def _pick(log_pi: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """One component index per row from log weights (B, M)."""
-    p = np.exp(log_pi - log_pi.max(1, keepdims=True))
-    cdf = np.cumsum(p, 1)
-    u = rng.random((p.shape[0], 1)) * cdf[:, -1:]
-    return np.minimum((cdf < u).sum(1), p.shape[1] - 1)
+    return draw(np.exp(log_pi - log_pi.max(1, keepdims=True)), rng)
 
 
 class MDN2DHead(Head):

@@ -1,13 +1,25 @@
-"""Loss curves as PNG (matplotlib, imported lazily with the Agg backend)."""
+"""Loss curves as PNG, and ``pyplot()``: matplotlib with the Agg backend, for every plot."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from seqgen.fileio import atomic_path
+
+
+def pyplot() -> Any:
+    """matplotlib.pyplot on the Agg backend (files only: no display is needed or opened),
+    imported on first use because matplotlib takes a second to import."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def _number(value: object) -> bool:
@@ -24,11 +36,7 @@ def plot_metrics(metrics: Path, out: Path, title: str = "") -> bool:
     val = [(r["step"], r["val_loss"]) for r in rows if _number(r.get("val_loss"))]
     if not train:
         return False
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
     ax.plot(*zip(*train, strict=True), label="train", lw=1)
     if val:
@@ -47,11 +55,7 @@ def plot_metrics(metrics: Path, out: Path, title: str = "") -> bool:
 
 def plot_attention(phi: np.ndarray, text: str, out: Path) -> Path:
     """Heat map of the soft window: which character (rows) the model reads at each step."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(min(14, 3 + phi.shape[0] / 60), 1.5 + 0.18 * len(text)),
                            dpi=100)
     ax.imshow(phi.T, aspect="auto", origin="upper", cmap="magma", interpolation="nearest")

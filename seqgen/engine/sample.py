@@ -30,11 +30,11 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 class NumpyStepper:
     """One time step of a SeqModel in numpy, with (h, c) of shape (L, B, H) carried."""
 
-    def __init__(self, model: SeqModel) -> None:
-        cfg = model.cfg
+    def __init__(self, net: SeqModel) -> None:
+        cfg = net.cfg
         self.L, self.H, E = cfg.layers, cfg.hidden, cfg.embed
-        self.skip, self.tokens = cfg.skip, model.tokens
-        sd = {k: v.detach().float().cpu().numpy() for k, v in model.state_dict().items()}
+        self.skip, self.tokens = cfg.skip, net.tokens
+        sd = {k: v.detach().float().cpu().numpy() for k, v in net.state_dict().items()}
         self.xw: list[np.ndarray | None] = []  # input-part tables or matrices, per layer
         self.rw: list[np.ndarray] = []  # recurrent matrices [below; own] (., 4H)
         self.b: list[np.ndarray] = []
@@ -147,7 +147,7 @@ Step = Callable[[np.ndarray], tuple[np.ndarray, Window | None]]
 
 
 @torch.inference_mode()
-def generate(model: SeqModel | WindowModel, context: np.ndarray, settings: SampleSettings,
+def generate(net: SeqModel | WindowModel, context: np.ndarray, settings: SampleSettings,
              plan: Plan | None = None, device: str = "cpu",
              use_numpy: bool | None = None) -> Sampled:
     """Sample continuations of ``context`` (the start token or frame, then the prime).
@@ -159,46 +159,46 @@ def generate(model: SeqModel | WindowModel, context: np.ndarray, settings: Sampl
     plan = plan or Plan()
     rows = plan.rows or settings.num
     cap = plan.steps or (settings.length if isinstance(settings.length, int) else 500)
-    model.eval()
-    step, last = _prime(model, context, rows, plan.cond, device, use_numpy)
-    out, ends, windows = _run(step, last, model.head, settings, plan, rows, cap)
+    net.eval()
+    step, last = _prime(net, context, rows, plan.cond, device, use_numpy)
+    out, ends, windows = _run(step, last, net.head, settings, plan, rows, cap)
     return Sampled(_trim(out, ends, plan.stop_token),
                    np.stack(windows, 1) if windows else None)
 
 
-def _prime(model: SeqModel | WindowModel, context: np.ndarray, B: int, cond: np.ndarray | None,
+def _prime(net: SeqModel | WindowModel, context: np.ndarray, B: int, cond: np.ndarray | None,
            device: str, use_numpy: bool | None) -> tuple[Step, np.ndarray]:
-    """Run the prime through the model in one fused call; return a one-step function and the
+    """Run the prime through the network in one fused call; return a one-step function and the
     last context step (the first input of sampling)."""
     ctx = torch.as_tensor(context).unsqueeze(0).expand(B, *context.shape).to(device)
     ct = None if cond is None else torch.as_tensor(cond, dtype=torch.long, device=device)
-    state = model.zero_state(B, device)
+    state = net.zero_state(B, device)
     if len(context) > 1:
-        _, state = model(ctx[:, :-1], state, None, ct)
+        _, state = net(ctx[:, :-1], state, None, ct)
     last = ctx[:, -1].cpu().numpy()  # (B,) or (B, D)
     if use_numpy is None:
         # numpy wins on the CPU while per-call overhead dominates (small batches); torch's
         # multi-threaded kernels win on big batches and on GPUs (benchmarks/bench_sample.py)
         use_numpy = torch.device(device).type == "cpu" and B <= NUMPY_MAX_BATCH
-    if use_numpy and isinstance(model, SeqModel):
-        stepper = NumpyStepper(model)
+    if use_numpy and isinstance(net, SeqModel):
+        stepper = NumpyStepper(net)
         h, c = (s.float().cpu().numpy().copy() for s in state[:2])
         return (lambda x: (stepper.step(x, h, c), None)), last
-    return _torch_step(model, state, ct, device), last
+    return _torch_step(net, state, ct, device), last
 
 
-def _torch_step(model: SeqModel | WindowModel, state: tuple[torch.Tensor, ...],
+def _torch_step(net: SeqModel | WindowModel, state: tuple[torch.Tensor, ...],
                 cond: torch.Tensor | None, device: str) -> Step:
     carried = [state]
 
     def step(x: np.ndarray) -> tuple[np.ndarray, Window | None]:
         xt = torch.as_tensor(x, device=device)
-        xt = (xt if model.tokens else xt.float()).unsqueeze(1)  # (B, 1[, D])
-        if isinstance(model, WindowModel):
+        xt = (xt if net.tokens else xt.float()).unsqueeze(1)  # (B, 1[, D])
+        if isinstance(net, WindowModel):
             assert cond is not None
-            params, carried[0], window = model.step(xt, carried[0], cond)  # (B, P)
+            params, carried[0], window = net.step(xt, carried[0], cond)  # (B, P)
             return params.float().cpu().numpy(), window
-        p, carried[0] = model(xt, carried[0])
+        p, carried[0] = net(xt, carried[0])
         return p[:, -1].float().cpu().numpy(), None
     return step
 
