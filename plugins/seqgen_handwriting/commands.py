@@ -14,7 +14,7 @@ import typer
 
 
 def add_commands(cli: typer.Typer) -> None:
-    from seqgen.cli.main import handles_errors
+    from seqgen.cli.commands import handles_errors
 
     @cli.command("ink")
     @handles_errors

@@ -10,7 +10,7 @@ import typer
 
 
 def add_commands(cli: typer.Typer) -> None:
-    from seqgen.cli.main import handles_errors
+    from seqgen.cli.commands import handles_errors
 
     @cli.command("stats")
     @handles_errors
@@ -33,40 +33,71 @@ def add_commands(cli: typer.Typer) -> None:
 def music_stats(domain: str, run: Path | None, num: int, length: str, temperature: float,
                 seed: int | None, ngram: int) -> str:
     """The table that ``seqgen stats`` prints."""
-    from seqgen import runs
-    from seqgen.api import Model
     from seqgen.errors import SeqgenError
     from seqgen_music import stats as st
-    from seqgen_music.domain import MusicDomain
 
     if num < 1 or ngram < 2:
         raise SeqgenError("need --num >= 1 and --ngram >= 2")
+    model, dom = _music_run(domain, run)
+    source = model.config["data"]["source"]
+    pieces = list(dom.load_corpus(source).documents)
+    tokens = [dom.encode(p) for p in pieces]
+    train, held = _split(model, dom, tokens)
+    samples = model.sample(num=num, length=length, temperature=temperature, seed=seed)
+    groups = {"training": [pieces[i] for i in train], "held-out": [pieces[i] for i in held],
+              "samples": samples}
+    sets = {name: st.set_stats([p.notes for p in group]) for name, group in groups.items()}
+    known = [tokens[i] for i in train]
+    copied = {"training": None,
+              "held-out": st.copied_fraction([tokens[i] for i in held], known, ngram),
+              "samples": st.copied_fraction([dom.encode(s) for s in samples], known, ngram)}
+    head = (f"run {model.run_dir}; {num} samples of {length} at temperature {temperature:g}, "
+            f"seed {seed}; corpus {source or '(default)'}")
+    note = ("copying: the samples' n-gram figure far above the held-out one means the model "
+            "reproduces training passages rather than inventing")
+    print(head, file=sys.stderr)
+    return st.table(_rows(sets, copied, ngram), ["", *sets]) + "\n" + note
+
+
+def _music_run(domain: str, run: Path | None) -> tuple[Any, Any]:
+    """The run (the domain's latest, or ``run``) and its domain, which must be music."""
+    from seqgen import runs
+    from seqgen.api import Model
+    from seqgen.errors import SeqgenError
+    from seqgen_music.domain import MusicDomain
+
     model = Model(runs.resolve_run(run, domain if run is None else None))
     dom: Any = model.domain
     if not isinstance(dom, MusicDomain):
         raise SeqgenError(f"seqgen stats compares music samples; {model.run_dir} is a "
                           f"{dom.name!r} run")
-    source = model.config["data"]["source"]
-    pieces = list(dom.load_corpus(source).documents)
-    tokens = [dom.encode(p) for p in pieces]
-    n_train = st.split_documents([len(t) for t in tokens],
-                                 float(model.config["train"].get("val_fraction", 0.1)))
-    train, held = pieces[:n_train], pieces[n_train:]
-    samples = model.sample(num=num, length=length, temperature=temperature, seed=seed)
-    sample_tokens = [dom.encode(s) for s in samples]
-    sets = {"training": st.set_stats([p.notes for p in train]),
-            "held-out": st.set_stats([p.notes for p in held]),
-            "samples": st.set_stats([s.notes for s in samples])}
-    ref = sets["training"].pitch_classes
-    copied = {"training": None,
-              "held-out": st.copied_fraction(tokens[n_train:], tokens[:n_train], ngram),
-              "samples": st.copied_fraction(sample_tokens, tokens[:n_train], ngram)}
+    return model, dom
+
+
+def _split(model: Any, dom: Any, tokens: list[Any]) -> tuple[list[int], list[int]]:
+    """The indices of the training and of the held-out pieces, as the engine split the run's
+    corpus (``seqgen.engine.holdout``), from each piece's events."""
+    from seqgen.engine.holdout import held_out_documents
+    from seqgen.engine.specs import Batching
+
+    held = held_out_documents([len(t) for t in tokens],
+                              float(model.config["train"].get("val_fraction", 0.1)),
+                              sequences=Batching(dom.batching) is Batching.SEQUENCES,
+                              separator=dom.separator() is not None)
+    kept = set(held)
+    return [i for i in range(len(tokens)) if i not in kept], held
+
+
+def _rows(sets: dict[str, Any], copied: dict[str, float | None],
+          ngram: int) -> list[tuple[str, list[str]]]:
+    from seqgen_music import stats as st
 
     def pct(x: float | None) -> str:
         return "-" if x is None or x != x else f"{100 * x:.1f} %"
 
     cols = list(sets)
-    rows = [
+    ref = sets["training"].pitch_classes
+    return [
         ("pieces", [str(sets[c].pieces) for c in cols]),
         ("seconds per piece", [f"{sets[c].seconds:.1f}" for c in cols]),
         ("notes per second", [f"{sets[c].notes_per_second:.2f}" for c in cols]),
@@ -77,9 +108,3 @@ def music_stats(domain: str, run: Path | None, num: int, length: str, temperatur
          [f"{st.histogram_distance(sets[c].pitch_classes, ref):.3f}" for c in cols]),
         (f"{ngram}-grams copied from training", [pct(copied[c]) for c in cols]),
     ]
-    head = (f"run {model.run_dir}; {num} samples of {length} at temperature {temperature:g}, "
-            f"seed {seed}; corpus {source or '(default)'}")
-    note = ("copying: the samples' n-gram figure far above the held-out one means the model "
-            "reproduces training passages rather than inventing")
-    print(head, file=sys.stderr)
-    return st.table(rows, ["", *cols]) + "\n" + note

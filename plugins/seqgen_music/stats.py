@@ -91,14 +91,6 @@ def copied_fraction(samples: Sequence[np.ndarray], training: Sequence[np.ndarray
     return float(np.isin(grams, known).mean())
 
 
-def split_documents(lengths: Sequence[int], val_fraction: float) -> int:
-    """How many leading documents are training data, as the engine splits a stream (its tail
-    ``val_fraction`` is held out; a document straddling the cut counts as training)."""
-    starts = np.concatenate([[0], np.cumsum(np.asarray(lengths) + 1)])[:-1]
-    cut = int((starts[-1] + lengths[-1] + 2) * (1 - val_fraction)) if len(lengths) else 0
-    return int(np.searchsorted(starts, cut, side="left"))
-
-
 def table(rows: list[tuple[str, list[str]]], header: list[str]) -> str:
     widths = [max(len(header[0]), *(len(r[0]) for r in rows))]
     for j in range(1, len(header)):

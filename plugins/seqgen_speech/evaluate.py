@@ -57,79 +57,114 @@ class Recogniser:
         return _normalise(hyp.hypstr if hyp is not None else "")
 
 
-def held_out(model: Any, num: int) -> list[Any]:
-    """The first ``num`` documents of the run's validation split that have a transcript."""
+def held_out_utterances(model: Any, num: int) -> list[Any]:
+    """The first ``num`` documents of the run's validation split that have a transcript: the
+    engine's rule (``seqgen.engine.holdout``) over the documents its text-conditioned corpus
+    keeps (a transcript and some frames)."""
+    from seqgen.engine.holdout import held_out
+
     source = model.config["data"]["source"]
     docs = [d for d in model.domain.load_corpus(source).documents if d.text and len(d.frames)]
-    k = max(2, round(1 / float(model.config["train"].get("val_fraction", 0.1))))
-    return [d for i, d in enumerate(docs) if i % k == k - 1][:num]
+    val_fraction = float(model.config["train"].get("val_fraction", 0.1))
+    return [d for i, d in enumerate(docs) if held_out(i, val_fraction)][:num]
+
+
+class Listening:
+    """Word errors of the recogniser, summed over the utterances for each kind of audio: the
+    generated speech (gen), the Griffin-Lim resynthesis of the reference (ref_gl) and, for
+    the embedded corpus, the original eSpeak audio (ref)."""
+
+    def __init__(self, recogniser: Recogniser, script: dict[str, tuple[str, str, int, int]]
+                 ) -> None:
+        self.recogniser, self.script = recogniser, script
+        self.errors = {"gen": [0, 0], "ref_gl": [0, 0], "ref": [0, 0]}
+
+    def listen(self, text: str, audios: dict[str, np.ndarray]) -> dict[str, str]:
+        """What the recogniser heard in each audio of one utterance (row fields asr_KIND)."""
+        from seqgen_speech import corpus
+
+        if text in self.script:
+            audios = {**audios, "ref": corpus.speak(*self.script[text])}
+        heard = {}
+        for key, audio in audios.items():
+            hyp = self.recogniser(audio)
+            e, n = wer(_normalise(text), hyp)
+            self.errors[key][0] += e
+            self.errors[key][1] += n
+            heard[f"asr_{key}"] = hyp
+        return heard
+
+    def rates(self) -> dict[str, float]:
+        return {f"wer_{key}": e / n for key, (e, n) in self.errors.items() if n}
+
+
+def _listening(model: Any, use_wer: bool) -> Listening | None:
+    """A recogniser with the embedded corpus' script (None without pocketsphinx or --wer)."""
+    from seqgen_speech import corpus
+
+    if not use_wer:
+        return None
+    try:
+        rec = Recogniser()
+    except ImportError:
+        return None
+    script = {}
+    if model.config["data"]["source"] is None:  # the embedded corpus: its eSpeak audio too
+        opts = model.domain.options
+        script = {r[0]: r for r in corpus.script(int(opts.sentences), int(opts.corpus_seed))}
+    return Listening(rec, script)
 
 
 def evaluate_speech(model: Any, num: int = 10, bias: float = 1.0, seed: int = 1,
                     use_wer: bool = True, images: Path | None = None) -> dict[str, Any]:
-    from seqgen_speech import corpus
-    from seqgen_speech.features import log_mel
-    from seqgen_speech.invert import to_audio
-    from seqgen_speech.mcd import mcd
-    from seqgen_speech.render import plot_spectrograms
-
+    """MCD of speech generated for held-out transcripts against their recordings (and the
+    word error rates, with pocketsphinx); ``images``: spectrograms of the first three."""
     if model.vocab is None:
         raise SeqgenError("speech-eval needs a text-conditioned model (-o mode=tts)")
-    docs = held_out(model, num)
+    docs = held_out_utterances(model, num)
     if not docs:
         raise SeqgenError("the run's corpus has no held-out utterances with a transcript")
-    rec = None
-    if use_wer:
-        try:
-            rec = Recogniser()
-        except ImportError:
-            rec = None
-    embedded = model.config["data"]["source"] is None
-    script = {}
-    if embedded:
-        opts = model.domain.options
-        script = {r[0]: r for r in corpus.script(int(opts.sentences), int(opts.corpus_seed))}
-    rows = []
-    errs = {"gen": [0, 0], "ref_gl": [0, 0], "ref": [0, 0]}
-    for i, doc in enumerate(docs):
-        ref = doc.frames
-        ref_audio_gl = to_audio(ref)
-        gen = model.sample(text=doc.text, seed=seed + i, bias=bias)[0].frames
-        gen_audio = to_audio(gen)
-        row = {"text": doc.text, "ref_frames": len(ref), "gen_frames": len(gen),
-               "mcd_gen": mcd(gen, ref), "mcd_gl": mcd(log_mel(ref_audio_gl), ref)}
-        if rec is not None:
-            audios = {"gen": gen_audio, "ref_gl": ref_audio_gl}
-            if embedded and doc.text in script:
-                audios["ref"] = corpus.speak(*script[doc.text])
-            for key, audio in audios.items():
-                hyp = rec(audio)
-                e, n = wer(_normalise(doc.text), hyp)
-                errs[key][0] += e
-                errs[key][1] += n
-                row[f"asr_{key}"] = hyp
-        rows.append(row)
-        if images is not None and i < 3:
-            images.mkdir(parents=True, exist_ok=True)
-            plot_spectrograms([(f"generated: {doc.text!r}", gen),
-                               (f"held-out reference ({doc.name})", ref)],
-                              images / f"speech-eval-{i + 1}.png")
+    listening = _listening(model, use_wer)
+    rows = [_speak(model, doc, seed + i, bias, listening,
+                   images / f"speech-eval-{i + 1}.png" if images is not None and i < 3 else None)
+            for i, doc in enumerate(docs)]
     out: dict[str, Any] = {
         "utterances": len(rows), "bias": bias,
         "mcd_db": float(np.mean([r["mcd_gen"] for r in rows])),
         "mcd_griffin_lim_floor_db": float(np.mean([r["mcd_gl"] for r in rows])),
         "frames_ratio": float(np.mean([r["gen_frames"] / r["ref_frames"] for r in rows])),
     }
-    if rec is not None:
-        for key, (e, n) in errs.items():
-            if n:
-                out[f"wer_{key}"] = e / n
+    if listening is not None:
+        out.update(listening.rates())
     out["rows"] = rows
     return out
 
 
+def _speak(model: Any, doc: Any, seed: int, bias: float, listening: Listening | None,
+           image: Path | None) -> dict[str, Any]:
+    """One held-out utterance spoken by the model: its row of figures (and a spectrogram)."""
+    from seqgen_speech.features import log_mel
+    from seqgen_speech.invert import to_audio
+    from seqgen_speech.mcd import mcd
+    from seqgen_speech.render import plot_spectrograms
+
+    ref = doc.frames
+    ref_audio_gl = to_audio(ref)
+    gen = model.sample(text=doc.text, seed=seed, bias=bias)[0].frames
+    gen_audio = to_audio(gen)
+    row = {"text": doc.text, "ref_frames": len(ref), "gen_frames": len(gen),
+           "mcd_gen": mcd(gen, ref), "mcd_gl": mcd(log_mel(ref_audio_gl), ref)}
+    if listening is not None:
+        row.update(listening.listen(doc.text, {"gen": gen_audio, "ref_gl": ref_audio_gl}))
+    if image is not None:
+        image.parent.mkdir(parents=True, exist_ok=True)
+        plot_spectrograms([(f"generated: {doc.text!r}", gen),
+                           (f"held-out reference ({doc.name})", ref)], image)
+    return row
+
+
 def add_command(cli: Any) -> None:
-    from seqgen.cli.main import handles_errors
+    from seqgen.cli.commands import handles_errors
 
     @cli.command("speech-eval")
     @handles_errors

@@ -5,38 +5,19 @@ Heavy modules (torch, the API) are imported inside commands, so ``seqgen --help`
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 
 from seqgen import __version__
-from seqgen.errors import SeqgenError
+from seqgen.cli.commands import handles_errors
 
-F = TypeVar("F", bound=Callable[..., Any])
 app = typer.Typer(add_completion=True, no_args_is_help=True, rich_markup_mode=None,
                   help="Generative sequence models: one LSTM engine, domains as plugins.",
                   pretty_exceptions_enable=False)
-
-
-def fail(message: str) -> None:
-    print(f"seqgen: error: {message}", file=sys.stderr)
-    raise typer.Exit(2)
-
-
-def handles_errors(fn: F) -> F:
-    """Turn SeqgenError into one line on stderr and exit code 2 (no traceback)."""
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except SeqgenError as exc:
-            fail(str(exc))
-    return wrapper  # type: ignore[return-value]
 
 
 def complete_domain(incomplete: str) -> list[str]:

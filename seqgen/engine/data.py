@@ -12,13 +12,15 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from seqgen.engine.specs import Codec, Corpus, TokenInput
+from seqgen.engine.holdout import held_out, stream_cut
+from seqgen.engine.specs import Codec, Corpus, TokenInput, Transcribed
 from seqgen.engine.vocab import TextVocab
 from seqgen.errors import SeqgenError
 
@@ -138,6 +140,7 @@ def _encode_into(domain: Codec, corpus: Corpus, vocab: TextVocab | None, tmp: Pa
         for i, doc in enumerate(corpus.documents):
             ids = None
             if vocab is not None:
+                assert isinstance(domain, Transcribed), "a text vocabulary needs text_of"
                 text = domain.text_of(doc)
                 if not text:
                     continue
@@ -204,18 +207,26 @@ def split(enc: Encoded, val_fraction: float, sequences: bool) -> tuple[Encoded, 
         return enc, Encoded(enc.flat[:0], np.zeros(0, np.int64), enc.key)
     if sequences:
         docs, conds = enc.documents(), enc.conditions()
-        k = max(2, round(1 / val_fraction))
 
         def part(held: bool) -> Encoded:
-            keep = [i for i in range(len(docs)) if (i % k == k - 1) == held]
+            keep = [i for i in range(len(docs)) if held_out(i, val_fraction) == held]
             return _from_docs([docs[i] for i in keep], enc.key,
                               None if conds is None else [conds[i] for i in keep])
         return part(False), part(True)
-    cut = int(len(enc) * (1 - val_fraction))
+    cut = stream_cut(len(enc), val_fraction)
     tr_off = enc.offsets[enc.offsets < cut]
     va_off = enc.offsets[enc.offsets >= cut] - cut
     return (Encoded(enc.flat[:cut], tr_off, enc.key),
             Encoded(enc.flat[cut:], np.concatenate([[0], va_off]).astype(np.int64), enc.key))
+
+
+def pad_ids(rows: Sequence[np.ndarray | Sequence[int]]) -> np.ndarray:
+    """Id lists (the texts of a batch) as one (B, U) int64 array, zero-padded on the right:
+    0 is no character, so the soft window reads nothing there."""
+    out = np.zeros((len(rows), max(len(r) for r in rows)), dtype=np.int64)  # (B, U)
+    for b, r in enumerate(rows):
+        out[b, :len(r)] = r
+    return out
 
 
 def _from_docs(docs: list[np.ndarray], key: str,
@@ -290,11 +301,7 @@ class Sequences:
             x[b, :len(xi)], y[b, :len(yi)], mask[b, :len(xi)] = xi, yi, True
         if self.conds is None:
             return x, y, mask
-        texts = [self.conds[i] for i in ids]
-        cond = np.zeros((len(texts), max(len(t) for t in texts)), dtype=np.int64)  # (B, U)
-        for b, t in enumerate(texts):
-            cond[b, :len(t)] = t
-        return x, y, mask, cond
+        return x, y, mask, pad_ids([self.conds[i] for i in ids])
 
     def _pair(self, doc: np.ndarray, rng: np.random.Generator,
               crop: bool = True) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,36 @@
+"""What a plugin's command needs from the seqgen command line, as a public interface: its
+``register_commands`` hook imports this module, never ``seqgen.cli.main`` (the CLI's own
+commands, which may change shape)."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+
+from seqgen.errors import SeqgenError
+
+__all__ = ["fail", "handles_errors"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail(message: str) -> None:
+    """Say ``seqgen: error: message`` on stderr and exit with code 2."""
+    print(f"seqgen: error: {message}", file=sys.stderr)
+    raise typer.Exit(2)
+
+
+def handles_errors(fn: F) -> F:
+    """Turn SeqgenError into one line on stderr and exit code 2 (no traceback). Put it under
+    ``@cli.command()``, so that typer sees the command's own signature."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except SeqgenError as exc:
+            fail(str(exc))
+    return wrapper  # type: ignore[return-value]
