@@ -18,7 +18,7 @@ from torch import nn
 from seqgen.config import ModelConfig
 from seqgen.domain import TokenInput
 from seqgen.engine.heads import CategoricalHead
-from seqgen.engine.model import SeqModel
+from seqgen.engine.model import SeqNet
 from seqgen.engine.sample import SampleSettings, generate
 
 V, E, H, L = 65, 64, 256, 2
@@ -34,7 +34,7 @@ def timed(fn, steps: int, batch: int) -> float:
 @torch.inference_mode()
 def main() -> None:
     torch.manual_seed(0)
-    model = SeqModel(ModelConfig(L, H, E), TokenInput(V), CategoricalHead(H, V)).eval()
+    model = SeqNet(ModelConfig(L, H, E), TokenInput(V), CategoricalHead(H, V)).eval()
     emb, lstm, head = model.inp, model.rnns[0], model.head.proj
     cells = [nn.LSTMCell(E if i == 0 else H, H) for i in range(L)]
     for i, cell in enumerate(cells):  # same weights as the nn.LSTM

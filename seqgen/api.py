@@ -75,7 +75,7 @@ def train(domain: str = "text", data: str | None = None, *, run: str | Path | No
     if (run_dir / "config.json").exists():
         raise SeqgenError(f"{run_dir} already holds a run: use --resume, or another --run")
     config = run_config(dom, mcfg, tcfg, data, enc.key, vocab)
-    return _fit(dom, enc, mcfg, tcfg, run_dir, config, progress, vocab, resume=False)
+    return _train_run(dom, enc, mcfg, tcfg, run_dir, config, progress, vocab, resume=False)
 
 
 def _resume(domain: str | None, run: str | Path | None, progress: ProgressFn | None,
@@ -94,10 +94,10 @@ def _resume(domain: str | None, run: str | Path | None, progress: ProgressFn | N
     if enc.key != config["data"]["key"]:
         plugins.warn(f"the corpus {config['data']['source'] or '(default)'} changed since "
                      f"{run_dir} started: resuming on the new contents")
-    return _fit(dom, enc, mcfg, tcfg, run_dir, config, progress, vocab, resume=True)
+    return _train_run(dom, enc, mcfg, tcfg, run_dir, config, progress, vocab, resume=True)
 
 
-def _fit(dom: Domain, enc: Encoded, mcfg: ModelConfig, tcfg: TrainConfig, run_dir: Path,
+def _train_run(dom: Domain, enc: Encoded, mcfg: ModelConfig, tcfg: TrainConfig, run_dir: Path,
          config: dict[str, Any], progress: ProgressFn | None, vocab: TextVocab | None,
          resume: bool) -> TrainResult:
     world, device = distributed.init(resolve_device(tcfg.device))
@@ -123,7 +123,7 @@ def _fit(dom: Domain, enc: Encoded, mcfg: ModelConfig, tcfg: TrainConfig, run_di
         if world.main and run_dir.resolve().parent == (runs.runs_root() / dom.name).resolve():
             runs.set_latest(dom.name, run_dir)
         try:
-            return trainer.fit(progress)
+            return trainer.run(progress)
         finally:
             distributed.finish()
 

@@ -29,24 +29,25 @@ from seqgen.domain import (
 from seqgen.engine import checkpoint as ckpt
 from seqgen.engine.data import Encoded, Sequences, Streams
 from seqgen.engine.head_registry import build_head
-from seqgen.engine.model import SeqModel
+from seqgen.engine.holdout import held_out_every, stream_cut
+from seqgen.engine.model import SeqNet
 from seqgen.engine.vocab import TextVocab
-from seqgen.engine.window import WindowModel
+from seqgen.engine.window import WindowNet
 from seqgen.errors import SeqgenError
 from seqgen.version import __version__
 
 
 def build_model(domain: Domain, mcfg: ModelConfig,
-                vocab: TextVocab | None = None) -> SeqModel | WindowModel:
+                vocab: TextVocab | None = None) -> SeqNet | WindowNet:
     """The network for a domain: a plain LSTM stack, or the text-conditioned window model."""
     spec = domain.head_spec()
     if vocab is not None:
         feats = mcfg.hidden * mcfg.layers
         head = build_head(spec.name, feats, spec.kwargs, plugins.heads())
-        return WindowModel(mcfg, domain.input_spec(), head, len(vocab))
+        return WindowNet(mcfg, domain.input_spec(), head, len(vocab))
     feats = mcfg.hidden * (mcfg.layers if mcfg.skip else 1)
     head = build_head(spec.name, feats, spec.kwargs, plugins.heads())
-    return SeqModel(mcfg, domain.input_spec(), head)
+    return SeqNet(mcfg, domain.input_spec(), head)
 
 
 def sequences(domain: Domain) -> bool:
@@ -141,11 +142,11 @@ def no_validation(config: dict[str, Any], enc: Encoded, tcfg: TrainConfig,
     if tcfg.val_fraction <= 0:
         return f"{what}: no validation split (val_fraction 0): no validation loss is reported"
     if sequences:
-        k = max(2, round(1 / tcfg.val_fraction))
+        k = held_out_every(tcfg.val_fraction)
         n = len(enc.offsets)
         return (f"{what}: no validation split: {n} document{'s' * (n != 1)}, and 1 in {k} is "
                 f"held out (at least {k} are needed); no validation loss is reported")
-    held = len(enc) - int(len(enc) * (1 - tcfg.val_fraction))
+    held = len(enc) - stream_cut(len(enc), tcfg.val_fraction)
     return (f"{what}: no validation split: its held-out tail ({tcfg.val_fraction:.0%}, {held} "
             f"steps) is shorter than one batch of {tcfg.seq_len + 1} steps; no validation "
             f"loss is reported (give more data or a smaller --seq-len)")

@@ -14,7 +14,7 @@ from seqgen.config import ModelConfig, TrainConfig, from_dict
 from seqgen.datasets import cache_dir
 from seqgen.domain import Prime, TextConditioned, VectorInput
 from seqgen.engine import checkpoint as ckpt
-from seqgen.engine.data import encode_corpus, split
+from seqgen.engine.data import encode_corpus, pad_ids, split
 from seqgen.engine.sample import Plan, SampleSettings, generate
 from seqgen.engine.train import evaluate, resolve_device
 from seqgen.engine.vocab import TextVocab
@@ -160,11 +160,7 @@ class Model:
 
     def _cond(self, texts: list[str]) -> np.ndarray:
         assert self.vocab is not None
-        ids = [self.vocab.encode(t) for t in texts]
-        out = np.zeros((len(ids), max(len(i) for i in ids)), dtype=np.int64)  # (B, U)
-        for b, i in enumerate(ids):
-            out[b, :len(i)] = i
-        return out
+        return pad_ids([self.vocab.encode(t) for t in texts])  # (B, U)
 
     def _streamer(self, on_text: Callable[[str], None] | None, prime: str | None,
                   keep: bool) -> Any:

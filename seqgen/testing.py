@@ -20,7 +20,7 @@ import torch
 from seqgen.config import ModelConfig
 from seqgen.domain import Domain, TokenInput, parse_options
 from seqgen.engine.head_registry import build_head
-from seqgen.engine.model import SeqModel
+from seqgen.engine.model import SeqNet
 from seqgen.errors import SeqgenError
 
 
@@ -57,7 +57,7 @@ def _batch(domain: Domain, documents: list[Any], T: int = 32) -> tuple[torch.Ten
 def check_learns(domain: Domain, documents: list[Any], steps: int = 60) -> None:
     torch.manual_seed(0)
     spec = domain.head_spec()
-    net = SeqModel(ModelConfig(1, 64, 16), domain.input_spec(),
+    net = SeqNet(ModelConfig(1, 64, 16), domain.input_spec(),
                  build_head(spec.name, 64, spec.kwargs))
     x, y = _batch(domain, documents)
     opt = torch.optim.Adam(net.parameters(), lr=1e-2)

@@ -12,7 +12,7 @@ from seqgen.config import ModelConfig
 from seqgen.domain import TokenInput, VectorInput
 from seqgen.engine.head_registry import build_head
 from seqgen.engine.heads import CategoricalHead
-from seqgen.engine.model import SeqModel
+from seqgen.engine.model import SeqNet
 from seqgen.engine.sample import NumpyStepper, Plan, SampleSettings, generate
 from seqgen.errors import SeqgenError
 
@@ -53,12 +53,12 @@ def test_unknown_head_is_an_error() -> None:
         build_head("nope", 4, {})
 
 
-def _model(skip: bool, tokens: bool = True, layers: int = 2) -> SeqModel:
+def _model(skip: bool, tokens: bool = True, layers: int = 2) -> SeqNet:
     torch.manual_seed(1)
     spec = TokenInput(11) if tokens else VectorInput(3)
     cfg = ModelConfig(layers=layers, hidden=16, embed=8, skip=skip)
     feats = 16 * (layers if skip else 1)
-    return SeqModel(cfg, spec, CategoricalHead(feats, 11)).eval()
+    return SeqNet(cfg, spec, CategoricalHead(feats, 11)).eval()
 
 
 @pytest.mark.parametrize("skip", [False, True])

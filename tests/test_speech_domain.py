@@ -65,7 +65,9 @@ def test_codec_round_trip_state_and_stop_flag() -> None:
     assert np.array_equal(fresh.encode(docs[1]), dom.encode(docs[1]))
     assert dom.head_spec().name == "gmm" and dom.head_spec().kwargs["dim"] == 80
     assert dom.input_spec().dim == 81 and dom.conditioned()
-    assert not _domain(mode="babble").conditioned()
+    assert not _domain(mode="babble").conditioned()  # the old name of prediction
+    assert _domain(mode="tts").options.mode == "synthesis" and _domain().conditioned()
+    assert not _domain(mode="prediction").conditioned()
 
 
 def test_mfcc_option_and_conformance_kit() -> None:

@@ -21,7 +21,7 @@ from seqgen.domain import Batching, Corpus, Domain, HeadSpec, Renderer, TextCond
 from seqgen.engine.mixture import MDN2DHead
 from seqgen.engine.sample import Plan, SampleSettings, generate
 from seqgen.engine.vocab import TextVocab
-from seqgen.engine.window import WindowModel
+from seqgen.engine.window import WindowNet
 from seqgen.errors import SeqgenError
 from seqgen.hookspecs import hookimpl
 
@@ -97,9 +97,9 @@ def toy() -> Iterator[None]:
     pm.unregister(name="toyink-plugin")
 
 
-def _window_model(kappa_bias: float) -> WindowModel:
+def _window_model(kappa_bias: float) -> WindowNet:
     torch.manual_seed(0)
-    m = WindowModel(ModelConfig(layers=2, hidden=16, embed=8), VectorInput(3),
+    m = WindowNet(ModelConfig(layers=2, hidden=16, embed=8), VectorInput(3),
                     MDN2DHead(32, 2), vocab_size=4)
     with torch.no_grad():
         m.window.bias[2 * m.K:].fill_(kappa_bias)

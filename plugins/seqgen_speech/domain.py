@@ -3,8 +3,9 @@
 One step is one frame (hop 256 at 22050 Hz: 11.6 ms). The model input and output are the
 normalised frame followed by a stop flag (1.0 on an utterance's last frame); the engine's
 ``gmm`` head predicts both, a mixture of diagonal Gaussians over the frame and a Bernoulli for
-the stop. In ``tts`` mode the model reads the transcript through the engine's soft window
-(Graves 2013 section 5); in ``babble`` mode it speaks unconditioned.
+the stop. In ``synthesis`` mode the model reads the transcript through the engine's soft window
+(Graves 2013 section 5); in ``prediction`` mode it speaks unconditioned. The mode names are
+handwriting's, Graves's words for the same two models; ``tts`` and ``babble`` are accepted.
 """
 
 from __future__ import annotations
@@ -29,21 +30,25 @@ from seqgen.domain import (
     TextConditioned,
     VectorInput,
 )
+from seqgen.engine.files import load_npz
 from seqgen.errors import SeqgenError
 from seqgen_speech.reader import Utterance
 
 FRAMES_PER_SECOND = 22050 / 256
 MIN_FRAMES = 20  # a sampled stop flag ends a sample only after this many frames
-STOP_RUN = 3  # tts: consecutive sampled stop flags that end a sample
+STOP_RUN = 3  # synthesis: consecutive sampled stop flags that end a sample
+#: the names this option had before it took handwriting's (runs saved with them still load)
+MODE_ALIASES = {"tts": "synthesis", "babble": "prediction"}
 PAUSE_FRAMES = 20  # silence between the lines of a multi-line --text
 CORPUS_VERSION = "espeak-v1"
 
 
 @dataclass
 class SpeechOptions:
-    mode: str = field(default="tts", metadata={
-        "help": "tts: spoken from the transcript (soft window); babble: unconditioned",
-        "choices": ("tts", "babble")})
+    mode: str = field(default="synthesis", metadata={
+        "help": "synthesis (or tts): spoken from the transcript (soft window); prediction (or "
+                "babble): unconditioned",
+        "choices": ("synthesis", "prediction", *MODE_ALIASES)})
     features: str = field(default="logmel", metadata={
         "help": "logmel: 80 log-mel bins (Tacotron 2); mfcc: 40 MFCCs of those",
         "choices": ("logmel", "mfcc")})
@@ -75,6 +80,7 @@ class SpeechDomain(TextConditioned, Domain):
         self.mean: np.ndarray | None = None
         self.std: np.ndarray | None = None
         super().__init__(options, state)
+        self.options.mode = MODE_ALIASES.get(self.options.mode, self.options.mode)
         if int(self.options.reduction) < 1:
             raise SeqgenError("option reduction must be at least 1")
         # the caps on steps are set in frames; a step holds r of them
@@ -113,9 +119,10 @@ class SpeechDomain(TextConditioned, Domain):
         if n < 1:
             raise SeqgenError("option sentences must be at least 1")
         path = cache / f"{CORPUS_VERSION}-n{n}-s{seed}.npz"
-        if not path.is_file():
+        z = load_npz(path)  # None when absent or damaged: built (again)
+        if z is None:
             corpus.build(n, seed, path, log_mel)
-        z = np.load(path)
+            z = np.load(path)
         bounds = np.cumsum([0, *z["lengths"].tolist()])
         frames = z["frames"].astype(np.float32)
         utts = [Utterance(frames[bounds[i]:bounds[i + 1]], str(t), f"{v}-{i}")
@@ -177,7 +184,7 @@ class SpeechDomain(TextConditioned, Domain):
 
     # ---- text conditioning ----------------------------------------------------------------
     def conditioned(self) -> bool:
-        return bool(self.options.mode == "tts")
+        return bool(self.options.mode == "synthesis")
 
     def text_of(self, document: Any) -> str | None:
         return document.text if isinstance(document, Utterance) else None

@@ -120,7 +120,7 @@ def evaluate_speech(model: Any, num: int = 10, bias: float = 1.0, seed: int = 1,
     """MCD of speech generated for held-out transcripts against their recordings (and the
     word error rates, with pocketsphinx); ``images``: spectrograms of the first three."""
     if model.vocab is None:
-        raise SeqgenError("speech-eval needs a text-conditioned model (-o mode=tts)")
+        raise SeqgenError("speech-eval needs a text-conditioned model (-o mode=synthesis)")
     docs = held_out_utterances(model, num)
     if not docs:
         raise SeqgenError("the run's corpus has no held-out utterances with a transcript")

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import codecs
-import glob
 import hashlib
-import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +13,7 @@ import numpy as np
 
 from seqgen.datasets import fetch
 from seqgen.domain import Batching, Corpus, Domain, HeadSpec, Renderer, TokenInput
+from seqgen.engine.files import discover, names_files
 from seqgen.errors import SeqgenError, closest
 from seqgen.plugins import datasets, find_dataset
 
@@ -61,7 +60,7 @@ class TextDomain(Domain):
     def load_corpus(self, source: str | None) -> Corpus:
         if source is None or source == DEFAULT_NAME:
             return _default_corpus()
-        if not os.path.exists(source) and not glob.has_magic(source):
+        if not names_files(source):
             ds = find_dataset(source, "text")
             if ds is None:
                 names = [n for n, d in datasets().items() if d.domain == "text"]
@@ -73,16 +72,7 @@ class TextDomain(Domain):
         return self._read_source(source)
 
     def _read_source(self, source: str) -> Corpus:
-        path = Path(source)
-        if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and not any(
-                part.startswith(".") for part in p.relative_to(path).parts))
-        elif path.is_file():
-            files = [path]
-        else:
-            files = sorted(Path(p) for p in glob.glob(source, recursive=True) if Path(p).is_file())
-        if not files:
-            raise SeqgenError(f"{source}: no files found")
+        files = discover(source)
         docs, key = self._read_files(files, source)
         return Corpus(source, key, docs)
 

@@ -19,7 +19,7 @@ from seqgen.engine.specs import InputSpec, TokenInput
 State = tuple[torch.Tensor, torch.Tensor]  # (h, c), each (L, B, H)
 
 
-class SeqModel(nn.Module):
+class SeqNet(nn.Module):
     """Embedding or projection -> LSTM stack -> head parameters."""
 
     def __init__(self, cfg: ModelConfig, input_spec: InputSpec, head: Head) -> None:

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from seqgen.engine.model import SeqModel
-from seqgen.engine.window import Window, WindowModel
+from seqgen.engine.model import SeqNet
+from seqgen.engine.window import Window, WindowNet
 from seqgen.errors import SeqgenError
 
 NUMPY_MAX_BATCH = 64
@@ -28,9 +28,9 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 class NumpyStepper:
-    """One time step of a SeqModel in numpy, with (h, c) of shape (L, B, H) carried."""
+    """One time step of a SeqNet in numpy, with (h, c) of shape (L, B, H) carried."""
 
-    def __init__(self, net: SeqModel) -> None:
+    def __init__(self, net: SeqNet) -> None:
         cfg = net.cfg
         self.L, self.H, E = cfg.layers, cfg.hidden, cfg.embed
         self.skip, self.tokens = cfg.skip, net.tokens
@@ -147,7 +147,7 @@ Step = Callable[[np.ndarray], tuple[np.ndarray, Window | None]]
 
 
 @torch.inference_mode()
-def generate(net: SeqModel | WindowModel, context: np.ndarray, settings: SampleSettings,
+def generate(net: SeqNet | WindowNet, context: np.ndarray, settings: SampleSettings,
              plan: Plan | None = None, device: str = "cpu",
              use_numpy: bool | None = None) -> Sampled:
     """Sample continuations of ``context`` (the start token or frame, then the prime).
@@ -166,7 +166,7 @@ def generate(net: SeqModel | WindowModel, context: np.ndarray, settings: SampleS
                    np.stack(windows, 1) if windows else None)
 
 
-def _prime(net: SeqModel | WindowModel, context: np.ndarray, B: int, cond: np.ndarray | None,
+def _prime(net: SeqNet | WindowNet, context: np.ndarray, B: int, cond: np.ndarray | None,
            device: str, use_numpy: bool | None) -> tuple[Step, np.ndarray]:
     """Run the prime through the network in one fused call; return a one-step function and the
     last context step (the first input of sampling)."""
@@ -180,21 +180,21 @@ def _prime(net: SeqModel | WindowModel, context: np.ndarray, B: int, cond: np.nd
         # numpy wins on the CPU while per-call overhead dominates (small batches); torch's
         # multi-threaded kernels win on big batches and on GPUs (benchmarks/bench_sample.py)
         use_numpy = torch.device(device).type == "cpu" and B <= NUMPY_MAX_BATCH
-    if use_numpy and isinstance(net, SeqModel):
+    if use_numpy and isinstance(net, SeqNet):
         stepper = NumpyStepper(net)
         h, c = (s.float().cpu().numpy().copy() for s in state[:2])
         return (lambda x: (stepper.step(x, h, c), None)), last
     return _torch_step(net, state, ct, device), last
 
 
-def _torch_step(net: SeqModel | WindowModel, state: tuple[torch.Tensor, ...],
+def _torch_step(net: SeqNet | WindowNet, state: tuple[torch.Tensor, ...],
                 cond: torch.Tensor | None, device: str) -> Step:
     carried = [state]
 
     def step(x: np.ndarray) -> tuple[np.ndarray, Window | None]:
         xt = torch.as_tensor(x, device=device)
         xt = (xt if net.tokens else xt.float()).unsqueeze(1)  # (B, 1[, D])
-        if isinstance(net, WindowModel):
+        if isinstance(net, WindowNet):
             assert cond is not None
             params, carried[0], window = net.step(xt, carried[0], cond)  # (B, P)
             return params.float().cpu().numpy(), window

@@ -21,8 +21,8 @@ from seqgen.config import TrainConfig
 from seqgen.engine import checkpoint as ckpt
 from seqgen.engine.data import Sequences, Streams
 from seqgen.engine.distributed import World, gather_rows, shard, take_rows, weight_spread
-from seqgen.engine.model import SeqModel
-from seqgen.engine.window import WindowModel
+from seqgen.engine.model import SeqNet
+from seqgen.engine.window import WindowNet
 from seqgen.errors import SeqgenError
 from seqgen.fileio import dumps, write_error
 
@@ -30,7 +30,7 @@ from seqgen.fileio import dumps, write_error
 log = logging.getLogger("seqgen.engine")
 MAX_FAULTS = 3  # non-finite losses in a row before rolling back to the last checkpoint
 Batches = Streams | Sequences
-Net = SeqModel | WindowModel
+Net = SeqNet | WindowNet
 State = tuple[torch.Tensor, ...]
 
 
@@ -151,18 +151,18 @@ class _Window:
 
 
 class Trainer:
-    """Owns the model, optimizer and data for one run directory."""
+    """Owns the network, optimizer and data for one run directory."""
 
-    def __init__(self, run_dir: Path, model: Net, train: Batches, val: Batches | None,
+    def __init__(self, run_dir: Path, net: Net, train: Batches, val: Batches | None,
                  cfg: TrainConfig, config: dict[str, Any], device: str,
                  world: World | None = None) -> None:
-        self.run_dir, self.model, self.train_b, self.val_b = run_dir, model, train, val
+        self.run_dir, self.net, self.train_b, self.val_b = run_dir, net, train, val
         self.world = world or World()
         # forward through DDP when several processes train together (engine/distributed.py)
-        self.net: torch.nn.Module = model if self.world.size == 1 else \
-            torch.nn.parallel.DistributedDataParallel(model)
+        self.wrapped: torch.nn.Module = net if self.world.size == 1 else \
+            torch.nn.parallel.DistributedDataParallel(net)
         self.cfg, self.config, self.device = cfg, config, device
-        self.opt = build_optimizer(model, cfg)
+        self.opt = build_optimizer(net, cfg)
         self.step, self.elapsed = 0, 0.0
         self.state: State | None = None
         self.last_val: float | None = None  # stays None with no validation split
@@ -176,7 +176,7 @@ class Trainer:
         found = ckpt.latest_checkpoint(self.run_dir)
         if found is None:
             raise SeqgenError(f"{self.run_dir} has no checkpoint to resume from")
-        info, carried = ckpt.load_checkpoint(found, self.model, self.opt, self.device)
+        info, carried = ckpt.load_checkpoint(found, self.net, self.opt, self.device)
         if carried is not None and carried[0].shape[1] != self.cfg.batch_size:
             log.warning(f"{found.name}: its carried hidden state has {carried[0].shape[1]} rows, "
                         f"not {self.cfg.batch_size} (an older seqgen's multi-process run); "
@@ -222,9 +222,9 @@ class Trainer:
             return
         info = {"elapsed": self.elapsed, "val_loss": self.last_val, "lr_scale": self.lr_scale}
         try:
-            ckpt.save_checkpoint(self.run_dir, self.step, self.model, self.opt, carried, info)
+            ckpt.save_checkpoint(self.run_dir, self.step, self.net, self.opt, carried, info)
             self.config.update(step=self.step, val_loss=self.last_val)
-            ckpt.save_model(self.run_dir, self.model, self.config)
+            ckpt.save_model(self.run_dir, self.net, self.config)
         except OSError as exc:
             raise SeqgenError(write_error(self.run_dir, exc)) from None
         from seqgen.engine.plot import plot_metrics
@@ -232,13 +232,13 @@ class Trainer:
         plot_metrics(self.run_dir / "metrics.jsonl", self.run_dir / "loss.png",
                      f"{self.config['domain']['name']}: {self.run_dir.name}")
 
-    def fit(self, on_progress: ProgressFn | None = None) -> TrainResult:
+    def run(self, on_progress: ProgressFn | None = None) -> TrainResult:
         with _graceful_stop(self):
-            return self._fit(on_progress)
+            return self._run(on_progress)
 
-    def _fit(self, on_progress: ProgressFn | None = None) -> TrainResult:
+    def _run(self, on_progress: ProgressFn | None = None) -> TrainResult:
         cfg = self.cfg
-        self.model.train()
+        self.net.train()
         t0 = time.perf_counter()
         start_elapsed, interrupted, acc = self.elapsed, False, _Window(t0)
         try:
@@ -279,7 +279,7 @@ class Trainer:
         acc.loss, acc.n, acc.tokens, acc.since = 0.0, 0, 0, now
         if self.world.main and self.val_b is not None and (
                 self.step % cfg.eval_every == 0 or self.step == cfg.max_steps):
-            self.last_val = evaluate(self.model, self.val_b, self.device, cfg.eval_batches)[0]
+            self.last_val = evaluate(self.net, self.val_b, self.device, cfg.eval_batches)[0]
             rec["val_loss"] = self.last_val
         self._log(rec)
         if on_progress is not None and self.world.main:
@@ -289,11 +289,11 @@ class Trainer:
         """The closing validation (unless the last step had one) and the final save."""
         if self.world.size > 1:
             self._log({"step": self.step, "event": "ddp", "world_size": self.world.size,
-                       "weight_spread": weight_spread(self.model, self.world)})
+                       "weight_spread": weight_spread(self.net, self.world)})
         if self.world.main and self.val_b is not None and (
                 self.last_val is None or not math.isfinite(self.last_val) or interrupted
                 or self.step % self.cfg.eval_every):
-            self.last_val = evaluate(self.model, self.val_b, self.device,
+            self.last_val = evaluate(self.net, self.val_b, self.device,
                                      self.cfg.eval_batches)[0]
             self._log({"step": self.step, "val_loss": self.last_val,
                        "elapsed": round(self.elapsed, 3)})
@@ -312,7 +312,7 @@ class Trainer:
         return flags[0], flags[1] > 0, flags[2] > 0
 
     def _train_step(self, time_fraction: float = 0.0) -> tuple[float, int]:
-        cfg, model = self.cfg, self.model
+        cfg, model = self.cfg, self.net
         for group in self.opt.param_groups:
             group["lr"] = lr_at(self.step, cfg, time_fraction) * self.lr_scale
         batch = shard(self.train_b.batch(self.step), self.world)
@@ -321,7 +321,7 @@ class Trainer:
         if sequences or self.train_b.new_epoch(self.step):
             self.state = None
         with self.amp:
-            params, state = self.net(x, self.state, None if sequences else m,
+            params, state = self.wrapped(x, self.state, None if sequences else m,
                                      cond[0] if cond else None)
         total, n = model.head.loss(params, y, m if sequences else None)
         loss = total / n

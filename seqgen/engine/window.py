@@ -32,7 +32,7 @@ class Window(NamedTuple):
     done: torch.Tensor  # (B,) Graves's stop test: the window has passed the last character
 
 
-class WindowModel(nn.Module):
+class WindowNet(nn.Module):
     """Input -> LSTMCell layer 1 + soft window -> fused upper layers -> head (skip-connected)."""
 
     def __init__(self, cfg: ModelConfig, input_spec: InputSpec, head: Head, vocab_size: int,
