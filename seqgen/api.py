@@ -42,8 +42,9 @@ from seqgen.domain import Domain, parse_options
 from seqgen.engine import checkpoint as ckpt
 from seqgen.engine import distributed
 from seqgen.engine.data import Encoded, encode_corpus, split
+from seqgen.engine.optim import resolve_device
 from seqgen.engine.sample import SampleSettings
-from seqgen.engine.train import ProgressFn, Trainer, TrainResult, resolve_device
+from seqgen.engine.train import ProgressFn, Trainer, TrainResult
 from seqgen.engine.vocab import TextVocab
 from seqgen.errors import SeqgenError
 from seqgen.inference import Model

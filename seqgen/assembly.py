@@ -27,7 +27,8 @@ from seqgen.domain import (
     sample_options,
 )
 from seqgen.engine import checkpoint as ckpt
-from seqgen.engine.data import Encoded, Sequences, Streams
+from seqgen.engine.batching import Sequences, Streams
+from seqgen.engine.data import Encoded
 from seqgen.engine.head_registry import build_head
 from seqgen.engine.holdout import held_out_every, stream_cut
 from seqgen.engine.model import SeqNet

@@ -15,8 +15,9 @@ from seqgen.datasets import cache_dir
 from seqgen.domain import Prime, TextConditioned, VectorInput
 from seqgen.engine import checkpoint as ckpt
 from seqgen.engine.data import encode_corpus, pad_ids, split
+from seqgen.engine.evaluate import evaluate
+from seqgen.engine.optim import resolve_device
 from seqgen.engine.sample import Plan, SampleSettings, generate
-from seqgen.engine.train import evaluate, resolve_device
 from seqgen.engine.vocab import TextVocab
 from seqgen.errors import SeqgenError
 from seqgen.render import render

@@ -132,3 +132,12 @@ def long_functions(path: Path) -> list[str]:
 def test_no_function_over_50_lines() -> None:
     found = [f for p in modules().values() for f in long_functions(p)]
     assert not found, "\n".join(found)
+
+
+MAX_FILE_LINES = 330  # nanoGPT's files are about 300 lines: a module stays readable at once
+
+
+def test_no_module_over_330_lines() -> None:
+    sizes = {p: len(p.read_text(encoding="utf-8").splitlines()) for p in modules().values()}
+    big = [f"{p.relative_to(ROOT)} ({n} lines)" for p, n in sizes.items() if n > MAX_FILE_LINES]
+    assert not big, "\n".join(big)

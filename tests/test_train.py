@@ -116,7 +116,7 @@ def test_skip_connections_and_byte_level_train(corpus: Path) -> None:
 
 def test_max_time_alone_runs_for_that_long_and_anneals(corpus: Path) -> None:
     from seqgen.config import TIME_BOUND_STEPS, TrainConfig
-    from seqgen.engine.train import lr_at
+    from seqgen.engine.optim import lr_at
 
     timed = seqgen.train("text", str(corpus), run="timed", preset="tiny", max_time="2s",
                          eval_every=10**6, save_every=10**6, log_every=1)

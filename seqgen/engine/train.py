@@ -14,115 +14,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from seqgen.config import TrainConfig
 from seqgen.engine import checkpoint as ckpt
-from seqgen.engine.data import Sequences, Streams
+from seqgen.engine.batching import Sequences
 from seqgen.engine.distributed import World, gather_rows, shard, take_rows, weight_spread
-from seqgen.engine.model import SeqNet
-from seqgen.engine.window import WindowNet
+from seqgen.engine.evaluate import Batches, Net, State, evaluate, to_tensors
+from seqgen.engine.optim import build_optimizer, lr_at
 from seqgen.errors import SeqgenError
 from seqgen.fileio import dumps, write_error
 
 #: the engine's warnings (the plugin layer prints them as one 'seqgen: warning:' line each)
 log = logging.getLogger("seqgen.engine")
 MAX_FAULTS = 3  # non-finite losses in a row before rolling back to the last checkpoint
-Batches = Streams | Sequences
-Net = SeqNet | WindowNet
-State = tuple[torch.Tensor, ...]
-
-
-def resolve_device(name: str) -> str:
-    """'auto' picks cuda, then mps, then cpu."""
-    if name == "auto":
-        if torch.cuda.is_available():
-            return "cuda"
-        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-            return "mps"
-        return "cpu"
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise SeqgenError(f"--device {name}: CUDA is not available on this machine")
-    if name not in ("cpu", "mps") and not name.startswith("cuda"):
-        raise SeqgenError(f"unknown device {name!r}: use auto, cpu, cuda or mps")
-    return name
-
-
-def lr_at(step: int, cfg: TrainConfig, time_fraction: float = 0.0) -> float:
-    """Linear warmup, then cosine decay to min_lr_ratio * lr (or constant).
-
-    The decay ends at max_steps, or when max_time is set and ``time_fraction`` of it has passed
-    earlier, so that ``--max-time 10m`` ends on an annealed model whatever the machine's speed.
-    """
-    if cfg.warmup and step < cfg.warmup:
-        return cfg.lr * (step + 1) / cfg.warmup
-    if cfg.schedule == "constant":
-        return cfg.lr
-    span = max(1, cfg.max_steps - cfg.warmup)
-    progress = min(1.0, max((step - cfg.warmup) / span, time_fraction))
-    ratio = cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
-    return cfg.lr * ratio
-
-
-def build_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
-    params = model.parameters()
-    if cfg.optimizer == "adam":
-        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    if cfg.optimizer == "adamw":
-        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    if cfg.optimizer == "rmsprop":  # Graves 2013 section 4.2: RMSprop with momentum
-        return torch.optim.RMSprop(params, lr=cfg.lr, alpha=0.95, eps=1e-4, momentum=0.9,
-                                   weight_decay=cfg.weight_decay)
-    raise SeqgenError(f"unknown optimizer {cfg.optimizer!r}: use adam, adamw or rmsprop")
-
-
-def to_tensors(batch: tuple[np.ndarray, ...], device: str, tokens: bool) -> list[torch.Tensor]:
-    """(x, y, mask[, cond]) as tensors on the device (pinned, non-blocking copies on CUDA)."""
-    x, y, m = batch[:3]
-    conv = (lambda a: torch.from_numpy(a.astype(np.int64))) if tokens else \
-        (lambda a: torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)))
-    pin = device.startswith("cuda")
-    out = [conv(x), conv(y), torch.from_numpy(np.ascontiguousarray(m))]
-    if len(batch) > 3:
-        out.append(torch.from_numpy(batch[3].astype(np.int64)))
-    return [t.pin_memory().to(device, non_blocking=True) if pin else t for t in out]
 
 
 def _detach(state: State) -> State:
     return tuple(s.detach() for s in state)
-
-
-@torch.no_grad()
-def evaluate(model: Net, batches: Batches | None, device: str,
-             max_batches: int) -> tuple[float, dict[str, float]]:
-    """Mean NLL (nats per step) over up to max_batches of held-out data, state carried.
-
-    Heads with a ``mean`` (the mixture density heads) also get ``sse``: the mean sum-squared
-    error of the predicted mean against the target.
-    """
-    if batches is None:
-        return float("nan"), {}
-    was_training = model.training
-    model.eval()
-    total, count, sse = 0.0, 0.0, 0.0
-    state: State | None = None
-    sequences = isinstance(batches, Sequences)
-    for k in range(min(max_batches, batches.n_chunks)):
-        x, y, m, *cond = to_tensors(batches.batch(k), device, model.tokens)
-        params, state = model(x, None if sequences else state, None if sequences else m,
-                              cond[0] if cond else None)
-        s, n = model.head.loss(params, y, m if sequences else None)
-        total += float(s)
-        count += float(n)
-        mean = getattr(model.head, "mean", None)
-        if mean is not None:
-            pred = mean(params)  # (B, T, k)
-            err = ((pred - y[..., :pred.shape[-1]]) ** 2).sum(-1)  # (B, T)
-            sse += float((err * m).sum()) if sequences else float(err.sum())
-    model.train(was_training)
-    extra = {"sse": sse / max(count, 1.0)} if getattr(model.head, "mean", None) else {}
-    return total / max(count, 1.0), extra
 
 
 @dataclass
