@@ -10,7 +10,8 @@ from typing import Any
 
 from seqgen.version import __version__
 
-__all__ = ["__version__", "train", "load", "Model", "Domain", "hookimpl"]
+__all__ = ["__version__", "train", "load", "Model", "Domain", "SampleSettings", "SeqgenError",
+           "hookimpl"]
 
 
 def __getattr__(name: str) -> Any:
@@ -22,6 +23,14 @@ def __getattr__(name: str) -> Any:
         from seqgen.domain import Domain
 
         return Domain
+    if name == "SeqgenError":
+        from seqgen.errors import SeqgenError
+
+        return SeqgenError
+    if name == "SampleSettings":
+        from seqgen.engine.settings import SampleSettings
+
+        return SampleSettings
     if name == "hookimpl":
         from seqgen.hookspecs import hookimpl
 

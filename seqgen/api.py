@@ -9,45 +9,25 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from contextlib import nullcontext
 from pathlib import Path
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from seqgen import plugins, runs
-from seqgen.assembly import (
-    batches,
-    build_model,
-    domain_from_config,
-    example_texts,
-    fit_vocab,
-    no_validation,
-    run_config,
-    sequences,
-    val_batches,
-)
-from seqgen.config import (
-    DEFAULT_PRESET,
-    ModelConfig,
-    Overrides,
-    TrainConfig,
-    apply_overrides,
-    from_dict,
-    to_dict,
-)
+from seqgen.config import DEFAULT_PRESET, Overrides
 from seqgen.config import preset as get_preset
-from seqgen.datasets import cache_dir
-from seqgen.domain import Domain, parse_options
-from seqgen.engine import checkpoint as ckpt
-from seqgen.engine import distributed
-from seqgen.engine.data import Encoded, encode_corpus, split
-from seqgen.engine.optim import resolve_device
-from seqgen.engine.sample import SampleSettings
-from seqgen.engine.train import ProgressFn, Trainer, TrainResult
-from seqgen.engine.vocab import TextVocab
+from seqgen.engine.settings import SampleSettings
 from seqgen.errors import SeqgenError
-from seqgen.inference import Model
+from seqgen.options import parse_options
+
+if TYPE_CHECKING:
+    from seqgen.engine.train import ProgressFn, TrainResult
+    from seqgen.inference import Model
+
+#: what --resume may change: how long and how often, and where; never what shaped the model
+RESUME_MAY_CHANGE = ("max_steps", "max_time", "eval_every", "save_every", "log_every",
+                     "device")
+
+__all__ = ["SampleSettings", "check_budget", "eval_cli", "load", "sample_cli", "train"]
 
 
 def train(domain: str = "text", data: str | None = None, *, run: str | Path | None = None,
@@ -62,71 +42,34 @@ def train(domain: str = "text", data: str | None = None, *, run: str | Path | No
     eval_every, save_every, log_every, seed, device.
     """
     given = dataclasses.replace(overrides or Overrides(), **fields).given()
+    check_budget(given)
     if resume:
-        return _resume(domain, run, progress, given)
-    cls = plugins.get_domain(domain)
-    dom = cls(parse_options(cls.Options, options))
-    corpus = dom.load_corpus(data)
-    dom.fit(corpus.documents)
-    vocab = fit_vocab(dom, corpus.documents, data)
-    enc = encode_corpus(dom, corpus, cache_dir(), vocab)
+        refused = [f"--{k.replace('_', '-')}" for k in given if k not in RESUME_MAY_CHANGE]
+        refused += ["-o"] if options else []
+        if refused:
+            raise SeqgenError(f"--resume continues the run as it was trained: "
+                              f"{', '.join(refused)} cannot change (drop them, or start a new "
+                              f"run)")
+        from seqgen.training import resume_run
+
+        return resume_run(domain, run, progress, given)
+    cls = plugins.get_domain(domain)  # every name and value checked before torch loads
+    opts = parse_options(cls.Options, options)
     p = get_preset(preset)
-    mcfg, tcfg = apply_overrides(p.model, given), apply_overrides(p.train, given)
-    run_dir = Path(run) if run is not None else runs.new_run_dir(domain)
-    if (run_dir / "config.json").exists():
-        raise SeqgenError(f"{run_dir} already holds a run: use --resume, or another --run")
-    config = run_config(dom, mcfg, tcfg, data, enc.key, vocab)
-    return _train_run(dom, enc, mcfg, tcfg, run_dir, config, progress, vocab, resume=False)
+    from seqgen.training import new_run
+
+    return new_run(cls(opts), data, p, given, run, progress)
 
 
-def _resume(domain: str | None, run: str | Path | None, progress: ProgressFn | None,
-            overrides: dict[str, Any]) -> TrainResult:
-    run_dir = runs.resolve_run(run, domain)
-    config = ckpt.read_config(run_dir)
-    dom = domain_from_config(config, None if run is not None else domain)
-    mcfg = from_dict(ModelConfig, config["model"])
-    allowed = {k: overrides.get(k) for k in ("max_steps", "max_time", "eval_every",
-                                             "save_every", "device")}
-    tcfg = apply_overrides(from_dict(TrainConfig, config["train"]), allowed)
-    config["train"] = to_dict(tcfg)
-    corpus = dom.load_corpus(config["data"]["source"])
-    vocab = TextVocab(config["condition"]["chars"]) if config.get("condition") else None
-    enc = encode_corpus(dom, corpus, cache_dir(), vocab)
-    if enc.key != config["data"]["key"]:
-        plugins.warn(f"the corpus {config['data']['source'] or '(default)'} changed since "
-                     f"{run_dir} started: resuming on the new contents")
-    return _train_run(dom, enc, mcfg, tcfg, run_dir, config, progress, vocab, resume=True)
-
-
-def _train_run(dom: Domain, enc: Encoded, mcfg: ModelConfig, tcfg: TrainConfig, run_dir: Path,
-         config: dict[str, Any], progress: ProgressFn | None, vocab: TextVocab | None,
-         resume: bool) -> TrainResult:
-    world, device = distributed.init(resolve_device(tcfg.device))
-    tr, va = split(enc, tcfg.val_fraction, sequences(dom))
-    train_b = batches(dom, tr, tcfg, f"corpus {config['data']['source'] or '(default)'}")
-    val_b = val_batches(dom, va, tcfg)
-    if vocab is not None and not resume:  # what `seqgen sample` writes when given no --text
-        config["condition"].update(examples=example_texts(va if len(va) else tr, vocab),
-                                   examples_from="held-out" if len(va) else "training")
-    if val_b is None and world.main:
-        plugins.warn(no_validation(config, enc, tcfg, sequences(dom)))
-    torch.manual_seed(tcfg.seed)
-    model = build_model(dom, mcfg, vocab).to(device)
-    runs.ensure_writable(run_dir)  # before any work: a read-only run fails in one line
-    # one training process per run directory (rank 0 holds the lock for a DDP group)
-    with runs.lock(run_dir) if world.main else nullcontext():
-        trainer = Trainer(run_dir, model, train_b, val_b, tcfg, config, device, world)
-        if resume:
-            trainer.resume()
-        elif world.main:
-            (run_dir / "metrics.jsonl").unlink(missing_ok=True)
-            ckpt.save_model(run_dir, model, config)
-        if world.main and run_dir.resolve().parent == (runs.runs_root() / dom.name).resolve():
-            runs.set_latest(dom.name, run_dir)
-        try:
-            return trainer.run(progress)
-        finally:
-            distributed.finish()
+def check_budget(given: dict[str, Any]) -> None:
+    """A run must be allowed to take a step: a zero or negative budget is one line."""
+    if given.get("max_time") is not None and given["max_time"] <= 0:
+        raise SeqgenError(f"--max-time {given['max_time']:g}s: give a positive time "
+                          f"(90s, 10m, 1h)")
+    for key in ("max_steps", "seq_len", "batch_size", "layers", "hidden", "embed",
+                "eval_every", "save_every", "log_every"):
+        if given.get(key) is not None and given[key] < 1:
+            raise SeqgenError(f"--{key.replace('_', '-')} {given[key]}: must be at least 1")
 
 
 def load(run_or_domain: str | Path, device: str = "cpu",
@@ -135,6 +78,8 @@ def load(run_or_domain: str | Path, device: str = "cpu",
 
     ``options`` are ``KEY=VALUE`` render options (the domain's fields marked ``render``).
     """
+    from seqgen.inference import Model
+
     path = Path(run_or_domain)
     if (path / "config.json").exists() or path.is_dir():
         return Model(path, device=device, options=options)
@@ -144,6 +89,8 @@ def load(run_or_domain: str | Path, device: str = "cpu",
 
 def _open(domain: str | None, run: str | Path | None,
           options: Sequence[str] | None = None) -> Model:
+    from seqgen.inference import Model
+
     return Model(runs.resolve_run(run, domain), domain, options=options)
 
 
@@ -154,6 +101,7 @@ def sample_cli(settings: SampleSettings, *, domain: str | None, run: str | Path 
     """``seqgen sample``: stream text to stdout, or write files with a renderer."""
     import sys
 
+    settings.check()  # before the model loads: a bad value is refused at once
     model = _open(domain, run, options)
     if text_file is not None:
         if settings.text is not None:

@@ -54,12 +54,14 @@ def fetch(ds: Dataset) -> Path:
     """Return the local path of a dataset, downloading and checking it on first use.
 
     $SEQGEN_MIRROR, when set, replaces the URL's directory: the file is fetched from
-    ``$SEQGEN_MIRROR/<filename>`` (for offline mirrors and for the tests).
+    ``$SEQGEN_MIRROR/<filename>``, a URL or a plain folder (offline mirrors, the tests).
     """
     target = cache_dir() / "datasets" / ds.filename
     if target.exists() and sha256_of(target) == ds.sha256:
         return target
     mirror = os.environ.get("SEQGEN_MIRROR")
+    if mirror and "://" not in mirror:  # a plain folder: the file beside its siblings
+        mirror = Path(mirror).resolve().as_uri()
     url = f"{mirror.rstrip('/')}/{ds.filename}" if mirror else ds.url
     with atomic_path(target) as tmp:
         try:
@@ -67,7 +69,10 @@ def fetch(ds: Dataset) -> Path:
                 while block := response.read(1 << 20):
                     out.write(block)
         except (urllib.error.URLError, OSError, ValueError) as exc:
-            raise SeqgenError(f"cannot download dataset {ds.name!r} from {url}: {exc}") from None
+            raise SeqgenError(f"cannot download dataset {ds.name!r} from {url}: {exc}; "
+                              f"offline, put {ds.filename} (sha256 {ds.sha256[:12]}...) at "
+                              f"{target}, or set SEQGEN_MIRROR to a folder or URL that holds "
+                              f"it") from None
         got = sha256_of(tmp)
         if got != ds.sha256:
             raise SeqgenError(f"dataset {ds.name!r} from {url} has sha256 {got[:12]}..., "

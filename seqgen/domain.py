@@ -211,6 +211,11 @@ class TextConditioned(ABC):
         raise SeqgenError(f"domain {getattr(self, 'name', '?')!r} has no --prime-style "
                           f"examples")
 
+    def normalise_text(self, text: str, alphabet: str) -> str:
+        """A --text in the form the corpus's transcripts take (speech: lower case), given the
+        model's alphabet; what is still outside it is refused by the engine in one line."""
+        return text
+
     def with_text(self, sample: Any, text: str) -> Any:
         """A decoded sample, labelled with the text it says."""
         return sample

@@ -73,7 +73,10 @@ class Model:
                 raise SeqgenError("this model is not conditioned on text (it was trained "
                                   "without transcriptions); sample without --text")
             return [], 1
-        lines = [ln.strip() for ln in (text or "").splitlines() if ln.strip()]
+        assert isinstance(self.domain, TextConditioned)
+        fix = self.domain.normalise_text
+        lines = [fix(ln.strip(), self.vocab.chars) for ln in (text or "").splitlines()
+                 if ln.strip()]
         if text is not None and not lines:
             raise SeqgenError("--text is empty: give the text to write")
         # with no text, sample i writes the i-th of default_texts (one line each)

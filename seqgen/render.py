@@ -18,8 +18,8 @@ def render(domain: Domain, samples: list[Any], out: str | Path) -> list[Path]:
     renderers = renderers_of(domain)
     if suffix not in renderers:
         known = ", ".join(sorted(renderers)) or "none"
-        raise SeqgenError(f"{out}: domain {domain.name!r} cannot render {suffix or 'files'} "
-                          f"without a suffix; renderers: {known}")
+        what = f"{suffix} is not one of its renderers" if suffix else "the name has no suffix"
+        raise SeqgenError(f"{out}: {what}; domain {domain.name!r} renders {known}")
     r = renderers[suffix]
     if r.multi:
         with atomic_path(out) as tmp:

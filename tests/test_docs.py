@@ -40,6 +40,12 @@ def test_cli_reference_matches_help() -> None:
         "docs/cli.md is stale: run python -m seqgen.cli.docgen > docs/cli.md"
 
 
+def test_plugin_commands_are_drawn_like_the_core_commands() -> None:
+    reference = (ROOT / "docs" / "cli.md").read_text()
+    assert "### seqgen stats" in reference and "Usage: seqgen stats [OPTIONS]" in reference
+    assert "\u256d" not in reference and "\u2502" not in reference  # no rich boxes: one style
+
+
 def test_help_is_fast_and_lazy() -> None:
     import subprocess
     import sys

@@ -216,6 +216,11 @@ def test_train_sample_render_and_eval(runner: CliRunner) -> None:
     assert bare.exit_code == 0, bare.output
     assert "no --text given: writing '" in bare.stderr and "held-out lines" in bare.stderr
     assert sf.read("bare.wav")[0].size > 256
+    # the corpus's transcripts are lower case with . and ,: a shouted line is read as they are
+    shout = cli(runner, "sample", "--domain", "speech", "--text", "HI  there!", "--render",
+                "shout.npy", "--seed", "1", "--length", "40")
+    assert shout.exit_code == 0, shout.output
+    assert _domain().normalise_text("Stop; NOW?", " ,.abcdefghijklmnopqrstuvwxyz") == "stop, now."
     png = cli(runner, "sample", "--domain", "speech", "--text", "hi\nno", "--render", "o.png")
     assert png.exit_code == 0 and Path("o.png").read_bytes()[:4] == b"\x89PNG"
     import matplotlib.image

@@ -189,6 +189,17 @@ class SpeechDomain(TextConditioned, Domain):
     def text_of(self, document: Any) -> str | None:
         return document.text if isinstance(document, Utterance) else None
 
+    def normalise_text(self, text: str, alphabet: str) -> str:
+        """As the corpus's transcripts are: lower case (LJSpeech's normalized text is lowered
+        too), a sentence's end mark a full stop and a pause mark a comma where the alphabet
+        lacks it, runs of spaces one."""
+        out = text.lower() if text.lower() != text and any(c.islower() for c in alphabet) \
+            else text
+        for marks, plain in (("!?", "."), (";:", ",")):
+            if plain in alphabet:
+                out = "".join(plain if c in marks and c not in alphabet else c for c in out)
+        return " ".join(out.split())
+
     def with_text(self, sample: Any, text: str) -> Any:
         if isinstance(sample, Utterance):
             sample.text = text  # the .png renderer draws the eSpeak reference of this text

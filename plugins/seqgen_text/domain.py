@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from seqgen import plugins
 from seqgen.datasets import fetch
 from seqgen.domain import Batching, Corpus, Domain, HeadSpec, Renderer, TokenInput
 from seqgen.engine.files import discover, names_files
@@ -77,22 +78,42 @@ class TextDomain(Domain):
         return Corpus(source, key, docs)
 
     def _read_files(self, files: Sequence[Path], source: str) -> tuple[list[Any], str]:
+        """Every file's text. One file given is read or refused; of several (a folder, a
+        glob), one that is not text (a PNG among notes) is skipped with a warning line, as
+        the music domain does, and only a source with nothing readable left is refused."""
         h = hashlib.sha256()
         docs: list[Any] = []
+        skipped = 0
         for f in files:
-            size = f.stat().st_size
-            h.update(f"{f.name}\0{size}\0".encode())
-            if size > BIG_FILE:  # checked and hashed block by block, read again when encoded
-                _scan(f, h, self.options.level == "char")
-                docs.append(TextFile(f, size))
+            try:
+                doc, digest = self._read_file(f)
+            except SeqgenError as exc:
+                if len(files) == 1:
+                    raise
+                plugins.warn(f"{exc}: skipped")
+                skipped += 1
                 continue
-            raw = f.read_bytes()
-            h.update(raw)
-            if raw:
-                docs.append(raw if self.options.level == "byte" else _as_text(raw, f))
+            h.update(digest)
+            if doc is not None:
+                docs.append(doc)
         if not docs:
-            raise SeqgenError(f"{source}: corpus is empty")
+            why = f" ({skipped} of {len(files)} files skipped: not text)" if skipped else ""
+            raise SeqgenError(f"{source}: corpus is empty{why}")
         return docs, h.hexdigest()
+
+    def _read_file(self, f: Path) -> tuple[Any, bytes]:
+        """One file's document (None when empty) and the digest of its name and contents."""
+        h = hashlib.sha256()
+        size = f.stat().st_size
+        h.update(f"{f.name}\0{size}\0".encode())
+        if size > BIG_FILE:  # checked and hashed block by block, read again when encoded
+            _scan(f, h, self.options.level == "char")
+            return TextFile(f, size), h.digest()
+        raw = f.read_bytes()
+        h.update(raw)
+        if not raw:
+            return None, h.digest()
+        return (raw if self.options.level == "byte" else _as_text(raw, f)), h.digest()
 
     # ---- codec ----------------------------------------------------------------------------
     def fit(self, documents: Sequence[Any]) -> None:

@@ -41,7 +41,7 @@ def _name(cmd: Any) -> str:
 def _plugin_app() -> typer.Typer:
     """A private app holding the commands of the plugins seqgen itself ships (found as any
     plugin is, through its entry points, but not a third party's)."""
-    cli = typer.Typer()
+    cli = typer.Typer(rich_markup_mode=None)  # drawn as seqgen's own app draws its commands
     for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
         if ep.dist is not None and ep.dist.name == "seqgen":
             hook = getattr(ep.load(), "register_commands", None)
@@ -54,6 +54,12 @@ def cli_reference() -> str:
     parts = [INTRO, "## seqgen\n", "```text", _help(), "```\n"]
     for cmd in app.registered_commands:
         parts += [f"## seqgen {_name(cmd)}\n", "```text", _help(_name(cmd)), "```\n"]
+    for group in app.registered_groups:  # a command with subcommands: seqgen runs, runs rm
+        name = str(group.name)
+        parts += [f"## seqgen {name}\n", "```text", _help(name), "```\n"]
+        for sub in group.typer_instance.registered_commands if group.typer_instance else []:
+            parts += [f"### seqgen {name} {_name(sub)}\n", "```text", _help(name, _name(sub)),
+                      "```\n"]
     extra = _plugin_app()
     if len(extra.registered_commands) > 1:  # typer's subcommand mode needs two commands
         parts.append(PLUGIN_INTRO)

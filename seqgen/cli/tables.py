@@ -44,7 +44,7 @@ def domain_options_table(name: str) -> None:
 
 
 def run_info(run: Path) -> None:
-    from seqgen.engine.checkpoint import latest_checkpoint, read_config
+    from seqgen.engine.rundir import latest_checkpoint, read_config
 
     cfg = read_config(run)
     dom, m, t = cfg["domain"], cfg["model"], cfg["train"]

@@ -19,10 +19,13 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
+from seqgen.engine.rundir import FORMAT_VERSION, latest_checkpoint, read_config
 from seqgen.errors import SeqgenError
 from seqgen.fileio import atomic_path, dumps, write_json
 
-FORMAT_VERSION = 1
+__all__ = ["FORMAT_VERSION", "latest_checkpoint", "read_config", "load_checkpoint",
+           "load_tensors", "save_checkpoint", "save_model", "save_tensors"]
+
 KEEP = 2  # checkpoint folders kept
 
 
@@ -53,25 +56,6 @@ def save_tensors(tensors: dict[str, torch.Tensor], path: Path) -> None:
 def load_tensors(path: Path) -> dict[str, torch.Tensor]:
     check_safetensors(path)
     return load_file(str(path))
-
-
-def read_config(run_dir: Path) -> dict[str, Any]:
-    """config.json of a run, checked for format and version."""
-    path = run_dir / "config.json"
-    if not path.exists():
-        raise SeqgenError(f"{run_dir} is not a seqgen run (no config.json)")
-    try:
-        cfg = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise SeqgenError(f"{path}: not valid JSON ({exc})") from None
-    if not isinstance(cfg, dict) or cfg.get("format") != "seqgen-run":
-        raise SeqgenError(f"{path} is not a seqgen run configuration")
-    version = cfg.get("format_version", 0)
-    if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise SeqgenError(f"{path} was written by a newer seqgen ({cfg.get('seqgen_version')}, "
-                          f"format {version}; this one reads format {FORMAT_VERSION}): "
-                          f"upgrade seqgen")
-    return cfg
 
 
 def _optim_to_flat(opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -124,12 +108,6 @@ def save_checkpoint(run_dir: Path, step: int, model: torch.nn.Module, opt: torch
     for old in sorted(root.glob("step-*"))[:-KEEP]:
         shutil.rmtree(old, ignore_errors=True)
     return final
-
-
-def latest_checkpoint(run_dir: Path) -> Path | None:
-    found = sorted(p for p in (run_dir / "checkpoints").glob("step-*")
-                   if (p / "trainer.json").exists())
-    return found[-1] if found else None
 
 
 def load_checkpoint(ckpt: Path, model: torch.nn.Module, opt: torch.optim.Optimizer,

@@ -1,0 +1,37 @@
+"""What a user asks of sampling, with no torch to import: the CLI builds and checks it before
+any model loads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from seqgen.errors import SeqgenError
+
+
+@dataclass
+class SampleSettings:
+    """What a user asks of sampling: the one settings object that goes from the CLI (``seqgen
+    sample``) through the Python API (``Model.sample``) to the engine (``generate``)."""
+
+    num: int = 1
+    #: a step count, or a domain's own unit ("30s" of music); None: the domain's default
+    length: int | str | None = None
+    prime: str | None = None
+    #: whether samples include the prime; None: the domain's default
+    keep_prime: bool | None = None
+    temperature: float = 1.0  # 0 = greedy
+    top_k: int = 0  # 0 = all
+    top_p: float = 1.0  # 1 = off
+    bias: float = 0.0  # Graves 2013 eq. 61-62
+    seed: int | None = None
+    #: the text a text-conditioned model writes (one line per line); None: its own choice
+    text: str | None = None
+    #: prime with the domain's N-th style example
+    style: int | None = None
+
+    def check(self) -> None:
+        """One clear error for settings no sampler can honour."""
+        if self.num < 1 or (isinstance(self.length, int) and self.length < 1):
+            raise SeqgenError("--num and --length must be at least 1")
+        if self.temperature < 0 or not 0 < self.top_p <= 1 or self.top_k < 0:
+            raise SeqgenError("need --temperature >= 0, 0 < --top-p <= 1 and --top-k >= 0")

@@ -1,0 +1,130 @@
+"""The heavy half of ``seqgen.train``: a run from a domain, its corpus and the settings.
+
+``seqgen.api.train`` checks every name and value first, without torch, so that a mistyped
+flag is refused at once; then it calls ``new_run`` or ``resume_run`` here.
+"""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from seqgen import plugins, runs
+from seqgen.assembly import (
+    batches,
+    build_model,
+    domain_from_config,
+    example_texts,
+    fit_vocab,
+    no_validation,
+    run_config,
+    sequences,
+    val_batches,
+)
+from seqgen.config import (
+    TIME_BOUND_STEPS,
+    ModelConfig,
+    Preset,
+    TrainConfig,
+    apply_overrides,
+    from_dict,
+    to_dict,
+)
+from seqgen.datasets import cache_dir
+from seqgen.domain import Domain
+from seqgen.engine import checkpoint as ckpt
+from seqgen.engine import distributed
+from seqgen.engine.data import Encoded, encode_corpus, split
+from seqgen.engine.optim import resolve_device
+from seqgen.engine.train import ProgressFn, Trainer, TrainResult
+from seqgen.engine.vocab import TextVocab
+from seqgen.errors import SeqgenError
+
+
+def new_run(dom: Domain, data: str | None, p: Preset, given: dict[str, Any],
+            run: str | Path | None, progress: ProgressFn | None) -> TrainResult:
+    run_dir = Path(run) if run is not None else runs.new_run_dir(dom.name)
+    if (run_dir / "config.json").exists():
+        _check_not_training(run_dir)  # another trainer holds it: say that first
+        raise SeqgenError(f"{run_dir} already holds a run: use --resume, or another --run")
+    corpus = dom.load_corpus(data)
+    dom.fit(corpus.documents)
+    vocab = fit_vocab(dom, corpus.documents, data)
+    enc = encode_corpus(dom, corpus, cache_dir(), vocab)
+    mcfg, tcfg = apply_overrides(p.model, given), apply_overrides(p.train, given)
+    config = run_config(dom, mcfg, tcfg, data, enc.key, vocab)
+    return _train_run(dom, enc, mcfg, tcfg, run_dir, config, progress, vocab, resume=False)
+
+
+def resume_run(domain: str | None, run: str | Path | None, progress: ProgressFn | None,
+               given: dict[str, Any]) -> TrainResult:
+    run_dir = runs.resolve_run(run, domain)
+    _check_not_training(run_dir)
+    config = ckpt.read_config(run_dir)
+    dom = domain_from_config(config, None if run is not None else domain)
+    mcfg = from_dict(ModelConfig, config["model"])
+    if given.get("max_steps") == TIME_BOUND_STEPS and "max_time" in given:
+        del given["max_steps"]  # a time limit alone on resume does not end the run's plan
+    tcfg = apply_overrides(from_dict(TrainConfig, config["train"]), given)
+    config["train"] = to_dict(tcfg)
+    corpus = dom.load_corpus(config["data"]["source"])
+    vocab = TextVocab(config["condition"]["chars"]) if config.get("condition") else None
+    enc = encode_corpus(dom, corpus, cache_dir(), vocab)
+    if enc.key != config["data"]["key"]:
+        plugins.warn(f"the corpus {config['data']['source'] or '(default)'} changed since "
+                     f"{run_dir} started: resuming on the new contents")
+    return _train_run(dom, enc, mcfg, tcfg, run_dir, config, progress, vocab, resume=True)
+
+
+def _train_run(dom: Domain, enc: Encoded, mcfg: ModelConfig, tcfg: TrainConfig, run_dir: Path,
+               config: dict[str, Any], progress: ProgressFn | None, vocab: TextVocab | None,
+               resume: bool) -> TrainResult:
+    world, device = distributed.init(resolve_device(tcfg.device))
+    tr, va = split(enc, tcfg.val_fraction, sequences(dom))
+    train_b = batches(dom, tr, tcfg, f"corpus {config['data']['source'] or '(default)'}")
+    val_b = val_batches(dom, va, tcfg)
+    if vocab is not None and not resume:  # what `seqgen sample` writes when given no --text
+        config["condition"].update(examples=example_texts(va if len(va) else tr, vocab),
+                                   examples_from="held-out" if len(va) else "training")
+    if val_b is None and world.main:
+        plugins.warn(no_validation(config, enc, tcfg, sequences(dom)))
+    torch.manual_seed(tcfg.seed)
+    net = build_model(dom, mcfg, vocab).to(device)
+    runs.ensure_writable(run_dir)  # before any work: a read-only run fails in one line
+    # one training process per run directory (rank 0 holds the lock for a DDP group)
+    with runs.lock(run_dir) if world.main else nullcontext():
+        trainer = Trainer(run_dir, net, train_b, val_b, tcfg, config, device, world)
+        if resume:
+            trainer.resume()
+        elif world.main:
+            (run_dir / "metrics.jsonl").unlink(missing_ok=True)
+            ckpt.save_model(run_dir, net, config)
+        if world.main and run_dir.resolve().parent == (runs.runs_root() / dom.name).resolve():
+            runs.set_latest(dom.name, run_dir)
+        try:
+            return trainer.run(progress)
+        finally:
+            distributed.finish()
+
+
+def _check_not_training(run_dir: Path) -> None:
+    """One line when another process trains this run now (it holds runs.lock's flock)."""
+    import fcntl
+
+    path = run_dir / ".lock"
+    if not path.is_file():
+        return
+    try:
+        with open(path) as f:
+            try:
+                fcntl.flock(f.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                owner = f.read().strip() or "?"
+                raise SeqgenError(f"{run_dir} is being trained by another process (pid "
+                                  f"{owner}); wait for it or stop it") from None
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+    except OSError:
+        return  # unreadable: runs.lock says what is wrong when training starts
