@@ -16,8 +16,11 @@ from conftest import TINY, cli, one_line_error
 def trained(runner: CliRunner, corpus: Path) -> Path:
     result = cli(runner, "train", "--domain", "text", "--data", corpus, *TINY, "--seed", "3")
     assert result.exit_code == 0, result.output
-    latest = Path("runs/text/latest").read_text().strip()
-    return Path(latest)
+    from seqgen.runs import latest_run
+
+    latest = latest_run("text")
+    assert latest is not None
+    return latest
 
 
 def test_version_and_help(runner: CliRunner) -> None:

@@ -76,7 +76,7 @@ def test_handwriting_one_line_and_the_headline_command(runner: CliRunner,
     assert out.exit_code == 0, out.output
     said = [ln for ln in out.stderr.splitlines() if "no validation split" in ln]
     assert len(said) == 1 and "1 document," in said[0] and "at least 10" in said[0]
-    run = Path(Path("runs/handwriting/latest").read_text().strip())
+    run = Path("runs/handwriting") / Path("runs/handwriting/latest").read_text().strip()
     config = check_run_json(run)
     assert config["val_loss"] is None
     assert config["condition"]["examples"] == ["hello there"]  # no held-out line: a training one

@@ -14,6 +14,7 @@ import typer
 
 from seqgen import __version__
 from seqgen.cli.commands import handles_errors
+from seqgen.cli.runs_cmd import runs_app
 
 app = typer.Typer(add_completion=True, no_args_is_help=True, rich_markup_mode=None,
                   help="Generative sequence models: one LSTM engine, domains as plugins.",
@@ -190,11 +191,17 @@ def domains(
 
 @app.command()
 @handles_errors
-def info(run: Annotated[Path, typer.Argument(help="Run directory.")]) -> None:
-    """Show what a run holds."""
+def info(run: Annotated[Path | None, typer.Argument(
+             help="Run directory, or a runs/DOMAIN/latest pointer.")] = None,
+         domain: LatestOpt = None) -> None:
+    """Show what a run holds (a run directory, or the latest run of --domain)."""
     from seqgen.cli.tables import run_info
+    from seqgen.runs import resolve_run
 
-    run_info(run)
+    run_info(resolve_run(run, domain))
+
+
+app.add_typer(runs_app, name="runs")
 
 
 @app.command("new-domain")
