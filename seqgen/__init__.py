@@ -15,10 +15,14 @@ __all__ = ["__version__", "train", "load", "Model", "Domain", "SampleSettings", 
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("train", "load", "Model"):
+    if name in ("train", "load"):
         from seqgen import api
 
         return getattr(api, name)
+    if name == "Model":
+        from seqgen.inference import Model
+
+        return Model
     if name == "Domain":
         from seqgen.domain import Domain
 

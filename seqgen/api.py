@@ -81,8 +81,9 @@ def load(run_or_domain: str | Path, device: str = "cpu",
     from seqgen.inference import Model
 
     path = Path(run_or_domain)
-    if (path / "config.json").exists() or path.is_dir():
-        return Model(path, device=device, options=options)
+    if (path / "config.json").exists() or path.is_dir() or path.is_file():
+        # a run directory, or a runs/DOMAIN/latest pointer file
+        return Model(runs.resolve_run(path, None), device=device, options=options)
     return Model(runs.resolve_run(None, str(run_or_domain)), str(run_or_domain), device,
                  options)
 

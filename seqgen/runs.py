@@ -142,8 +142,8 @@ def resolve_run(run: str | os.PathLike[str] | None, domain: str | None) -> Path:
     if run is not None:
         return _given(Path(run))
     if domain is None:
-        raise SeqgenError("no run given: pass --run DIR or --domain NAME "
-                          "(train one first with `seqgen train --domain text`)")
+        raise SeqgenError("no run given: name a run directory (--run DIR, or the argument of "
+                          "seqgen info) or a domain (--domain NAME: its latest run)")
     found = latest_run(domain)
     if found is None:
         raise SeqgenError(f"no trained {domain!r} run under {runs_root()}: "

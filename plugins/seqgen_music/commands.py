@@ -62,8 +62,8 @@ def music_stats(domain: str, run: Path | None, num: int, length: str, temperatur
 def _music_run(domain: str, run: Path | None) -> tuple[Any, Any]:
     """The run (the domain's latest, or ``run``) and its domain, which must be music."""
     from seqgen import runs
-    from seqgen.api import Model
     from seqgen.errors import SeqgenError
+    from seqgen.inference import Model
     from seqgen_music.domain import MusicDomain
 
     model = Model(runs.resolve_run(run, domain if run is None else None))
