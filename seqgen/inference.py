@@ -191,7 +191,7 @@ class Model:
         if batches is None:
             raise SeqgenError(f"{source or 'the default corpus'}: too little held-out data "
                               f"to evaluate (need more than one batch of {tcfg.seq_len} steps)")
-        nll, extra = evaluate(self.net, batches, self.device, 10**9)
+        nll, extra = evaluate(self.net, batches, self.device, 10**9, what="eval")
         return self.domain.metrics(nll, extra) if extra else self.domain.metrics(nll)
 
     def render(self, samples: list[Any], out: str | Path) -> list[Path]:

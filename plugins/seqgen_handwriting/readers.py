@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from seqgen.engine.files import discover, no_files
+from seqgen.engine.status import counted
 from seqgen.errors import SeqgenError
 from seqgen_handwriting.ink import Ink
 from seqgen_handwriting.xmlink import ink_of, local_name, number, parse_xml
@@ -109,7 +110,7 @@ def read_source(source: str, npy_layout: str = "auto") -> tuple[list[Ink], str]:
     h = hashlib.sha256()
     docs: list[Ink] = []
     files = source_files(source)
-    for f in files:
+    for f in counted(files, "reading the handwriting files", unit="files"):
         h.update(f"{f.name}\0{f.stat().st_size}\0".encode())
         h.update(f.read_bytes())
         aside = _ascii_path(f)

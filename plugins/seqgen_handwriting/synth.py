@@ -278,10 +278,13 @@ def params_key(lines: int, writers: int, max_chars: int, seed: int) -> str:
 def generate(lines: int = 3000, writers: int = 6, max_chars: int = 20,
              seed: int = 0) -> list[Ink]:
     """The synthetic corpus: line i is written by writer i % writers."""
+    from seqgen.engine.status import counted
+
     people = make_writers(writers, seed)
     texts = make_texts(lines, seed, max_chars)
     docs = []
-    for i, text in enumerate(texts):
+    what = "writing the synthetic handwriting corpus (first use; cached after)"
+    for i, text in enumerate(counted(texts, what, unit="lines", at_once=lines >= 500)):
         rng = np.random.default_rng([seed, i])
         who = i % len(people)
         docs.append(Ink(from_polylines(write_line(text, people[who], rng)), text, who))

@@ -20,6 +20,7 @@ import numpy as np
 from seqgen import plugins
 from seqgen.datasets import cache_dir
 from seqgen.engine.files import cached_npz, content_key, discover, names_files
+from seqgen.engine.status import counted
 from seqgen.errors import SeqgenError, closest
 from seqgen_music import abcfile, scores
 from seqgen_music.encoding import Piece
@@ -154,14 +155,17 @@ def _work(args: tuple[Item, ParseSettings]) -> tuple[list[np.ndarray], str | Non
     return parse_item(*args)
 
 
-def parse_items(items: list[Item], settings: ParseSettings
+def parse_items(items: list[Item], settings: ParseSettings, what: str = "parsing"
                 ) -> list[tuple[list[np.ndarray], str | None]]:
-    """Parse every item, with a pool of two processes when there are many."""
+    """Parse every item, with a pool of two processes when there are many; ``what`` names
+    the step in the status line shown while it runs (``what: 120/371``)."""
     jobs = [(it, settings) for it in items]
     if len(items) < POOL_MIN_ITEMS or (os.cpu_count() or 1) < 2 or os.name != "posix":
-        return [parse_item(it, settings) for it in items]
+        return list(counted((parse_item(it, settings) for it in items), what, len(items)))
     with multiprocessing.get_context("fork").Pool(2) as pool:
-        return pool.map(_work, jobs, chunksize=4)
+        # imap keeps pool.map's order and chunks, and lets the status line count
+        return list(counted(pool.imap(_work, jobs, chunksize=4), what, len(items),
+                            at_once=True))
 
 
 # ---- the parse cache ----------------------------------------------------------------------
@@ -192,12 +196,14 @@ def _from_arrays(z: dict[str, np.ndarray]) -> Parsed:
     return pieces, said
 
 
-def _parse(items: list[Item], settings: ParseSettings) -> Parsed:
+def _parse(items: list[Item], settings: ParseSettings, label: str) -> Parsed:
     """The pieces of the items, and (label, note, whether it was read anyway) for each item
     that was skipped or needed a repair."""
     pieces: list[Piece] = []
     said: list[tuple[str, str, bool]] = []
-    for item, (arrays, note) in zip(items, parse_items(items, settings), strict=True):
+    kind = "chorales" if label == DEFAULT_NAME else f"music items of {label}"
+    what = f"parsing {len(items)} {kind} (first use; cached after)"
+    for item, (arrays, note) in zip(items, parse_items(items, settings, what), strict=True):
         if note is not None:
             said.append((item.label, note, bool(arrays)))
         name = Path(item.path).stem + ("" if item.number is None else f"#{item.number}")
@@ -216,7 +222,7 @@ def load_pieces(source: str | None, settings: ParseSettings) -> tuple[str, list[
             items = items[: settings.limit]
         if not items:
             raise SeqgenError(f"{src.label}: nothing to read")
-        return _parse(items, settings)
+        return _parse(items, settings, src.label)
     pieces, said = cached_npz(_cache_file(src, settings), parse, _to_arrays, _from_arrays)
     skipped = [(label, why) for label, why, read in said if not read]
     if not pieces:

@@ -147,10 +147,12 @@ def script(size: int, seed: int = 0) -> list[tuple[str, str, int, int]]:
 def build(size: int, seed: int, cache: Path, feature_fn: object) -> Path:
     """Synthesise the corpus and write its log-mel features to ``cache`` (an .npz), atomically."""
     from seqgen.engine.files import save_npz
+    from seqgen.engine.status import counted
 
     rows = script(size, seed)
     frames, lengths = [], []
-    for text, voice, rate, pitch in rows:
+    what = "speaking the eSpeak corpus (first use; cached after)"
+    for text, voice, rate, pitch in counted(rows, what, unit="sentences", at_once=size >= 100):
         mel = feature_fn(speak(text, voice, rate, pitch))  # type: ignore[operator]
         frames.append(mel.astype(np.float16))
         lengths.append(len(mel))

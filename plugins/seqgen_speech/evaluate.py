@@ -124,10 +124,13 @@ def evaluate_speech(model: Any, num: int = 10, bias: float = 1.0, seed: int = 1,
     docs = held_out_utterances(model, num)
     if not docs:
         raise SeqgenError("the run's corpus has no held-out utterances with a transcript")
+    from seqgen.engine.status import counted
+
     listening = _listening(model, use_wer)
     rows = [_speak(model, doc, seed + i, bias, listening,
                    images / f"speech-eval-{i + 1}.png" if images is not None and i < 3 else None)
-            for i, doc in enumerate(docs)]
+            for i, doc in enumerate(counted(docs, "speech-eval", unit="utterances",
+                                            at_once=True))]
     out: dict[str, Any] = {
         "utterances": len(rows), "bias": bias,
         "mcd_db": float(np.mean([r["mcd_gen"] for r in rows])),

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from seqgen.engine.files import discover
+from seqgen.engine.status import counted
 from seqgen.errors import SeqgenError
 from seqgen_speech.features import AUDIO_SUFFIXES, log_mel, read_audio
 
@@ -105,7 +106,10 @@ def read_directory(source: Path, cache: Path) -> tuple[list[Utterance], str]:
         return {"frames": np.concatenate([u.frames for u in utts]).astype(np.float16),
                 "lengths": np.asarray([len(u.frames) for u in utts], np.int64)}
 
-    utts = cached_npz(cache / f"user-{key}.npz",
-                      lambda: [Utterance(log_mel(read_audio(p)), texts.get(p), p.name)
-                               for p in files], to_arrays, from_arrays)
+    def build() -> list[Utterance]:
+        what = "reading the recordings' log-mel features (first use; cached after)"
+        return [Utterance(log_mel(read_audio(p)), texts.get(p), p.name)
+                for p in counted(files, what, unit="files")]
+
+    utts = cached_npz(cache / f"user-{key}.npz", build, to_arrays, from_arrays)
     return utts, key

@@ -81,7 +81,8 @@ def train(
     device: Annotated[str | None, typer.Option(help="auto | cpu | cuda | mps.")] = None,
     option: Annotated[list[str] | None, typer.Option("-o", "--option", metavar="KEY=VALUE",
                                                      help="Domain option (repeatable).")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or progress "
+                                        "lines.")] = False,
     nproc: Annotated[int, typer.Option(help="Data-parallel processes on this machine "
                                        "(torchrun + DDP; gloo on CPU, NCCL on GPU).")] = 1,
 ) -> None:
@@ -103,7 +104,9 @@ def train(
                           seq_len=seq_len, batch_size=batch_size, lr=lr, optimizer=optimizer,
                           max_steps=max_steps, max_time=max_time, eval_every=eval_every,
                           save_every=save_every, log_every=log_every, seed=seed, device=device)
-    with train_progress(total, enabled=not quiet, seconds=seconds) as update:
+    from seqgen.engine.status import silenced
+
+    with silenced(quiet), train_progress(total, enabled=not quiet, seconds=seconds) as update:
         result = api_train(domain, data, run=run, preset=preset, options=option, resume=resume,
                            progress=update, overrides=overrides)
     if os.environ.get("RANK", "0") != "0":

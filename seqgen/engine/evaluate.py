@@ -7,6 +7,7 @@ import torch
 
 from seqgen.engine.batching import Sequences, Streams
 from seqgen.engine.model import SeqNet
+from seqgen.engine.status import counted
 from seqgen.engine.window import WindowNet
 
 Batches = Streams | Sequences
@@ -27,9 +28,10 @@ def to_tensors(batch: tuple[np.ndarray, ...], device: str, tokens: bool) -> list
 
 
 @torch.no_grad()
-def evaluate(model: Net, batches: Batches | None, device: str,
-             max_batches: int) -> tuple[float, dict[str, float]]:
-    """Mean NLL (nats per step) over up to max_batches of held-out data, state carried.
+def evaluate(model: Net, batches: Batches | None, device: str, max_batches: int,
+             what: str | None = None) -> tuple[float, dict[str, float]]:
+    """Mean NLL (nats per step) over up to max_batches of held-out data, state carried;
+    ``what``: a status line names the evaluation while it runs (``what: 12/40 batches``).
 
     Heads with a ``mean`` (the mixture density heads) also get ``sse``: the mean sum-squared
     error of the predicted mean against the target.
@@ -41,7 +43,8 @@ def evaluate(model: Net, batches: Batches | None, device: str,
     total, count, sse = 0.0, 0.0, 0.0
     state: State | None = None
     sequences = isinstance(batches, Sequences)
-    for k in range(min(max_batches, batches.n_chunks)):
+    chunks = range(min(max_batches, batches.n_chunks))
+    for k in chunks if what is None else counted(chunks, what, unit="batches"):
         x, y, m, *cond = to_tensors(batches.batch(k), device, model.tokens)
         params, state = model(x, None if sequences else state, None if sequences else m,
                               cond[0] if cond else None)

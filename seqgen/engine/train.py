@@ -19,6 +19,7 @@ import torch
 from seqgen.config import TrainConfig
 from seqgen.engine import checkpoint as ckpt
 from seqgen.engine.batching import Sequences
+from seqgen.engine.budget import Budget
 from seqgen.engine.distributed import World, gather_rows, shard, take_rows, weight_spread
 from seqgen.engine.evaluate import Batches, Net, State, evaluate, to_tensors
 from seqgen.engine.optim import build_optimizer, lr_at
@@ -57,6 +58,7 @@ class _Window:
     n: int = 0
     tokens: int = 0
     last: float = float("nan")  # the mean loss of the last window reported
+    tps: float = 0.0  # the tokens/s of the last window reported
 
 
 class Trainer:
@@ -64,7 +66,7 @@ class Trainer:
 
     def __init__(self, run_dir: Path, net: Net, train: Batches, val: Batches | None,
                  cfg: TrainConfig, config: dict[str, Any], device: str,
-                 world: World | None = None) -> None:
+                 world: World | None = None, paced: bool = True) -> None:
         self.run_dir, self.net, self.train_b, self.val_b = run_dir, net, train, val
         self.world = world or World()
         # forward through DDP when several processes train together (engine/distributed.py)
@@ -75,6 +77,9 @@ class Trainer:
         self.step, self.elapsed = 0, 0.0
         self.state: State | None = None
         self.last_val: float | None = None  # stays None with no validation split
+        self.val_step: int | None = None  # the step of last_val
+        # when to validate and stop (paced=False: eval_every was given, the only rule)
+        self.budget = Budget(cfg, paced)
         self.amp = torch.autocast("cuda", dtype=torch.bfloat16) if device.startswith("cuda") \
             else nullcontext()
         self.faults, self.lr_scale = 0, 1.0  # consecutive non-finite losses; LR after rollbacks
@@ -146,18 +151,22 @@ class Trainer:
             return self._run(on_progress)
 
     def _run(self, on_progress: ProgressFn | None = None) -> TrainResult:
-        cfg = self.cfg
+        cfg, budget = self.cfg, self.budget
         self.net.train()
         t0 = time.perf_counter()
         start_elapsed, interrupted, acc = self.elapsed, False, _Window(t0)
+        budget.last_eval, first = t0, self.step + 1  # the first step is reported: a slow
+        # step or a long log_every must not leave the run silent for its first minute
         try:
             while self.step < cfg.max_steps:
-                frac, time_up, stop = self._clock(t0)
-                if time_up:
+                frac, left, save_ok, stop = self._clock(t0)
+                if left <= 0:  # the next step would leave no room to validate and save
                     break
                 if stop:
                     raise KeyboardInterrupt
+                began = time.perf_counter()
                 loss_value, ntok = self._train_step(frac)
+                budget.step_took(time.perf_counter() - began)
                 self.step += 1
                 acc.tokens += ntok * self.world.size  # tokens of every rank
                 self.elapsed = start_elapsed + time.perf_counter() - t0
@@ -168,57 +177,93 @@ class Trainer:
                     if self.faults >= MAX_FAULTS:
                         self._roll_back()
                         continue
-                if self.step % cfg.log_every == 0 or self.step == cfg.max_steps:
-                    self._report(acc, on_progress)
-                if self.step % cfg.save_every == 0:
-                    self.save()
+                validate = budget.eval_due(self.step, time.perf_counter()) and \
+                    left > budget.eval_s()  # near the end, the closing one will do
+                if validate or self.step % cfg.log_every == 0 or self.step in (first,
+                                                                              cfg.max_steps):
+                    self._report(acc, on_progress, validate)
+                if self.step % cfg.save_every == 0 and save_ok:
+                    self._save_timed()
         except KeyboardInterrupt:
             interrupted = True
-        self._finish(interrupted)
-        return TrainResult(self.run_dir, self.step, acc.last, self.last_val, self.elapsed,
-                           interrupted)
+        self._finish(t0, start_elapsed)
+        result = TrainResult(self.run_dir, self.step, acc.last, self.last_val, self.elapsed,
+                             interrupted)
+        if on_progress is not None and self.world.main and not interrupted:
+            # the final figures (after the closing validation), for the printer's last line
+            on_progress(self.step, {"step": self.step, "loss": acc.last, "final": True,
+                                    "val_loss": self.last_val, "elapsed": self.elapsed,
+                                    "tokens_per_s": acc.tps})
+        return result
 
-    def _report(self, acc: _Window, on_progress: ProgressFn | None) -> None:
-        """One metrics line (and a validation at eval_every steps) from the steps since the last."""
-        cfg, now = self.cfg, time.perf_counter()
+    def _validate(self, batches: int | None = None) -> None:
+        """The validation loss on ``batches`` (None: the run's count, fixed by the first)."""
+        budget = self.budget
+        if batches is None:
+            probe = budget.batch_s is None and self.cfg.max_time is not None
+            if probe:  # on the clock, a slow validation must not overrun --max-time
+                self._evaluate(1)  # before one batch of it has been timed
+            batches = budget.eval_batches(fix=True)
+            if probe and batches == 1:
+                return  # that batch was the validation
+        self._evaluate(batches)
+
+    def _evaluate(self, batches: int) -> None:
+        assert self.val_b is not None
+        with self.budget.timing_eval(min(batches, self.val_b.n_chunks)):
+            self.last_val = evaluate(self.net, self.val_b, self.device, batches)[0]
+        self.val_step = self.step
+
+    def _save_timed(self) -> None:
+        with self.budget.timing_save():
+            self.save()
+
+    def _report(self, acc: _Window, on_progress: ProgressFn | None, validate: bool) -> None:
+        """One metrics line (and a validation, when one is due) from the steps since the last."""
+        now = time.perf_counter()
         acc.last = acc.loss / max(acc.n, 1)
+        acc.tps = acc.tokens / max(now - acc.since, 1e-9)
         rec = {"step": self.step, "loss": acc.last, "lr": self.opt.param_groups[0]["lr"],
-               "tokens_per_s": acc.tokens / max(now - acc.since, 1e-9),
-               "elapsed": round(self.elapsed, 3)}
+               "tokens_per_s": acc.tps, "elapsed": round(self.elapsed, 3)}
         acc.loss, acc.n, acc.tokens, acc.since = 0.0, 0, 0, now
-        if self.world.main and self.val_b is not None and (
-                self.step % cfg.eval_every == 0 or self.step == cfg.max_steps):
-            self.last_val = evaluate(self.net, self.val_b, self.device, cfg.eval_batches)[0]
+        if self.world.main and self.val_b is not None and validate:
+            self._validate()
             rec["val_loss"] = self.last_val
         self._log(rec)
         if on_progress is not None and self.world.main:
             on_progress(self.step, {**rec, "val_loss": self.last_val})
 
-    def _finish(self, interrupted: bool) -> None:
-        """The closing validation (unless the last step had one) and the final save."""
+    def _finish(self, t0: float, start_elapsed: float) -> None:
+        """The closing validation (unless this step had one), in what --max-time leaves of
+        the run, and the final save."""
         if self.world.size > 1:
             self._log({"step": self.step, "event": "ddp", "world_size": self.world.size,
                        "weight_spread": weight_spread(self.net, self.world)})
         if self.world.main and self.val_b is not None and (
-                self.last_val is None or not math.isfinite(self.last_val) or interrupted
-                or self.step % self.cfg.eval_every):
-            self.last_val = evaluate(self.net, self.val_b, self.device,
-                                     self.cfg.eval_batches)[0]
+                self.val_step != self.step or self.last_val is None
+                or not math.isfinite(self.last_val)):
+            self._validate(self.budget.closing_batches(time.perf_counter() - t0))
+            self.elapsed = start_elapsed + time.perf_counter() - t0
             self._log({"step": self.step, "val_loss": self.last_val,
                        "elapsed": round(self.elapsed, 3)})
         self.save()
 
-    def _clock(self, t0: float) -> tuple[float, bool, bool]:
-        """Fraction of --max-time used, time up, stop requested: the same on every rank."""
+    def _clock(self, t0: float) -> tuple[float, float, bool, bool]:
+        """Fraction of --max-time used; the seconds left after this step, the closing
+        validation and the save (not above 0: stop now); whether a checkpoint fits in them
+        too; stop requested. The same on every rank (a save is a collective step)."""
         spent = time.perf_counter() - t0
-        max_time = self.cfg.max_time
-        flags = [0.0 if max_time is None else spent / max(max_time, 1e-9),
-                 float(max_time is not None and spent >= max_time), float(self.stop_requested)]
-        if self.world.size > 1:
+        max_time, budget = self.cfg.max_time, self.budget
+        left = min(budget.left(spent), 1e18)
+        # the schedule anneals over the time the loop has: the reserve is kept aside
+        span = None if max_time is None else max(max_time - budget.reserve(), 1e-9)
+        flags = [0.0 if span is None else spent / span, -left,
+                 budget.save_estimate() - left, float(self.stop_requested)]
+        if self.world.size > 1:  # the largest of each: the rank with the least time left
             t = torch.tensor(flags, device=self.device)
             torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MAX)
             flags = t.tolist()
-        return flags[0], flags[1] > 0, flags[2] > 0
+        return flags[0], -flags[1], flags[2] < 0, flags[3] > 0
 
     def _train_step(self, time_fraction: float = 0.0) -> tuple[float, int]:
         cfg, model = self.cfg, self.net
