@@ -1,15 +1,25 @@
-"""Acoustic features with the Tacotron 2 front end, and reading audio files.
+"""Acoustic features with the Tacotron 2 front end, on librosa and torch.stft; reading audio.
 
-Log-mel: 22050 Hz, n_fft 1024, hop 256, Hann window 1024, 80 mel bins (Slaney scale and
-area normalisation, as ``librosa.filters.mel``), fmin 0, fmax 8000, magnitude (not power) mel,
-``log(clamp(mel, 1e-5))``. MFCC: the orthonormal DCT-II of those log-mel frames, first
-``N_MFCC`` coefficients (inverted by the inverse DCT with the rest set to zero).
+Log-mel: 22050 Hz, n_fft 1024, hop 256, periodic Hann window 1024, centred frames with reflect
+padding, 80 mel bins (``librosa.filters.mel``: Slaney scale and area normalisation), fmin 0,
+fmax 8000, magnitude (not power) mel, ``log(clamp(mel, 1e-5))``. MFCC: the orthonormal DCT-II of
+those log-mel frames (scipy's, as ``librosa.feature.mfcc`` on them), first ``N_MFCC``
+coefficients (inverted by scipy's inverse DCT with the rest set to zero).
+
+One STFT for the plugin, torch.stft on one thread, here and in Griffin-Lim (invert.py): on the
+2-core build machine it took 0.19 ms for 0.36 s of speech and 1.4 ms for 3.9 s, against
+librosa.stft's 0.49 and 2.2 ms (benchmarks/bench_speech.py); with torch's default two threads on
+a busy CPU it took 13 and 32 ms, hence ``one_thread``. tests/test_speech_librosa.py checks it
+against ``librosa.stft`` and ``librosa.feature.melspectrogram``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -20,69 +30,96 @@ N_MFCC = 40
 LOG_FLOOR = 1e-5
 
 
-def _hz_to_mel(f: np.ndarray) -> np.ndarray:
-    """Slaney's mel scale: linear below 1 kHz, logarithmic above (librosa htk=False)."""
-    f = np.asarray(f, np.float64)
-    mel = f / (200.0 / 3)
-    log_part = 15.0 + np.log(np.maximum(f, 1e-10) / 1000.0) / (np.log(6.4) / 27.0)
-    return np.where(f >= 1000.0, log_part, mel)
-
-
-def _mel_to_hz(m: np.ndarray) -> np.ndarray:
-    m = np.asarray(m, np.float64)
-    return np.where(m >= 15.0, 1000.0 * np.exp((np.log(6.4) / 27.0) * (m - 15.0)),
-                    m * (200.0 / 3))
-
-
 @functools.cache
 def mel_basis(sr: int = SR, n_fft: int = N_FFT, n_mels: int = N_MELS, fmin: float = FMIN,
               fmax: float = FMAX) -> np.ndarray:
     """(n_mels, 1 + n_fft // 2) triangular filters, Slaney-normalised (librosa's default)."""
-    fft_f = np.linspace(0, sr / 2, 1 + n_fft // 2)
-    mel_f = _mel_to_hz(np.linspace(_hz_to_mel(np.array(fmin)), _hz_to_mel(np.array(fmax)),
-                                   n_mels + 2))
-    fdiff = np.diff(mel_f)
-    ramps = mel_f[:, None] - fft_f[None, :]
-    lower = -ramps[:-2] / fdiff[:-1, None]
-    upper = ramps[2:] / fdiff[1:, None]
-    w = np.maximum(0, np.minimum(lower, upper))
-    w *= (2.0 / (mel_f[2:n_mels + 2] - mel_f[:n_mels]))[:, None]
-    return w.astype(np.float32)
+    import librosa
+
+    return librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax,
+                               htk=False, norm="slaney", dtype=np.float32)
+
+
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """torch on one thread for the block: small FFTs only wait on a second, busy core."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 @functools.cache
-def dct_matrix(n: int = N_MELS) -> np.ndarray:
-    """(n, n) orthonormal DCT-II: ``c = M @ x``, ``x = M.T @ c``."""
-    k = np.arange(n)[:, None]
-    m = np.cos(np.pi * k * (2 * np.arange(n)[None, :] + 1) / (2 * n)) * np.sqrt(2.0 / n)
-    m[0] /= np.sqrt(2.0)
-    return m.astype(np.float64)
+def _window() -> Any:
+    import torch
+
+    return torch.hann_window(WIN)  # periodic, as librosa's get_window("hann")
+
+
+def stft(y: Any) -> Any:
+    """Complex STFT (1 + n_fft // 2, T) of a 1-D float32 tensor: the plugin's one convention."""
+    import torch
+
+    return torch.stft(y, N_FFT, HOP, WIN, _window(), center=True, pad_mode="reflect",
+                      return_complex=True)
+
+
+def istft(spec: Any, length: int) -> Any:
+    """The inverse of ``stft`` (overlap-add with the same window), ``length`` samples."""
+    import torch
+
+    return torch.istft(spec, N_FFT, HOP, WIN, _window(), center=True, length=length)
 
 
 def magnitude(audio: np.ndarray) -> np.ndarray:
-    """|STFT| (T, 1 + n_fft // 2): centred frames, reflect padding, periodic Hann (as Tacotron 2's
-    torch.stft). numpy's FFT: a small torch op costs more than the whole FFT on a busy CPU."""
-    x = np.pad(np.asarray(audio, np.float32), N_FFT // 2, mode="reflect")
-    n = 1 + (len(x) - N_FFT) // HOP
-    frames = np.lib.stride_tricks.as_strided(x, (n, N_FFT), (x.strides[0] * HOP, x.strides[0]))
-    window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(WIN) / WIN)).astype(np.float32)
-    return np.abs(np.fft.rfft(frames * window, axis=1)).astype(np.float32)
+    """|STFT| (T, 1 + n_fft // 2) float32 of mono float audio."""
+    import torch
+
+    with one_thread(), torch.inference_mode():
+        return stft(torch.as_tensor(np.ascontiguousarray(audio, np.float32))).abs().T.numpy()
+
+
+@functools.cache
+def _mel_basis_t() -> Any:
+    import torch
+
+    return torch.as_tensor(mel_basis()).T.contiguous()  # (513, 80)
 
 
 def log_mel(audio: np.ndarray) -> np.ndarray:
     """(T, 80) float32 log-mel frames of mono float audio at 22050 Hz."""
-    if len(audio) < N_FFT // 2 + 1:
+    import torch
+
+    if len(audio) < N_FFT // 2 + 1:  # reflect padding needs more samples than half a frame
         audio = np.pad(audio, (0, N_FFT // 2 + 1 - len(audio)))
-    mel = magnitude(audio) @ mel_basis().T
-    return np.log(np.maximum(mel, LOG_FLOOR)).astype(np.float32)
+    # the filter bank's product in torch too, on the one thread: numpy's BLAS takes both cores
+    # and made log_mel 3 times slower on the shared machine (7.0 ms against 2.2 for 1 s)
+    with one_thread(), torch.inference_mode():
+        spec = stft(torch.as_tensor(np.ascontiguousarray(audio, np.float32)))
+        mel = spec.abs().T @ _mel_basis_t()
+        return torch.log(torch.clamp(mel, min=LOG_FLOOR)).numpy()
 
 
 def mfcc_from_log_mel(lm: np.ndarray, n: int = N_MFCC) -> np.ndarray:
-    return (lm.astype(np.float64) @ dct_matrix(lm.shape[-1])[:n].T).astype(np.float32)
+    from scipy.fft import dct
+
+    # what librosa.feature.mfcc(S=lm.T, norm="ortho") computes (the tests check it), less
+    # the 1.5 s its first call spends loading librosa.feature; float64, so the round trip is
+    # exact to 1e-6
+    return dct(np.asarray(lm, np.float64), type=2, norm="ortho", axis=-1)[..., :n].astype(
+        np.float32)
 
 
 def log_mel_from_mfcc(c: np.ndarray, n_mels: int = N_MELS) -> np.ndarray:
-    return (c.astype(np.float64) @ dct_matrix(n_mels)[:c.shape[-1]]).astype(np.float32)
+    from scipy.fft import idct
+
+    # n pads the dropped coefficients with zeros before the inverse
+    return idct(np.asarray(c, np.float64), n=n_mels, type=2, norm="ortho",
+                axis=-1).astype(np.float32)
 
 
 def features(audio: np.ndarray, kind: str = "logmel") -> np.ndarray:
@@ -93,6 +130,15 @@ def features(audio: np.ndarray, kind: str = "logmel") -> np.ndarray:
 def to_log_mel(frames: np.ndarray, kind: str = "logmel") -> np.ndarray:
     """Feature frames of either kind back to log-mel (for rendering and MCD)."""
     return log_mel_from_mfcc(frames) if kind == "mfcc" else np.asarray(frames, np.float32)
+
+
+def trim_silence(audio: np.ndarray, top_db: float = 60.0) -> np.ndarray:
+    """``audio`` without its leading and trailing frames quieter than ``top_db`` below its
+    loudest (``librosa.effects.trim``, in the features' frames and hops)."""
+    import librosa
+
+    return librosa.effects.trim(np.asarray(audio, np.float32), top_db=top_db,
+                                frame_length=N_FFT, hop_length=HOP)[0]
 
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
@@ -109,6 +155,8 @@ def read_audio(path: Path) -> np.ndarray:
     """
     import soundfile as sf
 
+    # soundfile, not librosa.load: load falls back to audioread on a file soundfile refuses,
+    # which would turn "not a readable audio file" into a deprecation warning and a decoder hunt
     try:
         audio, rate = sf.read(str(path), dtype="float32", always_2d=True)
     except Exception as exc:  # soundfile raises LibsndfileError, RuntimeError, TypeError...
@@ -120,13 +168,11 @@ def read_audio(path: Path) -> np.ndarray:
     if not np.isfinite(audio).all():
         raise SeqgenError(f"{path}: not a readable audio file (NaN or infinite samples)")
     audio = audio.mean(axis=1)
-    if rate != SR:
-        from math import gcd
+    if rate != SR and len(audio):
+        import librosa
 
-        from scipy.signal import resample_poly
-
-        g = gcd(int(rate), SR)
-        audio = resample_poly(audio, SR // g, int(rate) // g).astype(np.float32)
+        # polyphase: scipy's resample_poly, exact for the integer ratios of common rates
+        audio = librosa.resample(audio, orig_sr=int(rate), target_sr=SR, res_type="polyphase")
     if len(audio) == 0 or float(np.max(np.abs(audio))) < 1e-4:
         raise SeqgenError(f"{path}: the recording is silent (peak below -80 dBFS)")
-    return audio
+    return np.asarray(audio, np.float32)

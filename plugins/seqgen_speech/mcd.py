@@ -4,7 +4,8 @@ Mel-cepstra come from log-mel frames by the DCT-II, scaled as SPTK's one-sided c
 (``log_mel[n] = c_0 + sum_d c_d cos(pi d (n + 1/2) / N)``, natural log, the convention of the
 mcep coefficients Merlin measures), orders 1..``ORDER`` (c0, the energy, excluded). Per
 frame, as Merlin: ``(10 / ln 10) * sqrt(2 * sum_d (c_d - c'_d)^2)``; the frames of two
-utterances are paired by DTW on that distance and the MCD is the mean over the path.
+utterances are paired by DTW on that distance (``librosa.sequence.dtw``) and the MCD is the mean
+over the path.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ K = 10.0 / math.log(10.0) * math.sqrt(2.0)
 
 def cepstra(log_mel: np.ndarray, order: int = ORDER) -> np.ndarray:
     """(T, N) natural-log mel spectra -> (T, order) mel-cepstra c_1..c_order."""
+    from scipy.fft import dct
+
     x = np.asarray(log_mel, np.float64)
-    n = x.shape[-1]
-    d = np.arange(1, order + 1)[:, None]
-    basis = np.cos(np.pi * d * (np.arange(n)[None, :] + 0.5) / n) * (2.0 / n)
-    return x @ basis.T
+    # scipy's unnormalised DCT-II is 2 sum_n x_n cos(pi d (n + 1/2) / N): SPTK's c_d times N
+    return dct(x, type=2, norm=None, axis=-1)[..., 1:order + 1] / x.shape[-1]
 
 
 def frame_mcd(c1: np.ndarray, c2: np.ndarray) -> np.ndarray:
@@ -32,26 +33,12 @@ def frame_mcd(c1: np.ndarray, c2: np.ndarray) -> np.ndarray:
 
 
 def dtw_path(cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The minimum-cost monotone path through a (T1, T2) cost matrix (steps (1,0), (0,1), (1,1))."""
-    T1, T2 = cost.shape
-    acc = np.full((T1 + 1, T2 + 1), np.inf)
-    acc[0, 0] = 0.0
-    for i in range(1, T1 + 1):
-        row, prev, c = acc[i], acc[i - 1], cost[i - 1]
-        diag = np.minimum(prev[:-1], prev[1:])  # from (i-1, j-1) or (i-1, j)
-        base = c + diag  # (T2,) best without a horizontal move
-        # horizontal moves within the row: row[j] = min(base[j], row[j-1] + c[j])
-        for j in range(1, T2 + 1):
-            left = row[j - 1] + c[j - 1]
-            row[j] = base[j - 1] if base[j - 1] < left else left
-    i, j = T1, T2
-    path = [(i - 1, j - 1)]
-    while i > 1 or j > 1:
-        moves = ((acc[i - 1, j - 1], i - 1, j - 1), (acc[i - 1, j], i - 1, j),
-                 (acc[i, j - 1], i, j - 1))
-        _, i, j = min(moves, key=lambda m: m[0])
-        path.append((i - 1, j - 1))
-    p = np.asarray(path[::-1])
+    """The minimum-cost monotone path through a (T1, T2) cost matrix (steps (1,0), (0,1), (1,1)),
+    from (0, 0) to (T1 - 1, T2 - 1): ``librosa.sequence.dtw``, compiled by numba."""
+    import librosa
+
+    _, path = librosa.sequence.dtw(C=np.ascontiguousarray(cost, np.float64), backtrack=True)
+    p = path[::-1]  # librosa gives the path from its end
     return p[:, 0], p[:, 1]
 
 

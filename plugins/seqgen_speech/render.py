@@ -1,6 +1,6 @@
 """Renderers: .wav (Griffin-Lim, 22050 Hz int16), .png (log-mel spectrogram), .npy (frames).
 
-The spectrogram shows the eSpeak NG reference of the same text beside the sample when the
+The spectrogram shows the eSpeak NG reference of the same text below the sample when the
 sample carries its text (``Utterance.text``; the ``speech-eval`` command's images do).
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from seqgen.domain import Renderer
-from seqgen_speech.features import HOP, SR
+from seqgen_speech.features import FMAX, FMIN, HOP, N_FFT, SR
 
 
 def write_wav(utt: Any, path: Path) -> None:
@@ -30,7 +30,10 @@ def write_npy(utt: Any, path: Path) -> None:
 
 
 def plot_spectrograms(panels: list[tuple[str, np.ndarray]], path: Path) -> None:
-    """Log-mel spectrograms stacked vertically on a shared time axis (seconds), as a PNG."""
+    """Log-mel spectrograms stacked vertically on a shared time axis, as a PNG: seconds across,
+    Hz up on the mel scale (``librosa.display.specshow``), one colour scale for every panel."""
+    import librosa.display
+
     from seqgen.engine.plot import pyplot
 
     plt = pyplot()
@@ -38,13 +41,14 @@ def plot_spectrograms(panels: list[tuple[str, np.ndarray]], path: Path) -> None:
     fig, axes = plt.subplots(len(panels), 1, figsize=(7, 1.9 * len(panels)), squeeze=False,
                              dpi=80)
     for ax, (title, frames) in zip(axes[:, 0], panels, strict=True):
-        dur = len(frames) * HOP / SR
-        ax.imshow(np.asarray(frames).T, origin="lower", aspect="auto", cmap="magma",
-                  vmin=-11.5, vmax=2.0, extent=(0, dur, 0, frames.shape[1]),
-                  interpolation="nearest")
+        # vmin, vmax: the log floor to a loud frame, so that panels compare by colour
+        librosa.display.specshow(np.asarray(frames, np.float32).T, sr=SR, hop_length=HOP,
+                                 n_fft=N_FFT, x_axis="time", y_axis="mel", fmin=FMIN,
+                                 fmax=FMAX, cmap="magma", vmin=-11.5, vmax=2.0, ax=ax)
         ax.set_xlim(0, longest)
         ax.set_title(title, fontsize=9)
-        ax.set_ylabel("mel bin", fontsize=8)
+        ax.set_xlabel("")
+        ax.set_ylabel("Hz", fontsize=8)
         ax.tick_params(labelsize=7)
     axes[-1, 0].set_xlabel("seconds", fontsize=8)
     fig.tight_layout()
@@ -88,7 +92,8 @@ def renderers() -> dict[str, Renderer]:
     return {
         ".wav": Renderer(".wav", write_wav, "audio through Griffin-Lim, 22050 Hz 16-bit",
                          read=read_wav),
-        ".png": Renderer(".png", write_png, "log-mel spectrogram (beside the eSpeak reference)",
+        ".png": Renderer(".png", write_png,
+                         "log-mel spectrogram in s and Hz (eSpeak reference below)",
                          read=read_png),
         ".npy": Renderer(".npy", write_npy, "log-mel frames (T, 80) float32", read=read_npy),
     }
