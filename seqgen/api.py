@@ -27,12 +27,13 @@ if TYPE_CHECKING:
 RESUME_MAY_CHANGE = ("max_steps", "max_time", "eval_every", "save_every", "log_every",
                      "device")
 
-__all__ = ["SampleSettings", "check_budget", "eval_cli", "load", "sample_cli", "train"]
+__all__ = ["SampleSettings", "check_budget", "eval_cli", "load", "progress_plan", "sample_cli",
+           "train"]
 
 
 def train(domain: str = "text", data: str | None = None, *, run: str | Path | None = None,
           preset: str = DEFAULT_PRESET, options: Sequence[str] | dict[str, Any] | None = None,
-          resume: bool = False, progress: ProgressFn | None = None,
+          resume: bool = False, progress: ProgressFn | bool | None = None,
           overrides: Overrides | None = None, **fields: Any) -> TrainResult:
     """Train (or with resume=True, continue) a model; returns the TrainResult of the run.
 
@@ -40,9 +41,22 @@ def train(domain: str = "text", data: str | None = None, *, run: str | Path | No
     as keywords (``seqgen.train("text", max_time="10m", hidden=128)``): layers, hidden, embed,
     dropout, skip, seq_len, batch_size, lr, optimizer, max_steps, max_time ("10m" or seconds),
     eval_every, save_every, log_every, seed, device.
+
+    ``progress``: None (or True) prints plain progress lines on stderr, as the CLI does in a
+    log; False prints nothing (status lines of slow steps included); a callable
+    ``(step, record)`` receives each record instead. Every problem a user can fix (a name,
+    a value, a file, a download offline) raises ``seqgen.SeqgenError`` with the one-line
+    message the CLI prints.
     """
     given = dataclasses.replace(overrides or Overrides(), **fields).given()
     check_budget(given)
+    if progress is False:
+        from seqgen.engine.status import silenced
+
+        with silenced(True):
+            return train(domain, data, run=run, preset=preset, options=options,
+                         resume=resume, progress=_silent, overrides=overrides, **fields)
+    callback = None if progress is True or progress is None else progress
     if resume:
         refused = [f"--{k.replace('_', '-')}" for k in given if k not in RESUME_MAY_CHANGE]
         refused += ["-o"] if options else []
@@ -52,13 +66,37 @@ def train(domain: str = "text", data: str | None = None, *, run: str | Path | No
                               f"run)")
         from seqgen.training import resume_run
 
-        return resume_run(domain, run, progress, given)
+        return resume_run(domain, run, callback, given)
     cls = plugins.get_domain(domain)  # every name and value checked before torch loads
     opts = parse_options(cls.Options, options)
     p = get_preset(preset)
     from seqgen.training import new_run
 
-    return new_run(cls(opts), data, p, given, run, progress)
+    return new_run(cls(opts), data, p, given, run, callback)
+
+
+def progress_plan(*, preset: str, max_steps: int | None, max_time: str | float | None,
+                  resume: bool, run: str | Path | None,
+                  domain: str | None) -> tuple[int, float | None]:
+    """What a progress display counts to: the planned steps, or the seconds when --max-time
+    alone bounds the run; for --resume, the run's own plan (no torch is loaded)."""
+    from seqgen.config import TIME_BOUND_STEPS, parse_duration
+    from seqgen.engine.rundir import read_config
+
+    seconds = parse_duration(max_time)
+    if not resume:
+        if seconds is not None and max_steps is None:
+            return get_preset(preset).train.max_steps, seconds  # the clock ends the run
+        return max_steps or get_preset(preset).train.max_steps, None
+    plan = read_config(runs.resolve_run(run, domain if run is None else None))["train"]
+    total = max_steps or int(plan.get("max_steps", 0))
+    if total >= TIME_BOUND_STEPS:  # a run planned by the clock: count its seconds
+        return total, seconds or plan.get("max_time")
+    return total, None
+
+
+def _silent(step: int, record: dict[str, Any]) -> None:
+    """progress=False: no lines at all."""
 
 
 def check_budget(given: dict[str, Any]) -> None:

@@ -36,7 +36,9 @@ class TrainConfig:
     warmup: int = 50
     min_lr_ratio: float = 0.1
     max_steps: int = 1000
-    max_time: float | None = None  # seconds
+    max_time: float | None = None  # seconds: the run's plan (the schedule anneals over it)
+    #: seconds this invocation may train (--max-time given with --resume): not the plan
+    time_limit: float | None = None
     eval_every: int = 200
     eval_batches: int = 50
     save_every: int = 200

@@ -6,6 +6,7 @@ flag is refused at once; then it calls ``new_run`` or ``resume_run`` here.
 
 from __future__ import annotations
 
+import dataclasses
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ from seqgen.engine.optim import resolve_device
 from seqgen.engine.train import ProgressFn, Trainer, TrainResult
 from seqgen.engine.vocab import TextVocab
 from seqgen.errors import SeqgenError
+from seqgen.progress import plain_progress
 
 
 def new_run(dom: Domain, data: str | None, p: Preset, given: dict[str, Any],
@@ -56,7 +58,8 @@ def new_run(dom: Domain, data: str | None, p: Preset, given: dict[str, Any],
     enc = encode_corpus(dom, corpus, cache_dir(), vocab)
     mcfg, tcfg = apply_overrides(p.model, given), apply_overrides(p.train, given)
     config = run_config(dom, mcfg, tcfg, data, enc.key, vocab)
-    return _train_run(dom, enc, mcfg, tcfg, run_dir, config, progress, vocab, resume=False)
+    return _train_run(dom, enc, mcfg, tcfg, run_dir, config, progress, vocab, resume=False,
+                      paced="eval_every" not in given)
 
 
 def resume_run(domain: str | None, run: str | Path | None, progress: ProgressFn | None,
@@ -66,23 +69,30 @@ def resume_run(domain: str | None, run: str | Path | None, progress: ProgressFn 
     config = ckpt.read_config(run_dir)
     dom = domain_from_config(config, None if run is not None else domain)
     mcfg = from_dict(ModelConfig, config["model"])
-    if given.get("max_steps") == TIME_BOUND_STEPS and "max_time" in given:
+    limit = given.pop("max_time", None)  # this invocation's clock, not the run's plan
+    if given.get("max_steps") == TIME_BOUND_STEPS and limit is not None:
         del given["max_steps"]  # a time limit alone on resume does not end the run's plan
-    tcfg = apply_overrides(from_dict(TrainConfig, config["train"]), given)
-    config["train"] = to_dict(tcfg)
+    plan = apply_overrides(from_dict(TrainConfig, config["train"]), given)
+    config["train"] = to_dict(dataclasses.replace(plan, time_limit=None))  # what is saved
+    tcfg = dataclasses.replace(plan, time_limit=limit)
     corpus = dom.load_corpus(config["data"]["source"])
     vocab = TextVocab(config["condition"]["chars"]) if config.get("condition") else None
     enc = encode_corpus(dom, corpus, cache_dir(), vocab)
     if enc.key != config["data"]["key"]:
         plugins.warn(f"the corpus {config['data']['source'] or '(default)'} changed since "
                      f"{run_dir} started: resuming on the new contents")
-    return _train_run(dom, enc, mcfg, tcfg, run_dir, config, progress, vocab, resume=True)
+    return _train_run(dom, enc, mcfg, tcfg, run_dir, config, progress, vocab, resume=True,
+                      paced="eval_every" not in given)
 
 
 def _train_run(dom: Domain, enc: Encoded, mcfg: ModelConfig, tcfg: TrainConfig, run_dir: Path,
                config: dict[str, Any], progress: ProgressFn | None, vocab: TextVocab | None,
-               resume: bool) -> TrainResult:
+               resume: bool, paced: bool) -> TrainResult:
     world, device = distributed.init(resolve_device(tcfg.device))
+    if progress is None:  # the Python API, given no callback: plain lines, as the CLI in a log
+        timed = tcfg.max_steps >= TIME_BOUND_STEPS
+        progress = plain_progress(tcfg.max_steps, tcfg.time_limit or tcfg.max_time
+                                  if timed else None)
     tr, va = split(enc, tcfg.val_fraction, sequences(dom))
     train_b = batches(dom, tr, tcfg, f"corpus {config['data']['source'] or '(default)'}")
     val_b = val_batches(dom, va, tcfg)
@@ -96,7 +106,9 @@ def _train_run(dom: Domain, enc: Encoded, mcfg: ModelConfig, tcfg: TrainConfig, 
     runs.ensure_writable(run_dir)  # before any work: a read-only run fails in one line
     # one training process per run directory (rank 0 holds the lock for a DDP group)
     with runs.lock(run_dir) if world.main else nullcontext():
-        trainer = Trainer(run_dir, net, train_b, val_b, tcfg, config, device, world)
+        # an explicit --eval-every is the only rule; else validate at least every tenth
+        trainer = Trainer(run_dir, net, train_b, val_b, tcfg, config, device, world,
+                          paced=paced)
         if resume:
             trainer.resume()
         elif world.main:

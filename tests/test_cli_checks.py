@@ -119,3 +119,31 @@ def test_download_error_names_the_way_out(tmp_path: Path,
     (mirror / "tiny.txt").write_bytes(body)
     monkeypatch.setenv("SEQGEN_MIRROR", str(mirror))  # a plain folder will do
     assert fetch(ds).read_bytes() == body
+
+
+def test_resume_time_limit_is_this_invocations_only(runner: CliRunner, corpus: Path) -> None:
+    import json
+
+    cli(runner, "train", "--data", corpus, *TINY, "--max-steps", "6", "--run", "r")
+    out = cli(runner, "train", "--resume", "--run", "r", "--max-steps", "40", "--max-time", "1s")
+    assert out.exit_code == 0, out.output
+    plan = json.loads(Path("r/config.json").read_text())["train"]
+    assert plan["max_steps"] == 40 and plan["max_time"] is None  # the limit was not saved
+    assert plan["time_limit"] is None
+    again = cli(runner, "train", "--resume", "--run", "r")  # a later plain resume: the plan
+    assert again.exit_code == 0, again.output
+    assert json.loads(Path("r/config.json").read_text())["step"] == 40
+    assert "step 40/40" in again.stderr  # the progress counts the run's own plan
+
+
+def test_the_python_api_prints_progress_and_can_be_quiet(
+        corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import seqgen
+
+    seqgen.train("text", str(corpus), preset="tiny", max_steps=3, run="a")
+    err = capsys.readouterr().err
+    assert "train: step 1/3" in err and "train: step 3/3" in err
+    seqgen.train("text", str(corpus), preset="tiny", max_steps=3, run="b", progress=False)
+    assert capsys.readouterr().err == ""
+    with pytest.raises(seqgen.SeqgenError, match="did you mean 'music'"):
+        seqgen.train("musci")

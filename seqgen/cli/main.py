@@ -92,14 +92,13 @@ def train(
 
         target = run or (None if resume else new_run_dir(domain))
         raise typer.Exit(_relaunch(nproc, target))
+    from seqgen.api import progress_plan
     from seqgen.api import train as api_train
     from seqgen.cli.progress import train_progress
-    from seqgen.config import Overrides, parse_duration
-    from seqgen.config import preset as get_preset
+    from seqgen.config import Overrides
 
-    total = max_steps or get_preset(preset).train.max_steps
-    # --max-time alone bounds the run by the clock (the preset's step count does not apply)
-    seconds = parse_duration(max_time) if max_time and not max_steps and not resume else None
+    total, seconds = progress_plan(preset=preset, max_steps=max_steps, max_time=max_time,
+                                   resume=resume, run=run, domain=domain)
     overrides = Overrides(layers=layers, hidden=hidden, embed=embed, dropout=dropout, skip=skip,
                           seq_len=seq_len, batch_size=batch_size, lr=lr, optimizer=optimizer,
                           max_steps=max_steps, max_time=max_time, eval_every=eval_every,
@@ -156,7 +155,7 @@ def sample(
 ) -> None:
     """Generate from a trained model (its latest run, or --run)."""
     from seqgen.api import sample_cli
-    from seqgen.engine.sample import SampleSettings
+    from seqgen.engine.settings import SampleSettings
 
     settings = SampleSettings(num=num, length=length, prime=prime, keep_prime=keep_prime,
                               temperature=temperature, top_k=top_k, top_p=top_p, bias=bias,

@@ -45,6 +45,13 @@ class Budget:
         """Whether --max-time alone bounds the run."""
         return self.cfg.max_time is not None and self.cfg.max_steps >= TIME_BOUND_STEPS
 
+    @property
+    def limit(self) -> float | None:
+        """The seconds this invocation may take: the plan's --max-time, or a resumed run's
+        own --max-time (time_limit), whichever is shorter."""
+        given = [t for t in (self.cfg.max_time, self.cfg.time_limit) if t is not None]
+        return min(given) if given else None
+
     def step_took(self, seconds: float) -> None:
         """A training step's time: the running mean (the first step, slower, counts once)."""
         self.steps_timed += 1
@@ -59,7 +66,7 @@ class Budget:
         if not self.timed_run and step % max(1, cfg.max_steps // EVALS_PER_RUN) == 0:
             return True
         return cfg.max_time is not None and now - self.last_eval >= \
-            cfg.max_time / EVALS_PER_RUN
+            cfg.max_time / EVALS_PER_RUN  # the plan's pace, not a resumed run's limit
 
     def eval_batches(self, fix: bool = False) -> int:
         """A validation's batch count: about EVAL_SHARE of the run, the same all run long
@@ -97,23 +104,24 @@ class Budget:
             guessed += FIRST_SAVE_S
         else:
             measured += self.save_s
-        if self.cfg.max_time is not None:
-            guessed = min(guessed, RESERVE_SHARE * self.cfg.max_time)
+        if self.limit is not None:
+            guessed = min(guessed, RESERVE_SHARE * self.limit)
         return measured + guessed
 
     def left(self, spent: float) -> float:
         """Seconds left for steps after this one, the closing validation and the save (inf
         without --max-time)."""
-        if self.cfg.max_time is None:
+        limit = self.limit
+        if limit is None:
             return math.inf
-        return self.cfg.max_time - spent - self.step_s - self.reserve()
+        return limit - spent - self.step_s - self.reserve()
 
     def closing_batches(self, spent: float) -> int:
         """The closing validation's batch count: the run's own, or what still fits."""
-        n = self.eval_batches()
-        if self.cfg.max_time is None or not self.batch_s:
+        n, limit = self.eval_batches(), self.limit
+        if limit is None or not self.batch_s:
             return n
-        room = self.cfg.max_time - spent - self.save_estimate()
+        room = limit - spent - self.save_estimate()
         return int(max(1, min(n, (room + 1e-9) // self.batch_s)))
 
     @contextmanager

@@ -200,7 +200,7 @@ class Trainer:
         """The validation loss on ``batches`` (None: the run's count, fixed by the first)."""
         budget = self.budget
         if batches is None:
-            probe = budget.batch_s is None and self.cfg.max_time is not None
+            probe = budget.batch_s is None and budget.limit is not None
             if probe:  # on the clock, a slow validation must not overrun --max-time
                 self._evaluate(1)  # before one batch of it has been timed
             batches = budget.eval_batches(fix=True)
