@@ -34,7 +34,8 @@ __all__ = ["SampleSettings", "check_budget", "eval_cli", "load", "progress_plan"
 def train(domain: str = "text", data: str | None = None, *, run: str | Path | None = None,
           preset: str = DEFAULT_PRESET, options: Sequence[str] | dict[str, Any] | None = None,
           resume: bool = False, progress: ProgressFn | bool | None = None,
-          overrides: Overrides | None = None, **fields: Any) -> TrainResult:
+          overrides: Overrides | None = None, threads: int | None = None,
+          **fields: Any) -> TrainResult:
     """Train (or with resume=True, continue) a model; returns the TrainResult of the run.
 
     ``overrides`` sets model and training fields over the preset; its fields may also be given
@@ -46,16 +47,20 @@ def train(domain: str = "text", data: str | None = None, *, run: str | Path | No
     log; False prints nothing (status lines of slow steps included); a callable
     ``(step, record)`` receives each record instead. Every problem a user can fix (a name,
     a value, a file, a download offline) raises ``seqgen.SeqgenError`` with the one-line
-    message the CLI prints.
+    message the CLI prints. ``threads``: torch's CPU threads (default: chosen from the
+    model's size and the machine's load, engine/threads.py).
     """
     given = dataclasses.replace(overrides or Overrides(), **fields).given()
     check_budget(given)
+    if threads is not None and threads < 1:
+        raise SeqgenError(f"--threads {threads}: must be at least 1")
     if progress is False:
         from seqgen.engine.status import silenced
 
         with silenced(True):
             return train(domain, data, run=run, preset=preset, options=options,
-                         resume=resume, progress=_silent, overrides=overrides, **fields)
+                         resume=resume, progress=_silent, overrides=overrides,
+                         threads=threads, **fields)
     callback = None if progress is True or progress is None else progress
     if resume:
         refused = [f"--{k.replace('_', '-')}" for k in given if k not in RESUME_MAY_CHANGE]
@@ -66,13 +71,13 @@ def train(domain: str = "text", data: str | None = None, *, run: str | Path | No
                               f"run)")
         from seqgen.training import resume_run
 
-        return resume_run(domain, run, callback, given)
+        return resume_run(domain, run, callback, given, threads)
     cls = plugins.get_domain(domain)  # every name and value checked before torch loads
     opts = parse_options(cls.Options, options)
     p = get_preset(preset)
     from seqgen.training import new_run
 
-    return new_run(cls(opts), data, p, given, run, callback)
+    return new_run(cls(opts), data, p, given, run, callback, threads)
 
 
 def progress_plan(*, preset: str, max_steps: int | None, max_time: str | float | None,
@@ -127,21 +132,21 @@ def load(run_or_domain: str | Path, device: str = "cpu",
 
 
 def _open(domain: str | None, run: str | Path | None,
-          options: Sequence[str] | None = None) -> Model:
+          options: Sequence[str] | None = None, threads: int | None = None) -> Model:
     from seqgen.inference import Model
 
-    return Model(runs.resolve_run(run, domain), domain, options=options)
+    return Model(runs.resolve_run(run, domain), domain, options=options, threads=threads)
 
 
 def sample_cli(settings: SampleSettings, *, domain: str | None, run: str | Path | None,
                render: Path | None, text_file: Path | None = None,
                attention: Path | None = None,
-               options: Sequence[str] | None = None) -> list[Path]:
+               options: Sequence[str] | None = None, threads: int | None = None) -> list[Path]:
     """``seqgen sample``: stream text to stdout, or write files with a renderer."""
     import sys
 
     settings.check()  # before the model loads: a bad value is refused at once
-    model = _open(domain, run, options)
+    model = _open(domain, run, options, threads)
     if text_file is not None:
         if settings.text is not None:
             raise SeqgenError("give --text or --text-file, not both")
@@ -189,6 +194,7 @@ def _free_name(path: Path) -> Path:
     return candidate
 
 
-def eval_cli(*, domain: str | None, run: str | Path | None, data: str | None) -> dict[str, float]:
+def eval_cli(*, domain: str | None, run: str | Path | None, data: str | None,
+             threads: int | None = None) -> dict[str, float]:
     """``seqgen eval``: the held-out loss of a run in its domain's units."""
-    return _open(domain, run).evaluate(data)
+    return _open(domain, run, threads=threads).evaluate(data)

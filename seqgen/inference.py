@@ -14,6 +14,7 @@ from seqgen.config import ModelConfig, TrainConfig, from_dict
 from seqgen.datasets import cache_dir
 from seqgen.domain import Prime, TextConditioned, VectorInput
 from seqgen.engine import checkpoint as ckpt
+from seqgen.engine import threads
 from seqgen.engine.data import encode_corpus, pad_ids, split
 from seqgen.engine.evaluate import evaluate
 from seqgen.engine.optim import resolve_device
@@ -30,8 +31,9 @@ class Model:
     """A trained run, ready to sample and evaluate."""
 
     def __init__(self, run_dir: Path, expect_domain: str | None = None,
-                 device: str = "cpu", options: Sequence[str] | None = None) -> None:
-        self.run_dir = run_dir
+                 device: str = "cpu", options: Sequence[str] | None = None,
+                 threads: int | None = None) -> None:
+        self.run_dir, self.threads = run_dir, threads
         self.config = ckpt.read_config(run_dir)
         self.domain = domain_from_config(self.config, expect_domain, options)
         cond = self.config.get("condition")
@@ -120,6 +122,7 @@ class Model:
         p = self._prime(s.prime, s.style)
         texts, n_lines = self._rows(s.num, s.text, p)
         plan = self._plan(s, p, texts, keep, on_text)
+        self._threads(plan.rows or s.num, 1)  # a step at a time: one thread, as a rule
         got = generate(self.net, self._context(p), s, plan, self.device)
         self.texts = texts
         self.attention = [] if got.attention is None else [
@@ -191,8 +194,16 @@ class Model:
         if batches is None:
             raise SeqgenError(f"{source or 'the default corpus'}: too little held-out data "
                               f"to evaluate (need more than one batch of {tcfg.seq_len} steps)")
+        self._threads(tcfg.batch_size, tcfg.seq_len, forward_only=True)
         nll, extra = evaluate(self.net, batches, self.device, 10**9, what="eval")
         return self.domain.metrics(nll, extra) if extra else self.domain.metrics(nll)
+
+    def _threads(self, batch: int, seq_len: int, forward_only: bool = False) -> None:
+        """Torch's threads for this work, by the rule training uses (engine/threads.py)."""
+        if self.device != "cpu":
+            return
+        macs = threads.step_macs(from_dict(ModelConfig, self.config["model"]), batch, seq_len)
+        threads.apply(threads.choose(macs / 3 if forward_only else macs, self.threads)[0])
 
     def render(self, samples: list[Any], out: str | Path) -> list[Path]:
         return render(self.domain, samples, out)

@@ -70,9 +70,10 @@ class Pace:
 def _line(step: int, total: int, rec: dict[str, Any], eta: float | None) -> str:
     count = f"step {step:,}/{total:,}" if total else f"step {step:,}"
     elapsed = float(rec.get("elapsed", 0.0))
+    threads = f"  threads {rec['threads']}" if rec.get("threads") else ""
     return (f"train: {count}  loss {fmt(rec.get('loss'))}  val {fmt(rec.get('val_loss'))}  "
             f"{rec.get('tokens_per_s', 0):,.0f} tok/s  elapsed {clock(elapsed)}  "
-            f"ETA {'-' if eta is None else clock(eta)}")
+            f"ETA {'-' if eta is None else clock(eta)}{threads}")
 
 
 def plain_progress(total: int, seconds: float | None = None, every: float = 10.0,

@@ -37,7 +37,7 @@ from seqgen.config import (
 from seqgen.datasets import cache_dir
 from seqgen.domain import Domain
 from seqgen.engine import checkpoint as ckpt
-from seqgen.engine import distributed
+from seqgen.engine import distributed, threads
 from seqgen.engine.data import Encoded, encode_corpus, split
 from seqgen.engine.optim import resolve_device
 from seqgen.engine.train import ProgressFn, Trainer, TrainResult
@@ -47,7 +47,8 @@ from seqgen.progress import plain_progress
 
 
 def new_run(dom: Domain, data: str | None, p: Preset, given: dict[str, Any],
-            run: str | Path | None, progress: ProgressFn | None) -> TrainResult:
+            run: str | Path | None, progress: ProgressFn | None,
+            n_threads: int | None = None) -> TrainResult:
     run_dir = Path(run) if run is not None else runs.new_run_dir(dom.name)
     if (run_dir / "config.json").exists():
         _check_not_training(run_dir)  # another trainer holds it: say that first
@@ -59,11 +60,11 @@ def new_run(dom: Domain, data: str | None, p: Preset, given: dict[str, Any],
     mcfg, tcfg = apply_overrides(p.model, given), apply_overrides(p.train, given)
     config = run_config(dom, mcfg, tcfg, data, enc.key, vocab)
     return _train_run(dom, enc, mcfg, tcfg, run_dir, config, progress, vocab, resume=False,
-                      paced="eval_every" not in given)
+                      paced="eval_every" not in given, n_threads=n_threads)
 
 
 def resume_run(domain: str | None, run: str | Path | None, progress: ProgressFn | None,
-               given: dict[str, Any]) -> TrainResult:
+               given: dict[str, Any], n_threads: int | None = None) -> TrainResult:
     run_dir = runs.resolve_run(run, domain)
     _check_not_training(run_dir)
     config = ckpt.read_config(run_dir)
@@ -82,12 +83,12 @@ def resume_run(domain: str | None, run: str | Path | None, progress: ProgressFn 
         plugins.warn(f"the corpus {config['data']['source'] or '(default)'} changed since "
                      f"{run_dir} started: resuming on the new contents")
     return _train_run(dom, enc, mcfg, tcfg, run_dir, config, progress, vocab, resume=True,
-                      paced="eval_every" not in given)
+                      paced="eval_every" not in given, n_threads=n_threads)
 
 
 def _train_run(dom: Domain, enc: Encoded, mcfg: ModelConfig, tcfg: TrainConfig, run_dir: Path,
                config: dict[str, Any], progress: ProgressFn | None, vocab: TextVocab | None,
-               resume: bool, paced: bool) -> TrainResult:
+               resume: bool, paced: bool, n_threads: int | None = None) -> TrainResult:
     world, device = distributed.init(resolve_device(tcfg.device))
     if progress is None:  # the Python API, given no callback: plain lines, as the CLI in a log
         timed = tcfg.max_steps >= TIME_BOUND_STEPS
@@ -101,6 +102,9 @@ def _train_run(dom: Domain, enc: Encoded, mcfg: ModelConfig, tcfg: TrainConfig, 
                                    examples_from="held-out" if len(va) else "training")
     if val_b is None and world.main:
         plugins.warn(no_validation(config, enc, tcfg, sequences(dom)))
+    n, why = threads.choose(threads.step_macs(mcfg, tcfg.batch_size, tcfg.seq_len), n_threads)
+    if device == "cpu":
+        threads.apply(n)
     torch.manual_seed(tcfg.seed)
     net = build_model(dom, mcfg, vocab).to(device)
     runs.ensure_writable(run_dir)  # before any work: a read-only run fails in one line
@@ -109,6 +113,7 @@ def _train_run(dom: Domain, enc: Encoded, mcfg: ModelConfig, tcfg: TrainConfig, 
         # an explicit --eval-every is the only rule; else validate at least every tenth
         trainer = Trainer(run_dir, net, train_b, val_b, tcfg, config, device, world,
                           paced=paced)
+        trainer.threads_note = f"{n} ({why})" if device == "cpu" else None
         if resume:
             trainer.resume()
         elif world.main:

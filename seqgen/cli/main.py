@@ -45,6 +45,9 @@ DomainOpt = Annotated[str, typer.Option("--domain", "-d", autocompletion=complet
 LatestOpt = Annotated[str | None, typer.Option("--domain", "-d", autocompletion=complete_domain,
                                                help="Use this domain's latest run.")]
 RunOpt = Annotated[Path | None, typer.Option("--run", help="Run directory.")]
+ThreadsOpt = Annotated[int | None, typer.Option(
+    help="CPU threads for torch (default: one for a small model, else the cores other jobs "
+         "leave free; OMP_NUM_THREADS is honoured).")]
 
 
 @app.command()
@@ -85,6 +88,7 @@ def train(
                                         "lines.")] = False,
     nproc: Annotated[int, typer.Option(help="Data-parallel processes on this machine "
                                        "(torchrun + DDP; gloo on CPU, NCCL on GPU).")] = 1,
+    threads: ThreadsOpt = None,
 ) -> None:
     """Train a model on a corpus (or resume one)."""
     if nproc > 1 and "WORLD_SIZE" not in os.environ:
@@ -107,7 +111,7 @@ def train(
 
     with silenced(quiet), train_progress(total, enabled=not quiet, seconds=seconds) as update:
         result = api_train(domain, data, run=run, preset=preset, options=option, resume=resume,
-                           progress=update, overrides=overrides)
+                           progress=update, overrides=overrides, threads=threads)
     if os.environ.get("RANK", "0") != "0":
         return  # under torchrun, rank 0 reports
     state = "interrupted" if result.interrupted else "done"
@@ -152,6 +156,7 @@ def sample(
         "-o", "--option", metavar="KEY=VALUE",
         help="Render option of the domain (repeatable; seqgen domains --options NAME marks "
              "them).")] = None,
+    threads: ThreadsOpt = None,
 ) -> None:
     """Generate from a trained model (its latest run, or --run)."""
     from seqgen.api import sample_cli
@@ -161,7 +166,7 @@ def sample(
                               temperature=temperature, top_k=top_k, top_p=top_p, bias=bias,
                               seed=seed, text=text, style=prime_style)
     sample_cli(settings, domain=domain, run=run, render=render, text_file=text_file,
-               attention=attention, options=option)
+               attention=attention, options=option, threads=threads)
 
 
 @app.command("eval")
@@ -171,11 +176,12 @@ def eval_(
     run: RunOpt = None,
     data: Annotated[str | None, typer.Option(help="Evaluate on this corpus instead of the "
                                              "run's validation split.")] = None,
+    threads: ThreadsOpt = None,
 ) -> None:
     """Held-out loss in the domain's own units (bits per character for text)."""
     from seqgen.api import eval_cli
 
-    for name, value in eval_cli(domain=domain, run=run, data=data).items():
+    for name, value in eval_cli(domain=domain, run=run, data=data, threads=threads).items():
         print(f"{name}\t{value:.4f}")
 
 

@@ -67,6 +67,9 @@ def _live_bar(total: int, seconds: float | None) -> Iterator[ProgressFn]:
         note = pace.estimate(step, time.monotonic(), float(rec.get("elapsed", 0.0)))
         if note is not None:
             progress.console.print(f"seqgen: {note}", highlight=False, markup=False)
+        if rec.get("threads"):
+            progress.console.print(f"seqgen: torch threads {rec['threads']}", highlight=False,
+                                   markup=False)
         done = min(float(rec.get("elapsed", 0.0)), seconds) if seconds else step
         progress.update(task, completed=done, loss=fmt(rec.get("loss", math.nan)),
                         val=fmt(rec.get("val_loss", math.nan)),

@@ -84,6 +84,8 @@ class Trainer:
             else nullcontext()
         self.faults, self.lr_scale = 0, 1.0  # consecutive non-finite losses; LR after rollbacks
         self.stop_requested = False
+        #: "N (why)": the torch threads chosen (engine/threads.py), for the first progress line
+        self.threads_note: str | None = None
 
     def resume(self) -> None:
         """Continue from the newest checkpoint: same step, same data position, same RNG."""
@@ -223,9 +225,12 @@ class Trainer:
         now = time.perf_counter()
         acc.last = acc.loss / max(acc.n, 1)
         acc.tps = acc.tokens / max(now - acc.since, 1e-9)
-        rec = {"step": self.step, "loss": acc.last, "lr": self.opt.param_groups[0]["lr"],
-               "tokens_per_s": acc.tps, "elapsed": round(self.elapsed, 3)}
+        rec: dict[str, Any] = {"step": self.step, "loss": acc.last,
+                               "lr": self.opt.param_groups[0]["lr"], "tokens_per_s": acc.tps,
+                               "elapsed": round(self.elapsed, 3)}
         acc.loss, acc.n, acc.tokens, acc.since = 0.0, 0, 0, now
+        if self.threads_note:  # the first line says how many threads, and why
+            rec["threads"], self.threads_note = self.threads_note, None
         if self.world.main and self.val_b is not None and validate:
             self._validate()
             rec["val_loss"] = self.last_val
