@@ -18,7 +18,8 @@ import torch
 
 from seqgen.engine.model import SeqNet
 from seqgen.engine.settings import SampleSettings
-from seqgen.engine.window import Window, WindowNet
+from seqgen.engine.window import WindowNet
+from seqgen.engine.window_step import NumpyWindowStepper, attention_of, numpy_ready
 
 __all__ = ["NumpyStepper", "Plan", "SampleSettings", "Sampled", "generate"]
 
@@ -116,7 +117,8 @@ class Sampled:
     attention: np.ndarray | None = None  # (B, T, U)
 
 
-Step = Callable[[np.ndarray], tuple[np.ndarray, Window | None]]
+Attention = tuple[np.ndarray, np.ndarray]  # a window model's phi (B, U) and stop flags (B,)
+Step = Callable[[np.ndarray], tuple[np.ndarray, Attention | None]]
 
 
 @torch.inference_mode()
@@ -157,6 +159,13 @@ def _prime(net: SeqNet | WindowNet, context: np.ndarray, B: int, cond: np.ndarra
         stepper = NumpyStepper(net)
         h, c = (s.float().cpu().numpy().copy() for s in state[:2])
         return (lambda x: (stepper.step(x, h, c), None)), last
+    if use_numpy and isinstance(net, WindowNet) and cond is not None and numpy_ready(net):
+        ws = NumpyWindowStepper(net, cond, state)
+
+        def window_step(x: np.ndarray) -> tuple[np.ndarray, Attention | None]:
+            params, phi, done = ws.step(x if net.tokens else np.asarray(x, np.float32))
+            return params, (phi, done)
+        return window_step, last
     return _torch_step(net, state, ct, device), last
 
 
@@ -164,13 +173,13 @@ def _torch_step(net: SeqNet | WindowNet, state: tuple[torch.Tensor, ...],
                 cond: torch.Tensor | None, device: str) -> Step:
     carried = [state]
 
-    def step(x: np.ndarray) -> tuple[np.ndarray, Window | None]:
+    def step(x: np.ndarray) -> tuple[np.ndarray, Attention | None]:
         xt = torch.as_tensor(x, device=device)
         xt = (xt if net.tokens else xt.float()).unsqueeze(1)  # (B, 1[, D])
         if isinstance(net, WindowNet):
             assert cond is not None
             params, carried[0], window = net.step(xt, carried[0], cond)  # (B, P)
-            return params.float().cpu().numpy(), window
+            return params.float().cpu().numpy(), attention_of(*window)
         p, carried[0] = net(xt, carried[0])
         return p[:, -1].float().cpu().numpy(), None
     return step
@@ -194,8 +203,8 @@ def _run(step: Step, last: np.ndarray, head: Any, s: SampleSettings, plan: Plan,
         if plan.stop_rule is not None:
             ruled |= np.asarray(plan.stop_rule(nxt), dtype=bool)
         if window is not None:
-            ruled |= window.done.cpu().numpy()
-            windows.append(window.phi.cpu().numpy())  # (B, U)
+            ruled |= window[1]
+            windows.append(window[0])  # (B, U)
         ruled &= ~done
         ends[ruled] = len(out) + 1
         done = done | ruled

@@ -4,8 +4,9 @@ The first LSTM layer emits, at every step, the parameters of K Gaussians over ch
 positions: phi(t, u) = sum_k alpha_k exp(-beta_k (kappa_k - u)^2), alpha = exp(a), beta = exp(b),
 kappa_t = kappa_{t-1} + exp(k) (eq. 46-51). The window vector w_t = sum_u phi(t, u) c_u mixes the
 one-hot characters c; it feeds the upper layers at step t and the first layer at step t + 1.
-Because layer 1 needs w_{t-1}, it runs as an ``nn.LSTMCell`` loop; the upper layers see the
-whole sequence at once and keep the fused ``nn.LSTM`` kernel. Any domain can condition on text:
+Because layer 1 needs w_{t-1}, it runs as a step loop (engine/window_kernel.py: the weights of
+an ``nn.LSTMCell``, a hand-written backward); the upper layers see the whole sequence at once
+and keep the fused ``nn.LSTM`` kernel. Any domain can condition on text:
 it answers ``Domain.conditioned()`` and ``Domain.text_of(document)``.
 """
 
@@ -20,6 +21,7 @@ from torch import nn
 from seqgen.config import ModelConfig
 from seqgen.engine.heads import Head
 from seqgen.engine.specs import InputSpec, TokenInput
+from seqgen.engine.window_kernel import CLAMP, WindowRecurrence
 from seqgen.errors import SeqgenError
 
 State = tuple[torch.Tensor, ...]  # h (L, B, H), c (L, B, H), kappa (B, K), w (B, V)
@@ -79,27 +81,21 @@ class WindowNet(nn.Module):
              cond: torch.Tensor | None) -> tuple[torch.Tensor, State, Window]:
         if cond is None:
             raise SeqgenError("this model is conditioned on text: give it a text")
-        B, T = x.shape[0], x.shape[1]
+        B = x.shape[0]
         h, c, kappa, w = state if state is not None else self.zero_state(B, x.device)
-        onehot = F.one_hot(cond, self.V + 1)[..., 1:].to(w.dtype)  # (B, U, V)
+        idx = (cond - 1).clamp(min=0)  # (B, U) each position's character (0 where padded)
         umask = (cond > 0).to(w.dtype)  # (B, U)
-        u = torch.arange(1, cond.shape[1] + 1, device=x.device, dtype=w.dtype)  # (U,)
         emb = self.drop(self.inp(x))  # (B, T, E)
-        h1, c1 = h[0], c[0]
-        h1s, ws = [], []
-        for t in range(T):
-            h1, c1 = self.cell(torch.cat([emb[:, t], w], -1), (h1, c1))  # (B, H)
-            a, b, k = self.window(h1).clamp(max=10).chunk(3, -1)  # (B, K) each
-            alpha, beta = torch.exp(a), torch.exp(b)
-            kappa = kappa + torch.exp(k)
-            phi = (alpha[:, :, None] * torch.exp(-beta[:, :, None]
-                   * (kappa[:, :, None] - u) ** 2)).sum(1) * umask  # (B, U)
-            w = torch.bmm(phi.unsqueeze(1), onehot).squeeze(1)  # (B, V)
-            h1s.append(h1)
-            ws.append(w)
-        window = _window(phi, alpha, beta, kappa, umask)
-        below = torch.stack(h1s, 1)  # (B, T, H)
-        wins = torch.stack(ws, 1)  # (B, T, V)
+        E, cell = emb.shape[-1], self.cell
+        # the input part of layer 1's gates for every step in one product; both biases in
+        gx = F.linear(emb.transpose(0, 1), cell.weight_ih[:, :E],
+                      cell.bias_ih + cell.bias_hh)  # (T, B, 4H)
+        w_rec = torch.cat([cell.weight_ih[:, E:], cell.weight_hh], 1).t()  # (V + H, 4H)
+        below, wins, c1, kappa, phi = WindowRecurrence.apply(
+            gx.to(w_rec.dtype), w_rec, self.window.weight.t(), self.window.bias, h[0], c[0],
+            kappa, w, idx, umask)  # (B, T, H), (B, T, V), (B, H), (B, K), (B, U)
+        h1, w = below[:, -1], wins[:, -1]  # (B, H), (B, V)
+        window = self._window(phi, h1, kappa, umask)
         outs, hs, cs = [below], [h1], [c1]
         for i, rnn in enumerate(self.rnns):
             below, (hi, ci) = rnn(torch.cat([emb, self.drop(below), wins], -1),
@@ -111,10 +107,12 @@ class WindowNet(nn.Module):
         state_out = (torch.stack(hs), torch.stack(cs), kappa, w)
         return self.head(self.drop(feats)), state_out, window
 
-
-def _window(phi: torch.Tensor, alpha: torch.Tensor, beta: torch.Tensor, kappa: torch.Tensor,
-            umask: torch.Tensor) -> Window:
-    """The last step's window and Graves's stop test: phi(t, U+1) > phi(t, u) for all u <= U."""
-    end = umask.sum(1, keepdim=True) + 1  # (B, 1) position just past each text
-    phi_end = (alpha * torch.exp(-beta * (kappa - end) ** 2)).sum(1)  # (B,)
-    return Window(phi.detach(), (phi_end > phi.max(1).values).detach())
+    @torch.no_grad()
+    def _window(self, phi: torch.Tensor, h1: torch.Tensor, kappa: torch.Tensor,
+                umask: torch.Tensor) -> Window:
+        """The last step's window and Graves's stop test: phi(t, U+1) > phi(t, u) for all u <= U
+        (alpha and beta of that step again from its h, eq. 48-50)."""
+        alpha, beta, _ = torch.exp(self.window(h1).clamp(max=CLAMP)).chunk(3, -1)  # (B, K) each
+        end = umask.sum(1, keepdim=True) + 1  # (B, 1) position just past each text
+        phi_end = (alpha * torch.exp(-beta * (kappa - end) ** 2)).sum(1)  # (B,)
+        return Window(phi.detach(), (phi_end > phi.max(1).values).detach())
