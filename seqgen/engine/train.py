@@ -132,7 +132,9 @@ class Trainer:
         with open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8") as f:
             f.write(dumps(record) + "\n")
 
-    def save(self) -> None:
+    def save(self, plot: bool = False) -> None:
+        """A checkpoint and the sampling view; with ``plot``, loss.png too (once, at the end:
+        matplotlib is seconds of import, which a save in the loop should not pay)."""
         carried = gather_rows(self.state, self.world, self.cfg.batch_size)  # every rank joins
         if not self.world.main:  # only rank 0 writes
             return
@@ -143,6 +145,8 @@ class Trainer:
             ckpt.save_model(self.run_dir, self.net, self.config)
         except OSError as exc:
             raise SeqgenError(write_error(self.run_dir, exc)) from None
+        if not plot:
+            return
         from seqgen.engine.plot import plot_metrics
 
         plot_metrics(self.run_dir / "metrics.jsonl", self.run_dir / "loss.png",
@@ -241,6 +245,8 @@ class Trainer:
     def _finish(self, t0: float, start_elapsed: float) -> None:
         """The closing validation (unless this step had one), in what --max-time leaves of
         the run, and the final save."""
+        if self.world.main:  # import the plotting library while the closing validation runs
+            threading.Thread(target=_import_plotting, daemon=True).start()
         if self.world.size > 1:
             self._log({"step": self.step, "event": "ddp", "world_size": self.world.size,
                        "weight_spread": weight_spread(self.net, self.world)})
@@ -251,7 +257,7 @@ class Trainer:
             self.elapsed = start_elapsed + time.perf_counter() - t0
             self._log({"step": self.step, "val_loss": self.last_val,
                        "elapsed": round(self.elapsed, 3)})
-        self.save()
+        self.save(plot=True)
 
     def _clock(self, t0: float) -> tuple[float, float, bool, bool]:
         """Fraction of --max-time used; the seconds left after this step, the closing
@@ -297,6 +303,14 @@ class Trainer:
             self.opt.step()
         self.state = None if sequences else _detach(state)
         return value, int(n)
+
+
+def _import_plotting() -> None:
+    """Load matplotlib (and its Agg backend) off the main thread; the import lock makes the
+    plot's own import wait for it rather than do it twice."""
+    from seqgen.engine.plot import pyplot
+
+    pyplot()
 
 
 @contextmanager
