@@ -63,12 +63,7 @@ def train(domain: str = "text", data: str | None = None, *, run: str | Path | No
                          threads=threads, **fields)
     callback = None if progress is True or progress is None else progress
     if resume:
-        refused = [f"--{k.replace('_', '-')}" for k in given if k not in RESUME_MAY_CHANGE]
-        refused += ["-o"] if options else []
-        if refused:
-            raise SeqgenError(f"--resume continues the run as it was trained: "
-                              f"{', '.join(refused)} cannot change (drop them, or start a new "
-                              f"run)")
+        _check_resume(run, domain, given, options)
         from seqgen.training import resume_run
 
         return resume_run(domain, run, callback, given, threads)
@@ -98,6 +93,25 @@ def progress_plan(*, preset: str, max_steps: int | None, max_time: str | float |
     if total >= TIME_BOUND_STEPS:  # a run planned by the clock: count its seconds
         return total, seconds or plan.get("max_time")
     return total, None
+
+
+def _check_resume(run: str | Path | None, domain: str | None, given: dict[str, Any],
+                  options: Sequence[str] | dict[str, Any] | None) -> None:
+    """--resume continues a run as it was trained: a flag or -o that would change what shaped
+    it is refused in one line naming them (the same values as the run's are fine)."""
+    from seqgen.engine.rundir import read_config
+    from seqgen.options import option_items
+
+    cfg = read_config(runs.resolve_run(run, domain if run is None else None))
+    saved = {**cfg.get("model", {}), **cfg.get("train", {})}
+    refused = [f"--{k.replace('_', '-')}" for k, v in given.items()
+               if k not in RESUME_MAY_CHANGE and saved.get(k) != v]
+    kept = cfg.get("domain", {}).get("options", {})
+    if any(str(kept.get(k)) != str(v) for k, v in option_items(options)):
+        refused.append("-o")
+    if refused:
+        raise SeqgenError(f"--resume continues the run as it was trained: "
+                          f"{', '.join(refused)} cannot change (drop them, or start a new run)")
 
 
 def _silent(step: int, record: dict[str, Any]) -> None:

@@ -38,7 +38,7 @@ def _convert(raw: str, kind: Any, key: str) -> Any:
     return raw
 
 
-def _option_items(pairs: Sequence[str] | dict[str, Any] | None) -> list[tuple[str, Any]]:
+def option_items(pairs: Sequence[str] | dict[str, Any] | None) -> list[tuple[str, Any]]:
     """``KEY=VALUE`` strings (or a dict) as (key, raw value) pairs, keys with _ for -."""
     if isinstance(pairs, dict):
         return list(pairs.items())
@@ -55,7 +55,7 @@ def parse_options(options_cls: type, pairs: Sequence[str] | dict[str, Any] | Non
     """Build a domain's Options from ``KEY=VALUE`` strings, validating keys, types and choices."""
     fields = {f.name: f for f in option_fields(options_cls)}
     values: dict[str, Any] = {}
-    for key, raw in _option_items(pairs):
+    for key, raw in option_items(pairs):
         if key not in fields:
             known = ", ".join(fields) or "none"
             raise SeqgenError(f"unknown option {key!r}{closest(key, fields)}; known: {known}")
@@ -76,7 +76,7 @@ def sample_options(options_cls: type, saved: dict[str, Any],
     widths: how samples are drawn); the rest shaped the model and its codec.
     """
     new = parse_options(options_cls, pairs)  # validates keys, types and choices
-    given = {key for key, _ in _option_items(pairs)}
+    given = {key for key, _ in option_items(pairs)}
     fields = {f.name: f for f in option_fields(options_cls)}
     fixed = sorted(k for k in given if not fields[k].metadata.get("render"))
     if fixed:

@@ -11,6 +11,12 @@ import numpy as np
 from seqgen.fileio import atomic_path
 
 
+def preload() -> None:
+    """Import matplotlib now (a thread does it while training's closing validation runs; the
+    import lock makes the plot's own import wait for it rather than do it twice)."""
+    pyplot()
+
+
 def pyplot() -> Any:
     """matplotlib.pyplot on the Agg backend (files only: no display is needed or opened),
     imported on first use because matplotlib takes a second to import."""

@@ -23,6 +23,7 @@ from seqgen.engine.budget import Budget
 from seqgen.engine.distributed import World, gather_rows, shard, take_rows, weight_spread
 from seqgen.engine.evaluate import Batches, Net, State, evaluate, to_tensors
 from seqgen.engine.optim import build_optimizer, lr_at
+from seqgen.engine.plot import preload
 from seqgen.errors import SeqgenError
 from seqgen.fileio import dumps, write_error
 
@@ -246,7 +247,7 @@ class Trainer:
         """The closing validation (unless this step had one), in what --max-time leaves of
         the run, and the final save."""
         if self.world.main:  # import the plotting library while the closing validation runs
-            threading.Thread(target=_import_plotting, daemon=True).start()
+            threading.Thread(target=preload, daemon=True).start()
         if self.world.size > 1:
             self._log({"step": self.step, "event": "ddp", "world_size": self.world.size,
                        "weight_spread": weight_spread(self.net, self.world)})
@@ -303,14 +304,6 @@ class Trainer:
             self.opt.step()
         self.state = None if sequences else _detach(state)
         return value, int(n)
-
-
-def _import_plotting() -> None:
-    """Load matplotlib (and its Agg backend) off the main thread; the import lock makes the
-    plot's own import wait for it rather than do it twice."""
-    from seqgen.engine.plot import pyplot
-
-    pyplot()
 
 
 @contextmanager
