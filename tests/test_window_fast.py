@@ -132,7 +132,7 @@ def test_recurrence_gradcheck() -> None:
     """Every input of the autograd Function, the final c and kappa included, by finite
     differences."""
     g = torch.Generator().manual_seed(2)
-    T, B, H, V, K = 5, 2, 3, 4, 2
+    T, B, E, H, V, K = 5, 2, 3, 3, 4, 2
 
     def r(*shape: int, s: float = 0.5) -> torch.Tensor:
         return (torch.randn(*shape, generator=g, dtype=torch.float64) * s).requires_grad_()
@@ -140,8 +140,8 @@ def test_recurrence_gradcheck() -> None:
     with torch.no_grad():
         b_win[2 * K:] = -0.5
         b_win[0] = 10.2  # clamped
-    args = (r(T, B, 4 * H), r(V + H, 4 * H), r(H, 3 * K), b_win, r(B, H), r(B, H),
-            r(B, K, s=1.0).abs().detach().requires_grad_(), r(B, V),
+    args = (r(T, B, E), r(E, 4 * H), r(4 * H), r(V + H, 4 * H), r(H, 3 * K), b_win, r(B, H),
+            r(B, H), r(B, K, s=1.0).abs().detach().requires_grad_(), r(B, V),
             torch.tensor([[0, 1, 2], [3, 0, 0]]), torch.tensor([[1.0, 1, 1], [1, 0, 0]],
                                                                  dtype=torch.float64))
     assert torch.autograd.gradcheck(lambda *a: WindowRecurrence.apply(*a)[:4], args)

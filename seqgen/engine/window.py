@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from seqgen.config import ModelConfig
@@ -87,13 +86,11 @@ class WindowNet(nn.Module):
         umask = (cond > 0).to(w.dtype)  # (B, U)
         emb = self.drop(self.inp(x))  # (B, T, E)
         E, cell = emb.shape[-1], self.cell
-        # the input part of layer 1's gates for every step in one product; both biases in
-        gx = F.linear(emb.transpose(0, 1), cell.weight_ih[:, :E],
-                      cell.bias_ih + cell.bias_hh)  # (T, B, 4H)
         w_rec = torch.cat([cell.weight_ih[:, E:], cell.weight_hh], 1).t()  # (V + H, 4H)
         below, wins, c1, kappa, phi = WindowRecurrence.apply(
-            gx.to(w_rec.dtype), w_rec, self.window.weight.t(), self.window.bias, h[0], c[0],
-            kappa, w, idx, umask)  # (B, T, H), (B, T, V), (B, H), (B, K), (B, U)
+            emb.transpose(0, 1).to(w_rec.dtype), cell.weight_ih[:, :E].t(),
+            cell.bias_ih + cell.bias_hh, w_rec, self.window.weight.t(), self.window.bias,
+            h[0], c[0], kappa, w, idx, umask)  # (B, T, H), (B, T, V), (B, H), (B, K), (B, U)
         h1, w = below[:, -1], wins[:, -1]  # (B, H), (B, V)
         window = self._window(phi, h1, kappa, umask)
         outs, hs, cs = [below], [h1], [c1]

@@ -45,34 +45,32 @@ def _doubled_g(m: torch.Tensor, H: int) -> torch.Tensor:
     return out
 
 
-def run_loop(gx: torch.Tensor, w_rec: torch.Tensor, w_win: torch.Tensor, b_win: torch.Tensor,
+def run_loop(acts: torch.Tensor, w2: torch.Tensor, w_win: torch.Tensor, b_win: torch.Tensor,
              h0: torch.Tensor, c0: torch.Tensor, kappa0: torch.Tensor, w0: torch.Tensor,
              idx: torch.Tensor, umask: torch.Tensor) -> Loop:
-    """gx (T, B, 4H) input part of the gates (both biases in), w_rec (V + H, 4H),
-    w_win (H, 3K), b_win (3K,), idx (B, U) character index of each position (0 where padded),
+    """acts (T, B, 4H): the input part of the gates (both biases in, g's doubled), overwritten
+    with the activations; w2 (V + H, 4H) the recurrent weights of [w, h] (g's doubled);
+    w_win (H, 3K), b_win (3K,); idx (B, U) character index of each position (0 where padded),
     umask (B, U) 1 on characters, 0 on padding."""
-    T, B, G = gx.shape
+    T, B, G = acts.shape
     H, V, K = G // 4, w0.shape[1], kappa0.shape[1]
-    w2 = _doubled_g(w_rec, H)  # (V + H, 4H)
-    xr = gx.new_empty(T + 1, B, V + H)  # (T + 1, B, V + H)
+    xr = acts.new_empty(T + 1, B, V + H)  # (T + 1, B, V + H)
     xr[0, :, :V], xr[0, :, V:] = w0, h0
-    cs = gx.new_empty(T + 1, B, H)  # (T + 1, B, H)
+    cs = acts.new_empty(T + 1, B, H)  # (T + 1, B, H)
     cs[0] = c0
-    lp = Loop(xr, gx.new_empty(T, B, G), cs, gx.new_empty(T, B, H), gx.new_empty(T, B, 3 * K),
-              gx.new_empty(T, B, 3 * K), gx.new_empty(T, B, K), umask)
-    u = torch.arange(1, idx.shape[1] + 1, dtype=gx.dtype, device=gx.device)  # (U,) 1..U
-    a, e = lp.acts, lp.ewin
+    lp = Loop(xr, acts, cs, acts.new_empty(T, B, H), acts.new_empty(T, B, 3 * K),
+              acts.new_empty(T, B, 3 * K), acts.new_empty(T, B, K), umask)
+    u = torch.arange(1, idx.shape[1] + 1, dtype=acts.dtype, device=acts.device)  # (U,) 1..U
+    a, e = acts, lp.ewin
     # every step's views made at once (a Python slice costs about as much as a small kernel)
-    views = (gx, gx[..., 2 * H:3 * H], xr[:-1], a, a[..., :H], a[..., H:2 * H],
-             a[..., 2 * H:3 * H], a[..., 3 * H:], cs[:-1], cs[1:], lp.tcs, xr[1:, :, V:],
-             xr[1:, :, :V], lp.raw, e,
+    views = (xr[:-1], a, a[..., :H], a[..., H:2 * H], a[..., 2 * H:3 * H], a[..., 3 * H:],
+             cs[:-1], cs[1:], lp.tcs, xr[1:, :, V:], xr[1:, :, :V], lp.raw, e,
              e[..., None, :K], e[..., K:2 * K, None], e[..., 2 * K:], lp.kappas,
              lp.kappas[..., None])
     kappa, phi = kappa0, umask
-    for (g, g_g, x, a, i, f, sg, o, cp, c, tc, h, w, r, e, al, be, dk, kappa_out,
+    for (x, a, i, f, sg, o, cp, c, tc, h, w, r, e, al, be, dk, kappa_out,
          kappa3) in zip(*(v.unbind(0) for v in views), strict=True):
-        torch.addmm(g, x, w2, out=a)[:, 2 * H:3 * H].add_(g_g)  # (B, 4H) eq. 7-10, g doubled
-        a.sigmoid_()  # i, f, sigmoid(2 g_hat), o
+        a.addmm_(x, w2).sigmoid_()  # (B, 4H) eq. 7-10: i, f, sigmoid(2 g_hat), o
         torch.mul(f, cp, out=c).sub_(i).addcmul_(i, sg, value=2.0)  # eq. 9: f c + i g
         torch.mul(o, torch.tanh(c, out=tc), out=h)  # (B, H) eq. 11
         # the window, eq. 46-51: (B, 3K) alpha, beta, exp(k_hat); w_t by index, eq. 47
@@ -138,20 +136,20 @@ def loop_backward(lp: Loop, w_rec: torch.Tensor, w_win: torch.Tensor, idx: torch
         p, q = _cell_factors(lp, t0, t1)
         m, ekm = _window_factors(lp, t0, t1, u, umask)
         dg, r = dgx[t0:t1], dwin[t0:t1]
-        views = (m, ekm, p, q, dg, dg[..., :H], dg[..., H:2 * H], dg[..., 2 * H:3 * H],
-                 dg[..., 3 * H:], r, r[..., None], r[..., 2 * K:], lp.acts[t0:t1, :, H:2 * H],
-                 prev[t0:t1])
-        for (mj, ekj, pj, qj, dgj, di, df, dgg, do, rj, r3, rk, f,
+        views = (m, ekm, p, q[..., :H], q[..., H:2 * H], q[..., 2 * H:3 * H], q[..., 3 * H:],
+                 dg, dg[..., :H], dg[..., H:2 * H], dg[..., 2 * H:3 * H], dg[..., 3 * H:], r,
+                 r[..., None], r[..., 2 * K:], lp.acts[t0:t1, :, H:2 * H], prev[t0:t1])
+        for (mj, ekj, pj, qi, qf, qg, qo, dgj, di, df, dgg, do, rj, r3, rk, f,
              prevj) in reversed(list(zip(*(v.unbind(0) for v in views), strict=True))):
             torch.bmm(mj, dx[:, :V].gather(1, idx)[:, :, None], out=r3)  # (B, 3K, 1)
             dkap.add_(rk)  # dL/dkappa_t: kappa_{t+1} = kappa_t + exp(k_hat_{t+1})
             torch.mul(dkap, ekj, out=rk)  # d k_hat
             gh = torch.addmm(dx[:, V:], rj, w_win_t)  # (B, H) dL/dh_t
             dc.addcmul_(gh, pj)  # (B, H) dL/dc_t
-            torch.mul(dc, qj[:, :H], out=di)
-            torch.mul(dc, qj[:, H:2 * H], out=df)
-            torch.mul(dc, qj[:, 2 * H:3 * H], out=dgg)
-            torch.mul(gh, qj[:, 3 * H:], out=do)
+            torch.mul(dc, qi, out=di)  # the gates' pre-activations (B, H) each
+            torch.mul(dc, qf, out=df)
+            torch.mul(dc, qg, out=dgg)
+            torch.mul(gh, qo, out=do)
             dc.mul_(f)  # dL/dc_{t-1} = dL/dc_t f_t
             dx = torch.addmm(prevj, dgj, w_rec_t)  # (B, V + H) dL/d[w_t-1, h_t-1]
     d_rec = lp.xr[:T].reshape(T * B, V + H).t() @ dgx.reshape(T * B, G)  # (V + H, 4H)
@@ -160,20 +158,27 @@ def loop_backward(lp: Loop, w_rec: torch.Tensor, w_win: torch.Tensor, idx: torch
 
 
 class WindowRecurrence(torch.autograd.Function):
-    """Layer 1 and the window over T steps; outputs hs (B, T, H), ws (B, T, V), c_T, kappa_T
-    (differentiable) and phi_T (B, U), which is not."""
+    """Layer 1 and the window over T steps, from the embedded input emb (T, B, E) and layer
+    1's weights: w_x (E, 4H) and b (4H,) its input part and both biases, w_rec (V + H, 4H) its
+    recurrent part over [w, h], then the window's w_win (H, 3K), b_win. Outputs hs (B, T, H),
+    ws (B, T, V), c_T, kappa_T (differentiable) and phi_T (B, U), which is not."""
 
     @staticmethod
     @torch.amp.custom_fwd(device_type="cuda", cast_inputs=torch.float32)  # the loop in fp32
-    def forward(ctx: Any, gx: torch.Tensor, w_rec: torch.Tensor, w_win: torch.Tensor,
-                b_win: torch.Tensor, h0: torch.Tensor, c0: torch.Tensor, kappa0: torch.Tensor,
-                w0: torch.Tensor, idx: torch.Tensor,
-                umask: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        with torch.autocast(gx.device.type, enabled=False):  # the recurrence in one dtype
-            lp = run_loop(gx, w_rec, w_win, b_win, h0, c0, kappa0, w0, idx, umask)
-        ctx.save_for_backward(w_rec, w_win, idx, umask, *lp)
+    def forward(ctx: Any, emb: torch.Tensor, w_x: torch.Tensor, b: torch.Tensor,
+                w_rec: torch.Tensor, w_win: torch.Tensor, b_win: torch.Tensor,
+                h0: torch.Tensor, c0: torch.Tensor, kappa0: torch.Tensor, w0: torch.Tensor,
+                idx: torch.Tensor, umask: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        T, B, E = emb.shape
+        H, V = w_rec.shape[1] // 4, w0.shape[1]
+        flat = emb.reshape(T * B, E)  # (T B, E)
+        with torch.autocast(emb.device.type, enabled=False):  # the recurrence in one dtype
+            # the input part of the gates for all T in one product; it becomes the activations
+            acts = torch.addmm(_doubled_g(b, H), flat, _doubled_g(w_x, H)).view(T, B, 4 * H)
+            lp = run_loop(acts, _doubled_g(w_rec, H), w_win, b_win, h0, c0, kappa0, w0, idx,
+                          umask)
+        ctx.save_for_backward(flat, w_x, w_rec, w_win, idx, umask, *lp)
         ctx.mark_non_differentiable(lp.phi)
-        V = w0.shape[1]
         hs = lp.xr[1:, :, V:].transpose(0, 1).contiguous()  # (B, T, H)
         ws = lp.xr[1:, :, :V].transpose(0, 1).contiguous()  # (B, T, V)
         return hs, ws, lp.cs[-1].clone(), lp.kappas[-1].clone(), lp.phi
@@ -181,13 +186,17 @@ class WindowRecurrence(torch.autograd.Function):
     @staticmethod
     @torch.amp.custom_bwd(device_type="cuda")
     def backward(ctx: Any, *grads: torch.Tensor | None) -> tuple[torch.Tensor | None, ...]:
-        w_rec, w_win, idx, umask, *rest = ctx.saved_tensors
+        flat, w_x, w_rec, w_win, idx, umask, *rest = ctx.saved_tensors
         lp = Loop(*rest)
+        T, B, G = lp.acts.shape
         V = lp.xr.shape[2] - lp.cs.shape[2]
         refs = (lp.xr[1:, :, V:], lp.xr[1:, :, :V], lp.cs[-1], lp.kappas[-1])
         g_h, g_w, g_c, g_k = (torch.zeros_like(r) if g is None else
                               g.transpose(0, 1) if g.dim() == 3 else g  # time-major views
                               for g, r in zip(grads[:4], refs, strict=True))
         with torch.autocast(g_h.device.type, enabled=False):
-            grads_in = loop_backward(lp, w_rec, w_win, idx, umask, g_h, g_w, g_c, g_k)
-        return (*grads_in, None, None)
+            dgx, *rest_grads = loop_backward(lp, w_rec, w_win, idx, umask, g_h, g_w, g_c, g_k)
+            d2 = dgx.view(T * B, G)  # (T B, 4H)
+            d_emb = (d2 @ w_x.t()).view(T, B, -1)  # (T, B, E)
+            d_wx, d_b = flat.t() @ d2, d2.sum(0)  # (E, 4H), (4H,)
+        return (d_emb, d_wx, d_b, *rest_grads, None, None)
