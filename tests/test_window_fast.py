@@ -154,10 +154,10 @@ def _sample(m: WindowNet, cond: np.ndarray, use_numpy: bool, seed: int = 3) -> A
                     Plan(cond=cond), use_numpy=use_numpy)
 
 
-@pytest.mark.parametrize("rows", [1, 3])
+@pytest.mark.parametrize("rows,layers", [(1, 2), (3, 2), (2, 3), (1, 1)])
 def test_numpy_sampling_gives_the_samples_of_the_reference_torch_step(
-        rows: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    m = _net(2)
+        rows: int, layers: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    m = _net(layers)
     cond = COND.numpy()[:rows]
     fast = _sample(m.eval(), cond, use_numpy=True)
     torch_now = _sample(m, cond, use_numpy=False)

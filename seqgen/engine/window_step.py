@@ -43,19 +43,21 @@ class NumpyWindowStepper:
         self.tokens = net.tokens
         E, H, V = net.cfg.embed, self.H, self.V
         xw: list[np.ndarray] = []  # per layer: (D + 1, 4H) input weights and bias, or table
-        self.rw: list[np.ndarray] = []  # layer 1: rows of [w, h_1]; above: rows of [h_i-1, h_i]
-        self.ww: list[np.ndarray] = []  # layers above 1: rows of w
+        # recurrent rows, in z's order: layer 1 [w, h_1] and layer 2 [w, h_1, h_2] are one
+        # slice of z each; a layer i > 2 reads [h_i-1, h_i] and, in ww, w
+        self.rw: list[np.ndarray] = []
+        self.ww: list[np.ndarray] = []
         for i in range(self.L):
             p = "cell." if i == 0 else f"rnns.{i - 1}."
             s = "" if i == 0 else "_l0"
             w_ih, w_hh = sd[p + "weight_ih" + s], sd[p + "weight_hh" + s]  # (4H, in), (4H, H)
             bias = sd[p + "bias_ih" + s] + sd[p + "bias_hh" + s]  # (4H,)
             xw.append(self._fold(sd, w_ih[:, :E], bias))
-            if i == 0:  # input [x, w], own h
-                self.rw.append(_halved_ifo(np.concatenate([w_ih[:, E:].T, w_hh.T]), H))
-            else:  # input [x, h_i-1, w], own h
-                self.rw.append(_halved_ifo(np.concatenate([w_ih[:, E:E + H].T, w_hh.T]), H))
-                self.ww.append(_halved_ifo(w_ih[:, E + H:].T, H))  # (V, 4H)
+            below, w_rows = w_ih[:, E:E + H].T, w_ih[:, E + H:].T  # input [x, h_i-1, w]
+            rows = [w_ih[:, E:].T] if i == 0 else [w_rows, below] if i == 1 else [below]
+            self.rw.append(_halved_ifo(np.concatenate([*rows, w_hh.T]), H))
+            if i > 1:
+                self.ww.append(_halved_ifo(w_rows, H))  # (V, 4H)
         # every layer's input part in one product (or one lookup): (D + 1 or vocab, L 4H)
         self.xw = np.concatenate([_halved_ifo(m, H) for m in xw], 1)
         self.win_w, self.win_b = np.ascontiguousarray(sd["window.weight"].T), sd["window.bias"]
@@ -66,6 +68,7 @@ class NumpyWindowStepper:
         B = cond.shape[0]
         self.z = np.concatenate([w, *h], 1)  # (B, V + L H) [w, h_1, ..., h_L]
         self.c, self.kappa = c.copy(), kappa.copy()  # (L, B, H), (B, K)
+        self.s, self.tmp = np.empty((B, 4 * H), np.float32), np.empty((B, H), np.float32)
         assert self.z.shape == (B, V + self.L * H)
 
     def _fold(self, sd: dict[str, np.ndarray], wx: np.ndarray, bias: np.ndarray) -> np.ndarray:
@@ -89,12 +92,14 @@ class NumpyWindowStepper:
         """The LSTM cell (Graves eq. 7-11) on gates whose i, f, o columns came halved; writes
         h_i into z."""
         H, V = self.H, self.V
-        t = np.tanh(gates)  # gate order i, f, g, o as in torch.nn.LSTM
-        s = t * 0.5 + 0.5  # sigmoid of the i, f, o pre-activations
+        t = np.tanh(gates, out=gates)  # gate order i, f, g, o as in torch.nn.LSTM
+        s = np.multiply(t, 0.5, out=self.s)
+        s += 0.5  # sigmoid of the i, f, o pre-activations
         c = self.c[i]
         c *= s[:, H:2 * H]
-        c += s[:, :H] * t[:, 2 * H:3 * H]
-        self.z[:, V + i * H:V + (i + 1) * H] = s[:, 3 * H:] * np.tanh(c)
+        c += np.multiply(s[:, :H], t[:, 2 * H:3 * H], out=self.tmp)
+        h = self.z[:, V + i * H:V + (i + 1) * H]  # (B, H) eq. 11, in place in z
+        np.multiply(s[:, 3 * H:], np.tanh(c, out=self.tmp), out=h)
 
     def _window(self) -> tuple[np.ndarray, np.ndarray]:
         """Eq. 46-51 from h_1; writes w_t into z and returns phi (B, U) and the stop test."""
@@ -116,8 +121,12 @@ class NumpyWindowStepper:
         self._cell(0, xg[:, :G] + z[:, :V + H] @ self.rw[0])
         phi, done = self._window()
         for i in range(1, self.L):
-            gates = xg[:, i * G:(i + 1) * G] + z[:, V + (i - 1) * H:V + (i + 1) * H] @ self.rw[i]
-            self._cell(i, gates + z[:, :V] @ self.ww[i - 1])
+            if i == 1:
+                gates = xg[:, G:2 * G] + z[:, :V + 2 * H] @ self.rw[1]
+            else:
+                gates = xg[:, i * G:(i + 1) * G] + z[:, :V] @ self.ww[i - 2]
+                gates += z[:, V + (i - 1) * H:V + (i + 1) * H] @ self.rw[i]
+            self._cell(i, gates)
         return z[:, V:] @ self.head_w + self.head_b, phi, done
 
 
