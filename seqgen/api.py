@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from seqgen import plugins, runs
+from seqgen import models, plugins, runs
 from seqgen.config import DEFAULT_PRESET, Overrides
 from seqgen.config import preset as get_preset
 from seqgen.engine.settings import SampleSettings
@@ -129,38 +129,44 @@ def check_budget(given: dict[str, Any]) -> None:
             raise SeqgenError(f"--{key.replace('_', '-')} {given[key]}: must be at least 1")
 
 
-def load(run_or_domain: str | Path, device: str = "cpu",
-         options: Sequence[str] | None = None) -> Model:
-    """Load a run directory, or the latest run of a domain given by name.
+def load(run_or_domain: str | Path | None = None, device: str = "cpu",
+         options: Sequence[str] | None = None, *, model: str | None = None) -> Model:
+    """Load a run directory, or a domain by name: its latest local run, else the model its
+    plugin ships (said in one line on stderr). ``model`` names a shipped model
+    (``seqgen models``) instead.
 
     ``options`` are ``KEY=VALUE`` render options (the domain's fields marked ``render``).
     """
     from seqgen.inference import Model
 
+    if run_or_domain is None:
+        return Model(models.resolve(None, None, model), device=device, options=options)
     path = Path(run_or_domain)
     if (path / "config.json").exists() or path.is_dir() or path.is_file():
         # a run directory, or a runs/DOMAIN/latest pointer file
-        return Model(runs.resolve_run(path, None), device=device, options=options)
-    return Model(runs.resolve_run(None, str(run_or_domain)), str(run_or_domain), device,
+        return Model(models.resolve(path, None, model), device=device, options=options)
+    return Model(models.resolve(None, str(run_or_domain), model), str(run_or_domain), device,
                  options)
 
 
 def _open(domain: str | None, run: str | Path | None,
-          options: Sequence[str] | None = None, threads: int | None = None) -> Model:
+          options: Sequence[str] | None = None, threads: int | None = None,
+          model: str | None = None) -> Model:
     from seqgen.inference import Model
 
-    return Model(runs.resolve_run(run, domain), domain, options=options, threads=threads)
+    return Model(models.resolve(run, domain, model), domain, options=options, threads=threads)
 
 
 def sample_cli(settings: SampleSettings, *, domain: str | None, run: str | Path | None,
                render: Path | None, text_file: Path | None = None,
                attention: Path | None = None,
-               options: Sequence[str] | None = None, threads: int | None = None) -> list[Path]:
+               options: Sequence[str] | None = None, threads: int | None = None,
+               model_name: str | None = None) -> list[Path]:
     """``seqgen sample``: stream text to stdout, or write files with a renderer."""
     import sys
 
     settings.check()  # before the model loads: a bad value is refused at once
-    model = _open(domain, run, options, threads)
+    model = _open(domain, run, options, threads, model_name)
     if text_file is not None:
         if settings.text is not None:
             raise SeqgenError("give --text or --text-file, not both")
@@ -209,6 +215,6 @@ def _free_name(path: Path) -> Path:
 
 
 def eval_cli(*, domain: str | None, run: str | Path | None, data: str | None,
-             threads: int | None = None) -> dict[str, float]:
+             threads: int | None = None, model_name: str | None = None) -> dict[str, float]:
     """``seqgen eval``: the held-out loss of a run in its domain's units."""
-    return _open(domain, run, threads=threads).evaluate(data)
+    return _open(domain, run, threads=threads, model=model_name).evaluate(data)

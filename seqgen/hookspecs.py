@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from seqgen.datasets import Dataset
     from seqgen.domain import Domain, Renderer
     from seqgen.engine.heads import Head
+    from seqgen.modelcard import ShippedModel
 
 hookspec = pluggy.HookspecMarker("seqgen")
 hookimpl = pluggy.HookimplMarker("seqgen")
@@ -44,3 +45,8 @@ def register_commands(cli: typer.Typer) -> None:
 @hookspec
 def register_heads(register: Callable[[str, type[Head]], None]) -> None:
     """Register output heads by calling ``register(name, HeadSubclass)`` once per head."""
+
+
+@hookspec
+def register_models(register: Callable[[ShippedModel], None]) -> None:
+    """Ship pretrained models by calling ``register(ShippedModel(name, domain, path))``."""

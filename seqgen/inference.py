@@ -18,13 +18,29 @@ from seqgen.engine import threads
 from seqgen.engine.data import encode_corpus, pad_ids, split
 from seqgen.engine.evaluate import evaluate
 from seqgen.engine.optim import resolve_device
-from seqgen.engine.sample import Plan, SampleSettings, generate
+from seqgen.engine.sample import Plan, SampleSettings, StepCallback, generate
 from seqgen.engine.vocab import TextVocab
 from seqgen.errors import SeqgenError
 from seqgen.render import render
 
 #: written by a text-conditioned run that recorded no example texts (an older run)
 PANGRAM = "the quick brown fox jumps over the lazy dog"
+
+
+def _float32(tensors: dict[str, Any]) -> dict[str, Any]:
+    """Shipped models store their weights in float16 (half the size); the CPU runs float32."""
+    return {k: v.float() if v.is_floating_point() else v for k, v in tensors.items()}
+
+
+def _both(first: StepCallback | None, then: StepCallback) -> StepCallback:
+    """One step callback that calls two (the text streamer, then the caller's own)."""
+    if first is None:
+        return then
+
+    def both(tokens: np.ndarray, done: np.ndarray) -> None:
+        first(tokens, done)
+        then(tokens, done)
+    return both
 
 
 class Model:
@@ -42,7 +58,7 @@ class Model:
         self.net = build_model(self.domain, from_dict(ModelConfig, self.config["model"]),
                                self.vocab)
         try:
-            self.net.load_state_dict(ckpt.load_tensors(run_dir / "model.safetensors"))
+            self.net.load_state_dict(_float32(ckpt.load_tensors(run_dir / "model.safetensors")))
         except RuntimeError as exc:
             raise SeqgenError(f"{run_dir}/model.safetensors does not match config.json: "
                               f"{str(exc).splitlines()[0]}") from None
@@ -107,14 +123,16 @@ class Model:
         return [examples[i % len(examples)] for i in range(num)]
 
     def sample(self, settings: SampleSettings | None = None, /, *,
-               on_text: Callable[[str], None] | None = None, **fields: Any) -> list[Any]:
+               on_text: Callable[[str], None] | None = None,
+               on_step: StepCallback | None = None, **fields: Any) -> list[Any]:
         """Generate samples and decode them with the domain's codec.
 
         ``settings`` is a ``SampleSettings``; its fields may also be given as keywords
         (``model.sample(prime="ROMEO:", temperature=0.8, seed=1)``), over it. ``text``
         conditions a text-conditioned model (each line a batch row, joined back into one
         sample by the domain); ``style`` primes with the domain's N-th style example.
-        ``on_text`` receives a text sample as it is written.
+        ``on_text`` receives a text sample as it is written; ``on_step`` each step's samples
+        (B, ...) and done flags (B,) as they are drawn (``seqgen serve`` streams pen points).
         """
         s = dataclasses.replace(settings or SampleSettings(), **fields)
         s.check()
@@ -122,6 +140,8 @@ class Model:
         p = self._prime(s.prime, s.style)
         texts, n_lines = self._rows(s.num, s.text, p)
         plan = self._plan(s, p, texts, keep, on_text)
+        if on_step is not None:
+            plan.on_step = _both(plan.on_step, on_step)
         self._threads(plan.rows or s.num, 1)  # a step at a time: one thread, as a rule
         got = generate(self.net, self._context(p), s, plan, self.device)
         self.texts = texts

@@ -255,6 +255,40 @@ def test_hook_register_heads(runner: CliRunner, corpus: Path) -> None:
     assert "scaled-softmax" not in plugins.heads()  # the registry follows the plugins
 
 
+def test_hook_register_models(runner: CliRunner, corpus: Path, tmp_path: Path) -> None:
+    from seqgen import models
+    from seqgen.models import ShippedModel
+    from seqgen.shipping import ship
+
+    dest = tmp_path / "shipped" / "lines-tiny"
+
+    class ModelPlugin:
+        @staticmethod
+        @hookimpl
+        def register_domains(register: Callable[[type], None]) -> None:
+            register(LinesDomain)
+
+        @staticmethod
+        @hookimpl
+        def register_models(register: Callable[[ShippedModel], None]) -> None:
+            register(ShippedModel("lines-tiny", "lines", dest))
+
+    pm = plugins.get_plugin_manager()
+    pm.register(ModelPlugin, name="model-plugin")
+    try:
+        assert "lines-tiny" not in models.shipped()  # registered, but not installed yet
+        out = cli(runner, "train", "--domain", "lines", "--data", corpus, *TINY, "--run", "r")
+        assert out.exit_code == 0, out.output
+        ship(Path("r"), dest, name="lines-tiny", corpus="", figures={}, recipe={
+            "command": f"seqgen train --domain lines --data {corpus} --preset tiny"})
+        assert models.shipped()["lines-tiny"].path == dest
+        got = cli(runner, "sample", "--domain", "lines", "--length", "10", "--seed", "1")
+        assert got.exit_code == 0 and "shipped model 'lines-tiny'" in got.stderr
+    finally:
+        pm.unregister(name="model-plugin")
+    assert "lines-tiny" not in models.shipped()
+
+
 class HalfDomain(Domain):
     """A plugin author's first try: a corpus and nothing else."""
 

@@ -52,6 +52,18 @@ def test_example_plugin_through_the_cli(installed: Path, tmp_path: Path) -> None
         "seqgen: error: --prime has characters that are not bases: U"]
 
 
+def test_example_plugin_ships_a_model(installed: Path, tmp_path: Path) -> None:
+    """Installed with its package data, the example's model samples before any training."""
+    listed = _run(installed, "seqgen.cli.main", "models", "--domain", "dna", cwd=tmp_path)
+    assert listed.returncode == 0 and "dna-tiny" in listed.stdout, listed.stderr
+    out = _run(installed, "seqgen.cli.main", "sample", "--domain", "dna", "--seed", "1",
+               "--prime", "ATG", "--length", "60", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "using the shipped model 'dna-tiny'" in out.stderr
+    assert out.stdout.startswith("ATG") and set(out.stdout.strip()) <= set("ACGTN")
+    assert not (tmp_path / "runs").exists()  # sampling wrote nothing
+
+
 def test_example_plugin_passes_its_own_conformance_tests(installed: Path) -> None:
     out = _run(installed, "pytest", "-q", "-p", "no:cacheprovider", str(DNA / "tests"),
                cwd=DNA)

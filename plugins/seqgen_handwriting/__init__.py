@@ -26,3 +26,13 @@ def register_commands(cli: Any) -> None:
     from seqgen_handwriting.commands import add_commands
 
     add_commands(cli)
+
+
+@hookimpl
+def register_models(register: Callable[[Any], None]) -> None:
+    """The model this plugin ships (docs/models.md): registered only once it is installed."""
+    from pathlib import Path
+
+    from seqgen.models import ShippedModel
+
+    register(ShippedModel("cursive", "handwriting", Path(__file__).parent / "models" / "cursive"))

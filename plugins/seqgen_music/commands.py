@@ -60,13 +60,14 @@ def music_stats(domain: str, run: Path | None, num: int, length: str, temperatur
 
 
 def _music_run(domain: str, run: Path | None) -> tuple[Any, Any]:
-    """The run (the domain's latest, or ``run``) and its domain, which must be music."""
-    from seqgen import runs
+    """The run (``run``, the domain's latest, or its shipped model) and its domain, which
+    must be music."""
+    from seqgen import models
     from seqgen.errors import SeqgenError
     from seqgen.inference import Model
     from seqgen_music.domain import MusicDomain
 
-    model = Model(runs.resolve_run(run, domain if run is None else None))
+    model = Model(models.resolve(run, domain if run is None else None))
     dom: Any = model.domain
     if not isinstance(dom, MusicDomain):
         raise SeqgenError(f"seqgen stats compares music samples; {model.run_dir} is a "

@@ -186,12 +186,12 @@ def add_command(cli: Any) -> None:
         = None,
     ) -> None:
         """Speech: MCD (dB) of generated vs held-out speech, Griffin-Lim floor, WER."""
-        from seqgen import runs
+        from seqgen import models
         from seqgen.inference import Model
 
         if num < 1:
             raise SeqgenError("--num must be at least 1")
-        model = Model(runs.resolve_run(run, domain), domain)
+        model = Model(models.resolve(run, domain), domain)
         res = evaluate_speech(model, num, bias, seed, wer_, images)
         for k, v in res.items():
             if k != "rows":

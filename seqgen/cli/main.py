@@ -45,6 +45,8 @@ DomainOpt = Annotated[str, typer.Option("--domain", "-d", autocompletion=complet
 LatestOpt = Annotated[str | None, typer.Option("--domain", "-d", autocompletion=complete_domain,
                                                help="Use this domain's latest run.")]
 RunOpt = Annotated[Path | None, typer.Option("--run", help="Run directory.")]
+ModelOpt = Annotated[str | None, typer.Option("--model", help="A shipped model by name "
+                                              "(seqgen models lists them).")]
 ThreadsOpt = Annotated[int | None, typer.Option(
     help="CPU threads for torch (default: one for a small model, else the cores other jobs "
          "leave free; OMP_NUM_THREADS is honoured).")]
@@ -157,8 +159,10 @@ def sample(
         help="Render option of the domain (repeatable; seqgen domains --options NAME marks "
              "them).")] = None,
     threads: ThreadsOpt = None,
+    model: ModelOpt = None,
 ) -> None:
-    """Generate from a trained model (its latest run, or --run)."""
+    """Generate from a trained model (--run, --model, the domain's latest run, else the model
+    its plugin ships)."""
     from seqgen.api import sample_cli
     from seqgen.engine.settings import SampleSettings
 
@@ -166,7 +170,7 @@ def sample(
                               temperature=temperature, top_k=top_k, top_p=top_p, bias=bias,
                               seed=seed, text=text, style=prime_style)
     sample_cli(settings, domain=domain, run=run, render=render, text_file=text_file,
-               attention=attention, options=option, threads=threads)
+               attention=attention, options=option, threads=threads, model_name=model)
 
 
 @app.command("eval")
@@ -177,11 +181,13 @@ def eval_(
     data: Annotated[str | None, typer.Option(help="Evaluate on this corpus instead of the "
                                              "run's validation split.")] = None,
     threads: ThreadsOpt = None,
+    model: ModelOpt = None,
 ) -> None:
     """Held-out loss in the domain's own units (bits per character for text)."""
     from seqgen.api import eval_cli
 
-    for name, value in eval_cli(domain=domain, run=run, data=data, threads=threads).items():
+    scores = eval_cli(domain=domain, run=run, data=data, threads=threads, model_name=model)
+    for name, value in scores.items():
         print(f"{name}\t{value:.4f}")
 
 
@@ -201,12 +207,24 @@ def domains(
 @handles_errors
 def info(run: Annotated[Path | None, typer.Argument(
              help="Run directory, or a runs/DOMAIN/latest pointer.")] = None,
-         domain: LatestOpt = None) -> None:
-    """Show what a run holds (a run directory, or the latest run of --domain)."""
+         domain: LatestOpt = None, model: ModelOpt = None) -> None:
+    """Show what a run holds (a run directory, the latest run of --domain, or a shipped
+    model)."""
     from seqgen.cli.tables import run_info
-    from seqgen.runs import resolve_run
+    from seqgen.models import resolve
 
-    run_info(resolve_run(run, domain))
+    run_info(resolve(run, domain, model))
+
+
+@app.command("models")
+@handles_errors
+def models_(domain: Annotated[str | None, typer.Option(
+    "--domain", "-d", help="Only this domain's models.", autocompletion=complete_domain)] = None,
+) -> None:
+    """List the pretrained models the installed plugins ship (docs/models.md)."""
+    from seqgen.cli.tables import models_table
+
+    models_table(domain)
 
 
 app.add_typer(runs_app, name="runs")

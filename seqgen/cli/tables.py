@@ -86,3 +86,24 @@ def _val(value: Any) -> str:
     if isinstance(value, int | float) and math.isfinite(value):
         return f"{value:.4f}"
     return "- (no validation split)"
+
+
+def models_table(domain: str | None) -> None:
+    """`seqgen models`: what each shipped model is, how big, how good, and its recipe."""
+    from seqgen import models
+
+    if domain is not None:
+        plugins.get_domain(domain)
+    table = Table(title="shipped models (--model NAME; used by default when a domain has no "
+                        "local run; docs/models.md)")
+    for col in ("name", "domain", "corpus", "size", "figures", "recipe"):
+        table.add_column(col, overflow="fold")
+    for m in models.shipped().values():
+        if domain is not None and m.domain != domain:
+            continue
+        row = models.describe(m)
+        figures = "; ".join(f"{k} {v}" for k, v in row["figures"].items())
+        name = row["name"] + (" (default)" if models.default_for(m.domain) == m else "")
+        table.add_row(name, row["domain"], row["corpus"], f"{row['size'] / 1e6:.1f} MB",
+                      figures, row["command"])
+    Console(width=max(Console().width, 140)).print(table)
