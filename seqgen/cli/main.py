@@ -253,6 +253,20 @@ def plugins() -> None:
     plugins_table()
 
 
+@app.command()
+@handles_errors
+def serve(host: Annotated[str, typer.Option(help="Address to listen on (another than "
+                                            "127.0.0.1 is said on stderr).")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help="Port (0: a free one).")] = 8765,
+          run: Annotated[list[Path] | None, typer.Option(
+              "--run", help="Run directory to serve for its domain (repeatable; default: "
+                            "each domain's latest run).")] = None) -> None:
+    """A playground in the browser: one panel per installed domain (docs/serve.md)."""
+    from seqgen.serve import serve as serve_
+
+    serve_(host, port, run or [])
+
+
 def _relaunch(nproc: int, run: Path | None) -> int:
     """Run this same command under torchrun with nproc processes (and one shared --run)."""
     from seqgen.engine.distributed import launch
