@@ -1,0 +1,127 @@
+"""The page in a real browser: headless Chromium driven by selenium writes a line of
+handwriting, composes and plays music, speaks a sentence and streams text, and takes a
+screenshot of each panel. Outside CI it skips when no Chromium or chromedriver is found;
+under CI=true it must run."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from serve_helpers import panels_of, running
+
+CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")
+                 if shutil.which(n)), None)
+DRIVER = shutil.which("chromedriver")
+
+
+def _why_not() -> str | None:
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return "selenium is not installed (pip install selenium)"
+    if CHROMIUM is None or DRIVER is None:
+        return "no Chromium or chromedriver (apt-get install chromium chromium-driver)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    why = _why_not()
+    if why is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the browser tests must run in CI: {why}")
+        pytest.skip(why)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = str(CHROMIUM)
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--window-size=1280,860", "--autoplay-policy=no-user-gesture-required",
+                 "--mute-audio"):
+        opts.add_argument(flag)
+    driver = webdriver.Chrome(options=opts, service=Service(str(DRIVER)))
+    driver.set_script_timeout(60)
+    with running(panels_of(tmp_path_factory.mktemp("serve-runs"))) as base:
+        driver.get(base + "/")
+        yield driver
+    driver.quit()
+
+
+def _shot(driver: Any, tmp_path: Path, name: str) -> Path:
+    """A screenshot in the test's folder (and in $SEQGEN_SCREENSHOTS when set, for the docs)."""
+    out = tmp_path / f"serve-{name}.png"
+    driver.save_screenshot(str(out))
+    assert out.read_bytes()[:4] == b"\x89PNG"
+    if os.environ.get("SEQGEN_SCREENSHOTS"):
+        shutil.copy(out, Path(os.environ["SEQGEN_SCREENSHOTS"]) / out.name)
+    return out
+
+
+def _run_panel(driver: Any, name: str, values: dict[str, str]) -> Any:
+    """Open the panel's tab, fill its fields, press its button, wait until the sample is in."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    tab = f'#tabs button[data-name="{name}"]'  # the page builds its tabs once it has loaded
+    WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, tab))
+    driver.find_element(By.CSS_SELECTOR, tab).click()
+    panel = driver.find_element(By.ID, f"panel-{name}")
+    for field, value in values.items():
+        box = panel.find_element(By.NAME, field)
+        box.clear()
+        box.send_keys(value)
+    panel.find_element(By.CSS_SELECTOR, "button.go").click()
+    WebDriverWait(driver, 60).until(
+        lambda d: panel.get_attribute("data-state") in ("done", "error"))
+    status = panel.find_element(By.CSS_SELECTOR, ".status").text
+    assert panel.get_attribute("data-state") == "done", status
+    return panel
+
+
+def test_handwriting_is_drawn_as_svg_paths(browser: Any, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    panel = _run_panel(browser, "handwriting", {"text": "hi", "seed": "1"})
+    paths = panel.find_elements(By.CSS_SELECTOR, "#hw-svg path")
+    assert paths and all(p.get_attribute("d").startswith("M") for p in paths)
+    assert "points" in panel.find_element(By.CSS_SELECTOR, ".status").text
+    labels = [b.text for b in panel.find_elements(By.CSS_SELECTOR, ".downloads button")]
+    assert {"SVG", "PNG", "INKML"} <= set(labels)
+    _shot(browser, tmp_path, "handwriting")
+
+
+def test_music_shows_a_piano_roll_and_plays(browser: Any, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    panel = _run_panel(browser, "music", {"seed": "2"})
+    assert panel.find_elements(By.CSS_SELECTOR, "#roll rect.note")
+    WebDriverWait(browser, 20).until(lambda d: d.execute_script(
+        "return window.seqgen.audioStarted && window.seqgen.audioState() === 'running'"))
+    assert browser.execute_script("return window.seqgen.notesScheduled") > 0
+    _shot(browser, tmp_path, "music")
+
+
+def test_speech_plays_a_wav_and_shows_the_spectrogram(browser: Any, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    panel = _run_panel(browser, "speech", {"text": "hi there", "seed": "1"})
+    WebDriverWait(browser, 30).until(lambda d: d.execute_script(
+        "const a = document.getElementById('speech-audio'); return a && a.duration > 0"))
+    WebDriverWait(browser, 30).until(lambda d: panel.find_elements(By.CSS_SELECTOR, "img"))
+    _shot(browser, tmp_path, "speech")
+
+
+def test_text_streams_into_the_page(browser: Any, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    panel = _run_panel(browser, "text", {"prime": "All:", "seed": "3"})
+    assert panel.find_element(By.ID, "text-out").text.startswith("All:")
+    _shot(browser, tmp_path, "text")
