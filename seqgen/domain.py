@@ -21,6 +21,7 @@ from seqgen.engine.specs import (
     Corpus,
     HeadSpec,
     InputSpec,
+    LengthRule,
     StopRule,
     TokenInput,
     VectorInput,
@@ -29,7 +30,7 @@ from seqgen.errors import SeqgenError
 from seqgen.options import option_fields, options_to_dict, parse_options, sample_options
 
 __all__ = ["Batching", "Corpus", "Domain", "HeadSpec", "InputSpec", "NoOptions", "Prime",
-           "Renderer", "StopRule", "TextConditioned", "TokenInput", "VectorInput",
+           "LengthRule", "Renderer", "StopRule", "TextConditioned", "TokenInput", "VectorInput",
            "check_domain_class", "option_fields", "options_to_dict", "parse_options",
            "sample_options"]
 

@@ -150,6 +150,31 @@ def test_stop_rule_ends_samples_where_it_says() -> None:
     assert [len(x) for x in out] == [5, 7, 12]
 
 
+def test_length_rule_holds_the_end_token_back() -> None:
+    """A model that always draws the end token: held back for the first steps, it cannot end
+    there; once the hold lifts, it ends at once."""
+    from seqgen.engine.specs import LengthRule
+
+    model = _model(False)
+    with torch.no_grad():
+        model.head.proj.bias[3] = 100.0  # the end token is all the model wants to draw
+    count = np.zeros(1, int)
+
+    def hold() -> np.ndarray:
+        return np.array([count[0] < 6])  # (1,): every row alike
+
+    def counting(steps: np.ndarray) -> np.ndarray:
+        count[0] += 1
+        return np.zeros(len(steps), bool)
+
+    s = SampleSettings(num=2, length=30, seed=0)
+    free = generate(model, np.array([0]), s, Plan(stop_token=3)).sequences
+    assert [len(x) for x in free] == [0, 0]
+    held = generate(model, np.array([0]), s,
+                    Plan(stop_token=3, stop_rule=LengthRule(counting, hold))).sequences
+    assert [len(x) for x in held] == [6, 6] and 3 not in np.concatenate(held)
+
+
 def test_feedback_makes_the_next_input_but_not_the_output() -> None:
     model = _model(False)
     with torch.no_grad():  # sharper than at init, so the next token depends on the input

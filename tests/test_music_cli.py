@@ -92,6 +92,31 @@ def test_length_in_seconds_and_prime(runner: CliRunner, trained: Path, tmp_path:
     assert Path("c.mid").read_bytes() != Path("b.mid").read_bytes()
 
 
+def test_a_30s_request_is_30s_long_and_ends_at_a_cadence() -> None:
+    """The music length rule: the end token held until 90 % of the length, then a stop at the
+    first cadence (0.75 s with no new note) past it, or at 115 % at the latest."""
+    from seqgen_music.domain import _Length, _length_rule
+
+    shift = np.zeros(10, dtype=np.int64)
+    shift[5:] = np.arange(1, 6)  # tokens 5..9 move the clock 1..5 steps of 0.1 s
+    rule = _length_rule(_Length(10_000, 3.0), shift, 0.1)
+    assert rule.hold is not None and rule.hold().tolist() == [True]
+    # row 0: a note, then 0.3 s steps (never quiet long); row 1: notes and 0.2 s shifts,
+    # then past 3 s a 0.8 s quiet spell (a cadence)
+    times, done_at = [0.0, 0.0], [None, None]
+    for i in range(60):
+        toks = np.array([7 if i % 2 else 1, 6 if i < 32 else 9])
+        done = rule(toks)
+        for r in (0, 1):
+            times[r] += shift[toks[r]] * 0.1
+            if done[r] and done_at[r] is None:
+                done_at[r] = round(times[r], 2)
+        held = rule.hold()
+        assert held.tolist() == [t < 2.7 - 1e-9 for t in times]
+    assert done_at[1] is not None and 3.0 <= done_at[1] < 3.45  # the cadence past 3 s
+    assert done_at[0] is not None and 3.45 <= done_at[0] < 3.75  # no cadence: cut at 115 %
+
+
 def test_eval_prints_nats_per_event_and_second(runner: CliRunner, trained: Path) -> None:
     out = cli(runner, "eval", "--run", trained)
     assert out.exit_code == 0, out.output

@@ -11,7 +11,17 @@ from typing import Any
 import numpy as np
 
 from seqgen import plugins
-from seqgen.domain import Batching, Corpus, Domain, HeadSpec, Prime, Renderer, StopRule, TokenInput
+from seqgen.domain import (
+    Batching,
+    Corpus,
+    Domain,
+    HeadSpec,
+    LengthRule,
+    Prime,
+    Renderer,
+    StopRule,
+    TokenInput,
+)
 from seqgen.errors import SeqgenError
 from seqgen_music import augment, corpus, scores
 from seqgen_music.encoding import ENCODINGS, SEP, PerformanceCodec, Piece
@@ -55,6 +65,42 @@ class _Length:
 
     events: int
     seconds: float | None = None
+
+
+#: a sample asked for S seconds may not end (draw its end-of-piece token) before this share of S
+HOLD_END = 0.9
+#: past S, it stops at the next cadence: this many seconds with no new note (a long chord, a
+#: fermata, a rest) ...
+CADENCE_SECONDS = 0.75
+#: ... and at the latest at this share of S
+LATEST_END = 1.15
+
+
+def _length_rule(want: _Length, shift_steps: np.ndarray, step: float) -> LengthRule:
+    """Stop at --length: for seconds, not before HOLD_END of it (the end token held back),
+    then at the first cadence past it, cut at LATEST_END at the latest."""
+    count: dict[str, Any] = {"events": 0, "time": None, "quiet": None}
+
+    def stop(tokens: np.ndarray) -> np.ndarray:
+        toks = np.clip(np.asarray(tokens, dtype=np.int64), 0, len(shift_steps) - 1)
+        shift = shift_steps[toks]  # (B,) time steps this event moves the clock
+        count["events"] += 1
+        count["time"] = shift if count["time"] is None else count["time"] + shift
+        quiet = np.zeros_like(shift) if count["quiet"] is None else count["quiet"]
+        count["quiet"] = np.where(shift > 0, quiet + shift, 0)  # time since the last note
+        done = np.full(len(toks), count["events"] >= want.events)
+        if want.seconds is not None:
+            secs = count["time"] * step
+            cadence = (secs >= want.seconds - 1e-9) & (count["quiet"] * step >= CADENCE_SECONDS)
+            done |= cadence | (secs >= LATEST_END * want.seconds - 1e-9)
+        return done
+
+    def hold() -> np.ndarray:
+        if want.seconds is None or count["time"] is None:  # (1,): every row alike
+            return np.array([want.seconds is not None])
+        return count["time"] * step < HOLD_END * want.seconds  # (B,)
+
+    return LengthRule(stop, hold)
 
 
 class MusicDomain(Domain):
@@ -161,20 +207,8 @@ class MusicDomain(Domain):
             want.events -= events
             if want.seconds is not None:
                 want.seconds -= secs
-        shift_steps, step = self.codec.shift_steps, self.codec.step
-        count: dict[str, Any] = {"events": 0, "time": None}
-
-        def stop(tokens: np.ndarray) -> np.ndarray:
-            toks = np.clip(np.asarray(tokens, dtype=np.int64), 0, len(shift_steps) - 1)
-            count["events"] += 1
-            count["time"] = shift_steps[toks] if count["time"] is None \
-                else count["time"] + shift_steps[toks]
-            done = np.full(len(toks), count["events"] >= want.events)
-            if want.seconds is not None:
-                done |= count["time"] * step >= want.seconds - 1e-9
-            return done
-
-        return cap, stop
+        rule = _length_rule(want, self.codec.shift_steps, self.codec.step)
+        return cap, rule if text else rule.stop  # no --length: the model's own ending
 
     def encode_prime(self, prime: str) -> np.ndarray:
         """A MIDI or score file (whole), or a music21 work such as ``bach/bwv66.6`` (its first

@@ -18,6 +18,7 @@ import torch
 
 from seqgen.engine.model import SeqNet
 from seqgen.engine.settings import SampleSettings
+from seqgen.engine.specs import LengthRule
 from seqgen.engine.window import WindowNet
 from seqgen.engine.window_step import NumpyWindowStepper, attention_of, numpy_ready
 
@@ -193,8 +194,13 @@ def _run(step: Step, last: np.ndarray, head: Any, s: SampleSettings, plan: Plan,
     ends = np.full(B, cap)  # where a stop rule or the window ended each row
     out: list[np.ndarray] = []
     windows: list[np.ndarray] = []
+    rule = plan.stop_rule
+    hold = rule.hold if isinstance(rule, LengthRule) and plan.stop_token is not None else None
     for _ in range(cap):
         params, window = step(last)  # (B, P)
+        if hold is not None:  # categorical logits (B, V): the end token not yet allowed (B or 1,)
+            params = np.where(_column(params, plan.stop_token) & hold()[:, None], -np.inf,
+                              params)
         nxt = head.sample(params, rng, temperature=s.temperature, top_k=s.top_k,
                           top_p=s.top_p, bias=s.bias)
         if plan.stop_token is not None:
@@ -215,6 +221,13 @@ def _run(step: Step, last: np.ndarray, head: Any, s: SampleSettings, plan: Plan,
             break
         last = nxt if plan.feedback is None else plan.feedback(nxt)
     return out, ends, windows
+
+
+def _column(params: np.ndarray, index: int | None) -> np.ndarray:
+    """(1, V) True at one column."""
+    mask = np.zeros((1, params.shape[1]), dtype=bool)
+    mask[0, index] = True
+    return mask
 
 
 def _trim(out: list[np.ndarray], ends: np.ndarray, stop_token: int | None) -> list[np.ndarray]:

@@ -34,6 +34,19 @@ InputSpec = TokenInput | VectorInput
 StopRule = Callable[[np.ndarray], np.ndarray]
 
 
+@dataclass
+class LengthRule:
+    """A StopRule that can also hold the end back: ``hold()`` gives the (B,) rows in which the
+    document separator may not be drawn yet, so that a sample asked for 30 s does not end at
+    19 s because the model drew its end-of-piece token early (its logit is set to -inf)."""
+
+    stop: StopRule
+    hold: Callable[[], np.ndarray] | None = None
+
+    def __call__(self, steps: np.ndarray) -> np.ndarray:
+        return self.stop(steps)
+
+
 class Batching(StrEnum):
     """How a domain's documents become batches (engine/data.py).
 
