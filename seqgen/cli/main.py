@@ -246,6 +246,21 @@ def new_domain(
 
 @app.command()
 @handles_errors
+def export(run: Annotated[Path | None, typer.Argument(
+               help="Run directory, or a runs/DOMAIN/latest pointer.")] = None,
+           domain: LatestOpt = None,
+           fmt: Annotated[str, typer.Option("--format", help="onnx.")] = "onnx",
+           out: Annotated[Path, typer.Option("--output", "-o", help="File to write (its "
+                                             "description goes to OUT.json).")] = Path(
+               "model.onnx")) -> None:
+    """Write one step of a run's network with explicit state, for any runtime (docs/export.md)."""
+    from seqgen.export import export_onnx, sidecar
+
+    print(f"wrote {export_onnx(run, out, fmt=fmt, domain=domain)} and {sidecar(out)}")
+
+
+@app.command()
+@handles_errors
 def plugins() -> None:
     """List installed plugins and the hooks each implements."""
     from seqgen.cli.tables import plugins_table
