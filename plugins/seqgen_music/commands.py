@@ -34,6 +34,7 @@ def music_stats(domain: str, run: Path | None, num: int, length: str, temperatur
                 seed: int | None, ngram: int) -> str:
     """The table that ``seqgen stats`` prints."""
     from seqgen.errors import SeqgenError
+    from seqgen_music import harmony as hm
     from seqgen_music import stats as st
 
     if num < 1 or ngram < 2:
@@ -47,6 +48,7 @@ def music_stats(domain: str, run: Path | None, num: int, length: str, temperatur
     groups = {"training": [pieces[i] for i in train], "held-out": [pieces[i] for i in held],
               "samples": samples}
     sets = {name: st.set_stats([p.notes for p in group]) for name, group in groups.items()}
+    harmony = {name: hm.set_harmony([p.notes for p in group]) for name, group in groups.items()}
     known = [tokens[i] for i in train]
     copied = {"training": None,
               "held-out": st.copied_fraction([tokens[i] for i in held], known, ngram),
@@ -56,7 +58,8 @@ def music_stats(domain: str, run: Path | None, num: int, length: str, temperatur
     note = ("copying: the samples' n-gram figure far above the held-out one means the model "
             "reproduces training passages rather than inventing")
     print(head, file=sys.stderr)
-    return st.table(_rows(sets, copied, ngram), ["", *sets]) + "\n" + note
+    rows = _rows(sets, copied, ngram) + hm.rows(harmony)
+    return st.table(rows, ["", *sets]) + "\n" + note
 
 
 def _music_run(domain: str, run: Path | None) -> tuple[Any, Any]:
