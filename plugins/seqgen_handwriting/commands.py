@@ -8,7 +8,7 @@ as a single-line plotter SVG, an animated SVG or another colour.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -31,6 +31,46 @@ def add_commands(cli: typer.Typer) -> None:
         """Handwriting: render ink files again (plotter or animated SVG, colours, PNG)."""
         for path in render_ink(source, render, option or []):
             print(f"wrote {path}")
+
+    @cli.command("ink-eval")
+    @handles_errors
+    def ink_eval(
+        domain: Annotated[str, typer.Option("--domain", "-d", help="Latest run of this domain.")]
+        = "handwriting",
+        run: Annotated[Path | None, typer.Option(help="Run directory.")] = None,
+        num: Annotated[int, typer.Option(help="Held-out lines to write and read.")] = 20,
+        bias: Annotated[float, typer.Option(help="Sampling bias (Graves 2013).")] = 1.0,
+        seed: Annotated[int, typer.Option(help="Random seed of the samples.")] = 1,
+        train_seconds: Annotated[float, typer.Option(
+            help="The recogniser's training time (cached per corpus).")] = 180.0,
+        json_out: Annotated[Path | None, typer.Option("--json", help="Write the figures here.")]
+        = None,
+    ) -> None:
+        """Handwriting: legibility, the CER of the run's own CTC recogniser on samples and on
+        held-out real ink (the floor)."""
+        from seqgen import models
+        from seqgen.errors import SeqgenError
+        from seqgen.inference import Model
+        from seqgen_handwriting.legibility import evaluate_ink
+
+        if num < 1 or train_seconds <= 0:
+            raise SeqgenError("--num must be at least 1 and --train-seconds positive")
+        res = evaluate_ink(Model(models.resolve(run, domain), "handwriting"), num, bias, seed,
+                           train_seconds)
+        print_figures(res, "read_real", "read_sample")
+        if json_out is not None:
+            from seqgen.fileio import write_json
+
+            write_json(json_out, res)
+
+
+def print_figures(res: dict[str, Any], *read: str, pairs: int = 5) -> None:
+    """The figures one a line, then the first ``pairs`` rows as text -> what was read."""
+    for k, v in res.items():
+        if k != "rows":
+            print(f"{k:28s} {v:.4f}" if isinstance(v, float) else f"{k:28s} {v}")
+    for row in res["rows"][:pairs]:
+        print(f"{row['text']!r:28s} " + "  ".join(f"{k}={row[k]!r}" for k in read))
 
 
 def render_ink(source: Path, out: Path, options: list[str]) -> list[Path]:

@@ -1,11 +1,13 @@
-"""``seqgen speech-eval``: MCD (and WER) of generated speech on held-out sentences.
+"""``seqgen speech-eval``: MCD, CER (and WER) of generated speech on held-out sentences.
 
 For each held-out utterance of the run's corpus (the engine's validation split: every 10th
 document), the model speaks its transcript; we measure the MCD (dB, DTW-aligned) between the
 generated log-mel frames and the reference, next to the MCD of a Griffin-Lim resynthesis of the
 reference (the renderer's own floor). With pocketsphinx installed, the word error rate of an
 independent recogniser on the generated audio, on the Griffin-Lim resynthesis of the reference
-and (for the embedded corpus) on the original eSpeak audio.
+and (for the embedded corpus) on the original eSpeak audio. The character error rate of the
+run's own CTC recogniser (``seqgen_speech.intelligibility``) on the generated frames, next to
+its rate on the held-out real frames (the floor).
 """
 
 from __future__ import annotations
@@ -21,14 +23,10 @@ from seqgen.errors import SeqgenError
 
 def wer(ref: str, hyp: str) -> tuple[int, int]:
     """(word edits, reference words): Levenshtein distance over words."""
-    r, h = ref.split(), hyp.split()
-    d = list(range(len(h) + 1))
-    for i in range(1, len(r) + 1):
-        prev, d[0] = d[0], i
-        for j in range(1, len(h) + 1):
-            cur = min(d[j] + 1, d[j - 1] + 1, prev + (r[i - 1] != h[j - 1]))
-            prev, d[j] = d[j], cur
-    return d[len(h)], len(r)
+    from seqgen.engine.recognise import edit_distance
+
+    r = ref.split()
+    return edit_distance(r, hyp.split()), len(r)
 
 
 def _normalise(text: str) -> str:
@@ -116,9 +114,11 @@ def _listening(model: Any, use_wer: bool) -> Listening | None:
 
 
 def evaluate_speech(model: Any, num: int = 10, bias: float = 1.0, seed: int = 1,
-                    use_wer: bool = True, images: Path | None = None) -> dict[str, Any]:
+                    use_wer: bool = True, images: Path | None = None,
+                    ctc_seconds: float | None = None) -> dict[str, Any]:
     """MCD of speech generated for held-out transcripts against their recordings (and the
-    word error rates, with pocketsphinx); ``images``: spectrograms of the first three."""
+    word error rates, with pocketsphinx; the CER of the run's own CTC recogniser trained for
+    ``ctc_seconds``, None: not measured); ``images``: spectrograms of the first three."""
     if model.vocab is None:
         raise SeqgenError("speech-eval needs a text-conditioned model (-o mode=synthesis)")
     docs = held_out_utterances(model, num)
@@ -127,10 +127,12 @@ def evaluate_speech(model: Any, num: int = 10, bias: float = 1.0, seed: int = 1,
     from seqgen.engine.status import counted
 
     listening = _listening(model, use_wer)
-    rows = [_speak(model, doc, seed + i, bias, listening,
-                   images / f"speech-eval-{i + 1}.png" if images is not None and i < 3 else None)
-            for i, doc in enumerate(counted(docs, "speech-eval", unit="utterances",
-                                            at_once=True))]
+    spoken = [_speak(model, doc, seed + i, bias, listening,
+                     images / f"speech-eval-{i + 1}.png" if images is not None and i < 3
+                     else None)
+              for i, doc in enumerate(counted(docs, "speech-eval", unit="utterances",
+                                              at_once=True))]
+    rows = [row for row, _ in spoken]
     out: dict[str, Any] = {
         "utterances": len(rows), "bias": bias,
         "mcd_db": float(np.mean([r["mcd_gen"] for r in rows])),
@@ -139,13 +141,19 @@ def evaluate_speech(model: Any, num: int = 10, bias: float = 1.0, seed: int = 1,
     }
     if listening is not None:
         out.update(listening.rates())
+    if ctc_seconds is not None:
+        from seqgen_speech.intelligibility import read_back
+
+        out.update(read_back(model, rows, [d.frames for d in docs], [g for _, g in spoken],
+                             ctc_seconds))
     out["rows"] = rows
     return out
 
 
 def _speak(model: Any, doc: Any, seed: int, bias: float, listening: Listening | None,
-           image: Path | None) -> dict[str, Any]:
-    """One held-out utterance spoken by the model: its row of figures (and a spectrogram)."""
+           image: Path | None) -> tuple[dict[str, Any], np.ndarray]:
+    """One held-out utterance spoken by the model: its row of figures (and a spectrogram)
+    and the generated log-mel frames."""
     from seqgen_speech.features import log_mel
     from seqgen_speech.invert import to_audio
     from seqgen_speech.mcd import mcd
@@ -163,7 +171,7 @@ def _speak(model: Any, doc: Any, seed: int, bias: float, listening: Listening | 
         image.parent.mkdir(parents=True, exist_ok=True)
         plot_spectrograms([(f"generated: {doc.text!r}", gen),
                            (f"held-out reference ({doc.name})", ref)], image)
-    return row
+    return row, gen
 
 
 def add_command(cli: Any) -> None:
@@ -182,20 +190,33 @@ def add_command(cli: Any) -> None:
                                            help="Word error rate with pocketsphinx.")] = True,
         images: Annotated[Path | None, typer.Option(
             help="Write spectrograms of generated vs reference to this folder.")] = None,
+        ctc: Annotated[bool, typer.Option(
+            "--ctc/--no-ctc", help="CER of the run's own CTC recogniser (trained once per "
+            "corpus and cached) on the samples and on held-out real frames (the floor).")]
+        = True,
+        train_seconds: Annotated[float, typer.Option(
+            help="The CTC recogniser's training time.")] = 180.0,
         json_out: Annotated[Path | None, typer.Option("--json", help="Write the figures here.")]
         = None,
     ) -> None:
-        """Speech: MCD (dB) of generated vs held-out speech, Griffin-Lim floor, WER."""
+        """Speech: MCD (dB) of generated vs held-out speech, Griffin-Lim floor, CER of the
+        run's own CTC recogniser (floor: held-out real frames), WER."""
         from seqgen import models
         from seqgen.inference import Model
 
         if num < 1:
             raise SeqgenError("--num must be at least 1")
         model = Model(models.resolve(run, domain), domain)
-        res = evaluate_speech(model, num, bias, seed, wer_, images)
+        if train_seconds <= 0:
+            raise SeqgenError("--train-seconds must be positive")
+        res = evaluate_speech(model, num, bias, seed, wer_, images,
+                              train_seconds if ctc else None)
         for k, v in res.items():
             if k != "rows":
                 print(f"{k:28s} {v:.4f}" if isinstance(v, float) else f"{k:28s} {v}")
+        for row in res["rows"][:5] if "cer_real" in res else []:
+            print(f"{row['text']!r:28s} read_real={row['read_real']!r}  "
+                  f"read_sample={row['read_sample']!r}")
         if json_out is not None:
             from seqgen.fileio import write_json
 
