@@ -135,11 +135,17 @@ def test_ink_eval_end_to_end(runner: CliRunner, tmp_path: Path) -> None:
     assert got["recogniser_cached"] is False and got["recogniser_train_lines"] > 0
     assert "training the recogniser" in first.stderr
     assert list((tmp_path / "cache" / "recognisers").glob("handwriting-*.safetensors"))
-    again = _ink_eval(runner, *args, "--json", "again.json")  # the cached recogniser: no training
+    chars = json.loads((run / "config.json").read_text())["condition"]["chars"].strip()
+    Path("mine.txt").write_text(f"{chars[:4]}\n\n{chars[-3:]}\n", encoding="utf-8")
+    again = _ink_eval(runner, *args, "--json", "again.json", "--texts", "mine.txt")
     assert again.exit_code == 0, again.output
-    back = json.loads(Path("again.json").read_text())
+    back = json.loads(Path("again.json").read_text())  # the cached recogniser: no training
     assert back["recogniser_cached"] is True and "training the recogniser" not in again.stderr
     assert back["rows"] == got["rows"]  # same recogniser, same seed: the same read-backs
+    assert back["cer_texts"] >= 0 and [r["text"] for r in back["text_rows"]] == [
+        chars[:4], chars[-3:]]
+    Path("bad.txt").write_text("\u20ac\n", encoding="utf-8")
+    assert "alphabet" in one_line_error(_ink_eval(runner, *args, "--texts", "bad.txt"))
 
 
 def test_ink_eval_bad_input(runner: CliRunner, corpus: Path) -> None:

@@ -43,6 +43,9 @@ def add_commands(cli: typer.Typer) -> None:
         seed: Annotated[int, typer.Option(help="Random seed of the samples.")] = 1,
         train_seconds: Annotated[float, typer.Option(
             help="The recogniser's training time (cached per corpus).")] = 180.0,
+        texts: Annotated[Path | None, typer.Option(
+            help="Also write the lines of this UTF-8 file and read them back (cer_texts).")]
+        = None,
         json_out: Annotated[Path | None, typer.Option("--json", help="Write the figures here.")]
         = None,
     ) -> None:
@@ -55,19 +58,34 @@ def add_commands(cli: typer.Typer) -> None:
 
         if num < 1 or train_seconds <= 0:
             raise SeqgenError("--num must be at least 1 and --train-seconds positive")
+        mine = _lines(texts) if texts is not None else None
         res = evaluate_ink(Model(models.resolve(run, domain), "handwriting"), num, bias, seed,
-                           train_seconds)
+                           train_seconds, mine)
         print_figures(res, "read_real", "read_sample")
+        for row in res.get("text_rows", [])[:5]:
+            print(f"{row['text']!r:28s} read_sample={row['read_sample']!r}")
         if json_out is not None:
             from seqgen.fileio import write_json
 
             write_json(json_out, res)
 
 
+def _lines(path: Path) -> list[str]:
+    from seqgen.errors import SeqgenError
+
+    try:
+        lines = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines()]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SeqgenError(f"--texts {path}: cannot read it ({exc})") from None
+    if not any(lines):
+        raise SeqgenError(f"--texts {path}: no lines of text")
+    return [ln for ln in lines if ln]
+
+
 def print_figures(res: dict[str, Any], *read: str, pairs: int = 5) -> None:
     """The figures one a line, then the first ``pairs`` rows as text -> what was read."""
     for k, v in res.items():
-        if k != "rows":
+        if not k.endswith("rows"):
             print(f"{k:28s} {v:.4f}" if isinstance(v, float) else f"{k:28s} {v}")
     for row in res["rows"][:pairs]:
         print(f"{row['text']!r:28s} " + "  ".join(f"{k}={row[k]!r}" for k in read))

@@ -79,25 +79,33 @@ def recogniser(model: Any, seconds: float = DEFAULT_SECONDS, seed: int = 0
     return rec, held, cached
 
 
+def write_and_read(model: Any, rec: Any, texts: list[str], bias: float, seed: int
+                   ) -> tuple[list[Any], list[str]]:
+    """The lines the model writes for ``texts`` (one batch) and what the recogniser reads."""
+    page = model.sample(text="\n".join(texts), bias=bias, seed=seed)[0]
+    samples = page.lines if hasattr(page, "lines") else [page]
+    return samples, rec.read([model.domain.encode(s) for s in samples])
+
+
 def evaluate_ink(model: Any, num: int = 20, bias: float = 1.0, seed: int = 1,
-                 seconds: float = DEFAULT_SECONDS) -> dict[str, Any]:
+                 seconds: float = DEFAULT_SECONDS, texts: list[str] | None = None
+                 ) -> dict[str, Any]:
     """The recogniser's CER on ``num`` held-out real lines (the floor) and on the lines the
-    model writes for their texts, with each line's read-back."""
+    model writes for their texts, with each line's read-back; with ``texts``, also on the
+    lines it writes for those (``cer_texts``: sentences of your choosing, no real ink)."""
     from seqgen.engine.recognise import cer
 
     if model.vocab is None:
         raise SeqgenError("ink-eval needs a text-conditioned model (-o mode=synthesis)")
     rec, held, cached = recogniser(model, seconds)
     held = held[:num]
-    texts = [d.text for d in held]
-    page = model.sample(text="\n".join(texts), bias=bias, seed=seed)[0]
-    samples = page.lines if hasattr(page, "lines") else [page]
+    refs = [d.text for d in held]
+    samples, written = write_and_read(model, rec, refs, bias, seed)
     enc = model.domain.encode
     real = rec.read([enc(d) for d in held])
-    written = rec.read([enc(s) for s in samples])
-    floor, got = cer(texts, real), cer(texts, written)
+    floor, got = cer(refs, real), cer(refs, written)
     r = rec.report
-    return {
+    out = {
         "lines": len(held), "bias": bias, "seed": seed,
         "cer_real": floor, "cer_samples": got,
         "cer_ratio": got / floor if floor > 0 else float("inf"),
@@ -105,6 +113,13 @@ def evaluate_ink(model: Any, num: int = 20, bias: float = 1.0, seed: int = 1,
         "recogniser_train_lines": r.pairs, "recogniser_cached": cached,
         "points_per_char_real": float(np.mean([len(enc(d)) / len(d.text) for d in held])),
         "points_per_char_samples": float(np.mean([len(enc(s)) / len(t)
-                                                  for s, t in zip(samples, texts, strict=True)])),
+                                                  for s, t in zip(samples, refs, strict=True)])),
         "rows": [{"text": t, "read_real": a, "read_sample": b}
-                 for t, a, b in zip(texts, real, written, strict=True)]}
+                 for t, a, b in zip(refs, real, written, strict=True)]}
+    if texts:
+        mine = [model.domain.normalise_text(t, model.vocab.chars) for t in texts]
+        read = write_and_read(model, rec, mine, bias, seed)[1]
+        out["cer_texts"] = cer(mine, read)
+        out["text_rows"] = [{"text": t, "read_sample": b} for t, b in zip(mine, read,
+                                                                          strict=True)]
+    return out
