@@ -32,6 +32,12 @@ def add_commands(cli: typer.Typer) -> None:
         for path in render_ink(source, render, option or []):
             print(f"wrote {path}")
 
+    add_ink_eval(cli)
+
+
+def add_ink_eval(cli: typer.Typer) -> None:
+    from seqgen.cli.commands import handles_errors
+
     @cli.command("ink-eval")
     @handles_errors
     def ink_eval(
