@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from seqgen.errors import SeqgenError
 from seqgen.fileio import atomic_path, dumps, write_json
-from seqgen.runs import resolve_run
+from seqgen.models import resolve
 from seqgen.version import __version__
 
 if TYPE_CHECKING:
@@ -50,13 +50,15 @@ def sidecar(out: str | os.PathLike[str]) -> Path:
 
 
 def export_onnx(run_dir: str | os.PathLike[str] | None, out: str | os.PathLike[str] = "model.onnx",
-                *, fmt: str = "onnx", domain: str | None = None) -> Path:
+                *, fmt: str = "onnx", domain: str | None = None,
+                model: str | None = None) -> Path:
     """Write one step of the run's network to ``out`` (ONNX, one file) and its description to
     ``out``.json; returns ``out``. ``run_dir`` is a run directory or a runs/DOMAIN/latest
-    pointer; with None, ``domain``'s latest run. Raises SeqgenError for what a user can fix."""
+    pointer; with None, ``domain``'s latest run, else its shipped model; ``model`` names a
+    shipped model. Raises SeqgenError for what a user can fix."""
     if fmt not in FORMATS:
         raise SeqgenError(f"unknown --format {fmt!r}: the formats are {', '.join(FORMATS)}")
-    run = resolve_run(run_dir, domain)
+    run = resolve(run_dir, domain, model)
     out = Path(out)
     check_output(out)
     missing = [name for name in PACKAGES if importlib.util.find_spec(name) is None]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -125,3 +126,47 @@ def test_recipe_check(shipped: tuple[Path, Path], corpus: Path, tmp_path: Path) 
         ship(trained, tmp_path / "other", name="x", corpus="", figures={},
              recipe={"command": "seqgen train --domain verse --seed 4"})
     assert not (tmp_path / "other").exists()
+
+
+BUILTIN = {"shakespeare": "text", "cursive": "handwriting", "chorales": "music",
+           "espeak": "speech"}
+
+
+def _sample(model: Any, domain: str, tmp_path: Path) -> list[Path]:
+    settings: dict[str, Any] = {"seed": 1, "length": "40"}
+    if domain in ("handwriting", "speech"):
+        settings["text"] = "hi"
+    if domain == "music":
+        settings["length"] = "2s"
+    samples = model.sample(**settings)
+    suffix = model.domain.default_render
+    return model.render(samples, tmp_path / f"out{suffix}")
+
+
+@pytest.mark.parametrize("name", sorted(BUILTIN))
+def test_every_builtin_model_is_shipped_loads_and_samples(name: str, tmp_path: Path) -> None:
+    found = models.shipped()
+    assert name in found, f"the shipped model {name!r} is not installed"
+    m = found[name]
+    assert m.domain == BUILTIN[name] and models.default_for(m.domain) == m
+    card = m.card()
+    config = json.loads((m.path / "config.json").read_text())
+    assert check_recipe(card["recipe"]["command"], config) == []
+    for key in ("commit", "machine", "trained"):
+        assert card["recipe"][key], key
+    model = seqgen.load(m.domain)
+    assert model.run_dir == m.path
+    paths = _sample(model, m.domain, tmp_path)
+    assert paths and all(p.stat().st_size > 0 for p in paths)
+
+
+def test_shipped_models_fit_in_30_mb() -> None:
+    assert sum(m.size() for m in models.shipped().values()) < 30e6
+
+
+def test_a_shipped_model_exports_to_onnx(tmp_path: Path) -> None:
+    pytest.importorskip("onnxruntime")
+    from seqgen.export import export_onnx
+
+    out = export_onnx(None, tmp_path / "cursive.onnx", model="cursive")
+    assert out.stat().st_size > 1e6 and not (tmp_path / "cursive.onnx.data").exists()

@@ -252,11 +252,13 @@ def export(run: Annotated[Path | None, typer.Argument(
            fmt: Annotated[str, typer.Option("--format", help="onnx.")] = "onnx",
            out: Annotated[Path, typer.Option("--output", "-o", help="File to write (its "
                                              "description goes to OUT.json).")] = Path(
-               "model.onnx")) -> None:
+               "model.onnx"),
+           model: ModelOpt = None) -> None:
     """Write one step of a run's network with explicit state, for any runtime (docs/export.md)."""
     from seqgen.export import export_onnx, sidecar
 
-    print(f"wrote {export_onnx(run, out, fmt=fmt, domain=domain)} and {sidecar(out)}")
+    print(f"wrote {export_onnx(run, out, fmt=fmt, domain=domain, model=model)} and "
+          f"{sidecar(out)}")
 
 
 @app.command()
