@@ -67,9 +67,9 @@ def export_onnx(run_dir: str | os.PathLike[str] | None, out: str | os.PathLike[s
                           "pip install 'seqgen[export]'")
     from seqgen.inference import Model
 
-    model = Model(run)
-    proto = onnx_step(model.net)
-    info = describe(model, proto)
+    loaded = Model(run)
+    proto = onnx_step(loaded.net)
+    info = describe(loaded, proto)
     entry = proto.metadata_props.add()
     entry.key, entry.value = "seqgen", dumps(info)
     _write(out, proto, info)

@@ -188,7 +188,11 @@ def test_bad_option_value(runner: CliRunner, corpus: Path) -> None:
     assert "char, byte" in msg
 
 
-def test_sample_without_any_run(runner: CliRunner) -> None:
+def test_sample_without_any_run(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No run and no shipped model (the built-in text domain ships one: test_models.py)."""
+    from seqgen import models
+
+    monkeypatch.setattr(models, "default_for", lambda domain: None)
     msg = one_line_error(cli(runner, "sample", "--domain", "text"))
     assert "seqgen train --domain text" in msg
 
