@@ -25,6 +25,7 @@ from seqgen.modelcard import CARD, CARD_FORMAT, ShippedModel
 __all__ = ["CARD", "CARD_FORMAT", "ShippedModel", "default_for", "describe", "find", "resolve",
            "shipped", "summary"]
 
+
 def _collect() -> tuple[dict[str, Any], dict[str, ShippedModel]]:
     found: dict[str, ShippedModel] = {}
 
@@ -44,10 +45,8 @@ def shipped() -> dict[str, ShippedModel]:
 
 def default_for(domain: str) -> ShippedModel | None:
     """The shipped model a domain samples with when it has no local run."""
-    for m in shipped().values():
-        if m.domain == domain and m.default:
-            return m
-    return next((m for m in shipped().values() if m.domain == domain), None)
+    found = [m for m in shipped().values() if m.domain == domain]
+    return next((m for m in found if m.default), found[0] if found else None)
 
 
 def find(name: str, domain: str | None = None) -> ShippedModel:

@@ -81,7 +81,7 @@ def check_recipe(command: str, config: dict[str, Any]) -> list[str]:
         return [f"not a `seqgen train` command: {command!r}"]
     flags: dict[str, str] = {}
     opts: dict[str, str] = {}
-    for flag, value in zip(args[2::1], args[3::1], strict=False):
+    for flag, value in zip(args[2:], args[3:], strict=False):
         if flag in ("-o", "--option"):
             key, _, v = value.partition("=")
             opts[key] = v

@@ -255,19 +255,15 @@ def test_hook_register_heads(runner: CliRunner, corpus: Path) -> None:
     assert "scaled-softmax" not in plugins.heads()  # the registry follows the plugins
 
 
-def test_hook_register_models(runner: CliRunner, corpus: Path, tmp_path: Path) -> None:
+def test_hook_register_models(test_plugin: None, runner: CliRunner, corpus: Path,
+                              tmp_path: Path) -> None:
     from seqgen import models
     from seqgen.models import ShippedModel
     from seqgen.shipping import ship
 
     dest = tmp_path / "shipped" / "lines-tiny"
 
-    class ModelPlugin:
-        @staticmethod
-        @hookimpl
-        def register_domains(register: Callable[[type], None]) -> None:
-            register(LinesDomain)
-
+    class ModelPlugin:  # ships a model of the test plugin's "lines" domain
         @staticmethod
         @hookimpl
         def register_models(register: Callable[[ShippedModel], None]) -> None:

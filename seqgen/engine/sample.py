@@ -198,9 +198,11 @@ def _run(step: Step, last: np.ndarray, head: Any, s: SampleSettings, plan: Plan,
     hold = rule.hold if isinstance(rule, LengthRule) and plan.stop_token is not None else None
     for _ in range(cap):
         params, window = step(last)  # (B, P)
-        if hold is not None:  # categorical logits (B, V): the end token not yet allowed (B or 1,)
-            params = np.where(_column(params, plan.stop_token) & hold()[:, None], -np.inf,
-                              params)
+        if hold is not None:  # categorical logits (B, V): the end token not yet allowed
+            held = np.broadcast_to(hold(), (B,))  # (B,) from (B,) or (1,)
+            if held.any():
+                params = params.copy()
+                params[held, plan.stop_token] = -np.inf
         nxt = head.sample(params, rng, temperature=s.temperature, top_k=s.top_k,
                           top_p=s.top_p, bias=s.bias)
         if plan.stop_token is not None:
@@ -221,13 +223,6 @@ def _run(step: Step, last: np.ndarray, head: Any, s: SampleSettings, plan: Plan,
             break
         last = nxt if plan.feedback is None else plan.feedback(nxt)
     return out, ends, windows
-
-
-def _column(params: np.ndarray, index: int | None) -> np.ndarray:
-    """(1, V) True at one column."""
-    mask = np.zeros((1, params.shape[1]), dtype=bool)
-    mask[0, index] = True
-    return mask
 
 
 def _trim(out: list[np.ndarray], ends: np.ndarray, stop_token: int | None) -> list[np.ndarray]:
