@@ -26,11 +26,12 @@ from seqgen.engine.specs import (
     TokenInput,
     VectorInput,
 )
-from seqgen.errors import SeqgenError
+from seqgen.errors import SeqgenError, closest
 from seqgen.options import option_fields, options_to_dict, parse_options, sample_options
 
 __all__ = ["Batching", "Corpus", "Domain", "HeadSpec", "InputSpec", "NoOptions", "Prime",
            "LengthRule", "Renderer", "StopRule", "TextConditioned", "TokenInput", "VectorInput",
+           "Voiced",
            "check_domain_class", "option_fields", "options_to_dict", "parse_options",
            "sample_options"]
 
@@ -224,6 +225,56 @@ class TextConditioned(ABC):
     def join_lines(self, lines: list[Any]) -> Any:
         """Compose one sample from the decoded lines of a multi-line --text."""
         return lines
+
+
+class Voiced:
+    """Mixin of a vector-input domain whose documents each carry a speaker (or writer) label.
+
+    When the fitted corpus has more than one voice, a one-hot of the voice is appended to every
+    input step (``voice_dims`` columns after the domain's own), so the input projection holds
+    one learned embedding per voice (W [x; onehot] = W_x x + e_voice), the speaker embedding of
+    multi-speaker synthesis (Arik et al. 2017, Deep Voice 2); the model then learns each voice
+    instead of their blend. Heads read only the domain's own columns, so targets are unchanged.
+    At sampling, ``--voice NAME`` (``voice=`` in the API) chooses the voice of every row; the
+    first voice is the default. With one voice no column is added and only its name is kept.
+    """
+
+    #: the fitted corpus's voices, in column order (the run's state keeps them)
+    voices: list[str]
+    #: the voice that ``mark`` writes where a document names none (set by ``choose_voice``)
+    voice: int = 0
+
+    @abstractmethod
+    def voice_of(self, document: Any) -> str | None:
+        """A document's voice, or None where the corpus names none."""
+
+    @property
+    def voice_dims(self) -> int:
+        return len(self.voices) if len(self.voices) > 1 else 0
+
+    def fit_voices(self, documents: Sequence[Any]) -> None:
+        self.voices = sorted({v for v in map(self.voice_of, documents) if v is not None})
+        self.voice = 0
+
+    def choose_voice(self, name: str | None) -> None:
+        """The voice samples speak in; one line naming the known voices for any other name."""
+        if name is None:
+            self.voice = 0
+            return
+        if name not in self.voices:
+            known = ", ".join(self.voices) or "none recorded"
+            raise SeqgenError(f"--voice {name!r}: this model knows the voices {known}"
+                              f"{closest(name, self.voices)}")
+        self.voice = self.voices.index(name)
+
+    def mark(self, steps: np.ndarray, voice: str | None = None) -> np.ndarray:
+        """``steps`` (T, D) -> (T, D + voice_dims): the one-hot of ``voice`` (default: the
+        chosen one) appended to every step."""
+        if not self.voice_dims:
+            return steps
+        cols = np.zeros((len(steps), self.voice_dims), np.float32)  # (T, S)
+        cols[:, self.voices.index(voice) if voice in self.voices else self.voice] = 1.0
+        return np.concatenate([np.asarray(steps, np.float32), cols], 1)
 
 
 def conditioned(domain: Domain) -> bool:

@@ -12,7 +12,7 @@ import numpy as np
 from seqgen.assembly import build_model, domain_from_config, sequences, val_batches
 from seqgen.config import ModelConfig, TrainConfig, from_dict
 from seqgen.datasets import cache_dir
-from seqgen.domain import Prime, TextConditioned, VectorInput
+from seqgen.domain import Prime, TextConditioned, VectorInput, Voiced
 from seqgen.engine import checkpoint as ckpt
 from seqgen.engine import threads
 from seqgen.engine.data import encode_corpus, pad_ids, split
@@ -136,6 +136,7 @@ class Model:
         """
         s = dataclasses.replace(settings or SampleSettings(), **fields)
         s.check()
+        self._voice(s.voice)
         keep = self.domain.keep_prime if s.keep_prime is None else s.keep_prime
         p = self._prime(s.prime, s.style)
         texts, n_lines = self._rows(s.num, s.text, p)
@@ -179,10 +180,24 @@ class Model:
                     for i in range(0, len(decoded), n_lines)]
         return decoded
 
+    def _voice(self, name: str | None) -> None:
+        """--voice NAME: every row speaks it (the domain appends its one-hot to each input)."""
+        if isinstance(self.domain, Voiced):
+            self.domain.choose_voice(name)
+        elif name is not None:
+            raise SeqgenError(f"--voice {name!r}: domain {self.domain.name!r} has no voices")
+
+    def voices(self) -> list[str]:
+        """The voices this model was trained on ([] where its domain names none)."""
+        return list(self.domain.voices) if isinstance(self.domain, Voiced) else []
+
     def _context(self, p: Prime) -> np.ndarray:
         sep, spec = self.domain.separator(), self.domain.input_spec()
         start = np.array([sep]) if sep is not None else np.zeros(
             (1, spec.dim if isinstance(spec, VectorInput) else 1), np.float32)
+        if isinstance(self.domain, Voiced) and isinstance(spec, VectorInput):
+            start = self.domain.mark(np.zeros((1, spec.dim - self.domain.voice_dims),
+                                              np.float32))
         return start if p.steps is None else np.concatenate([start, p.steps.astype(start.dtype)])
 
     def _cond(self, texts: list[str]) -> np.ndarray:

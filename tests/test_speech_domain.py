@@ -30,11 +30,12 @@ def _domain(**opts: object) -> SpeechDomain:
 
 
 def test_corpus_is_deterministic_spoken_and_transcribed(tmp_path: Path) -> None:
-    rows = corpus.script(12, 0)
-    assert rows == corpus.script(12, 0) and rows != corpus.script(12, 1)
+    rows = corpus.script(12, 0, corpus.VOICES)
+    assert rows == corpus.script(12, 0, corpus.VOICES) and rows != corpus.script(12, 1)
     assert len({r[1] for r in rows}) == len(corpus.VOICES)  # every voice speaks
-    a = corpus.build(12, 0, tmp_path / "a.npz", log_mel)
-    b = corpus.build(12, 0, tmp_path / "b.npz", log_mel)
+    assert {r[1] for r in corpus.script(12, 0)} == {"en-us"}  # the default: one voice
+    a = corpus.build(12, 0, tmp_path / "a.npz", log_mel, corpus.VOICES)
+    b = corpus.build(12, 0, tmp_path / "b.npz", log_mel, corpus.VOICES)
     za, zb = np.load(a), np.load(b)
     # eSpeak NG's waveform varies by a few samples from call to call (the cache then fixes the
     # corpus): the same sentences, voices and lengths within a frame or two

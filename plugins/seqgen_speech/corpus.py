@@ -2,8 +2,9 @@
 
 eSpeak NG (GPL-3) comes from the ``espeakng-loader`` wheel (libespeak-ng and its voice data)
 and is called through ctypes, synchronously, at about 200x real time. The speech is synthetic:
-formant synthesis, several voices, rates and pitches. Sentences are generated from a word list
-and templates with a seeded generator, so the same size and seed give the same corpus.
+formant synthesis, one voice by default (``-o voices=`` for more, ``all`` for six).
+Sentences are generated from a word list and templates with a seeded generator, so the same
+size and seed give the same corpus.
 Features are cached under ``cache_dir() / "speech"``, written atomically.
 """
 
@@ -18,10 +19,24 @@ import numpy as np
 from seqgen.errors import SeqgenError
 
 SAMPLE_RATE = 22050
-#: (voice, rate in words per minute, pitch 0-100) choices; voice N of --prime-style is VOICES[N]
+#: the voices the corpus may speak with (``-o voices=``); --prime-style N is VOICES[N]
 VOICES = ("en-us", "en", "en-gb-x-rp", "en-029", "en-us-nyc", "en-gb-scotland")
-RATES = (140, 160, 175, 190)
-PITCHES = (35, 50, 65)
+#: the default corpus: one voice, so that a model learns a voice and not a blend of six
+DEFAULT_VOICES = ("en-us",)
+RATE, PITCH = 175, 50  # eSpeak NG's own defaults (words per minute; pitch 0-100)
+
+
+def parse_voices(text: str) -> tuple[str, ...]:
+    """``-o voices=`` -> voice names: a comma list of VOICES, or ``all``."""
+    if text.strip() == "all":
+        return VOICES
+    names = tuple(dict.fromkeys(v.strip() for v in text.split(",") if v.strip()))
+    bad = [v for v in names if v not in VOICES]
+    if bad or not names:
+        raise SeqgenError(f"option voices={text!r}: choose from {', '.join(VOICES)} "
+                          "(a comma list) or all")
+    return names
+
 
 _ADJ = ("red", "green", "blue", "small", "big", "old", "new", "quiet", "loud", "quick", "slow",
         "happy", "sad", "bright", "dark", "warm", "cold", "soft", "hard", "little", "tall",
@@ -133,23 +148,21 @@ def trim(audio: np.ndarray, threshold: float = 1e-3, pad: int = 1024) -> np.ndar
     return audio[max(0, loud[0] - pad):loud[-1] + pad]
 
 
-def script(size: int, seed: int = 0) -> list[tuple[str, str, int, int]]:
-    """(text, voice, rate, pitch) of every utterance of a corpus of ``size`` sentences."""
+def script(size: int, seed: int = 0,
+           voices: tuple[str, ...] = DEFAULT_VOICES) -> list[tuple[str, str, int, int]]:
+    """(text, voice, rate, pitch) of every utterance of a corpus of ``size`` sentences, the
+    voices taking turns, each at eSpeak's default rate and pitch."""
     rng = np.random.default_rng([seed, size])
-    out = []
-    for i in range(size):
-        text = sentence(rng)
-        voice = VOICES[i % len(VOICES)]
-        out.append((text, voice, int(rng.choice(RATES)), int(rng.choice(PITCHES))))
-    return out
+    return [(sentence(rng), voices[i % len(voices)], RATE, PITCH) for i in range(size)]
 
 
-def build(size: int, seed: int, cache: Path, feature_fn: object) -> Path:
+def build(size: int, seed: int, cache: Path, feature_fn: object,
+          voices: tuple[str, ...] = DEFAULT_VOICES) -> Path:
     """Synthesise the corpus and write its log-mel features to ``cache`` (an .npz), atomically."""
     from seqgen.engine.files import save_npz
     from seqgen.engine.status import counted
 
-    rows = script(size, seed)
+    rows = script(size, seed, voices)
     frames, lengths = [], []
     what = "speaking the eSpeak corpus (first use; cached after)"
     for text, voice, rate, pitch in counted(rows, what, unit="sentences", at_once=size >= 100):

@@ -29,6 +29,7 @@ from seqgen.domain import (
     StopRule,
     TextConditioned,
     VectorInput,
+    Voiced,
 )
 from seqgen.engine.files import load_npz
 from seqgen.errors import SeqgenError
@@ -40,7 +41,7 @@ STOP_RUN = 3  # synthesis: consecutive sampled stop flags that end a sample
 #: the names this option had before it took handwriting's (runs saved with them still load)
 MODE_ALIASES = {"tts": "synthesis", "babble": "prediction"}
 PAUSE_FRAMES = 20  # silence between the lines of a multi-line --text
-CORPUS_VERSION = "espeak-v1"
+CORPUS_VERSION = "espeak-v2"  # v2: -o voices= (v1 blended six voices, four rates, three pitches)
 
 
 @dataclass
@@ -55,19 +56,24 @@ class SpeechOptions:
     sentences: int = field(default=3000, metadata={
         "help": "size of the embedded eSpeak corpus (sentences)"})
     corpus_seed: int = field(default=0, metadata={
-        "help": "seed of the embedded corpus's sentences, voices, rates and pitches"})
+        "help": "seed of the embedded corpus's sentences"})
+    voices: str = field(default="en-us", metadata={
+        "help": "eSpeak NG voices of the embedded corpus: a comma list of en-us, en, "
+                "en-gb-x-rp, en-029, en-us-nyc, en-gb-scotland, or all; with more than one "
+                "the model learns a speaker embedding and samples take --voice NAME"})
     components: int = field(default=4, metadata={"help": "Gaussians in the output mixture"})
     reduction: int = field(default=2, metadata={
         "help": "frames per step (Tacotron's reduction factor r): r frames in, r frames out"})
 
 
-class SpeechDomain(TextConditioned, Domain):
+class SpeechDomain(Voiced, TextConditioned, Domain):
     name = "speech"
     version = "1.0"
     description = "Speech as log-mel frames, spoken from a text; WAV through Griffin-Lim"
     input_formats = ("directory of WAV/FLAC/OGG", "LJSpeech metadata.csv", "audio file")
     default_corpus = ("espeak: short English sentences synthesised on first use with eSpeak NG "
-                      "(synthetic speech; 6 voices, 4 rates, 3 pitches), with transcripts")
+                      "(synthetic speech; the en-us voice, -o voices= for up to six), "
+                      "with transcripts")
     batching = Batching.SEQUENCES
     unit = "frame"
     default_render = ".wav"
@@ -79,6 +85,7 @@ class SpeechDomain(TextConditioned, Domain):
     def __init__(self, options: Any = None, state: dict[str, Any] | None = None) -> None:
         self.mean: np.ndarray | None = None
         self.std: np.ndarray | None = None
+        self.voices: list[str] = []
         super().__init__(options, state)
         self.options.mode = MODE_ALIASES.get(self.options.mode, self.options.mode)
         if int(self.options.reduction) < 1:
@@ -118,16 +125,18 @@ class SpeechDomain(TextConditioned, Domain):
         n, seed = int(self.options.sentences), int(self.options.corpus_seed)
         if n < 1:
             raise SeqgenError("option sentences must be at least 1")
-        path = cache / f"{CORPUS_VERSION}-n{n}-s{seed}.npz"
+        voices = corpus.parse_voices(str(self.options.voices))
+        key = f"{CORPUS_VERSION}-n{n}-s{seed}-{'+'.join(voices)}"
+        path = cache / f"{key}.npz"
         z = load_npz(path)  # None when absent or damaged: built (again)
         if z is None:
-            corpus.build(n, seed, path, log_mel)
+            corpus.build(n, seed, path, log_mel, voices)
             z = np.load(path)
         bounds = np.cumsum([0, *z["lengths"].tolist()])
         frames = z["frames"].astype(np.float32)
-        utts = [Utterance(frames[bounds[i]:bounds[i + 1]], str(t), f"{v}-{i}")
+        utts = [Utterance(frames[bounds[i]:bounds[i + 1]], str(t), f"{v}-{i}", str(v))
                 for i, (t, v) in enumerate(zip(z["texts"], z["voices"], strict=True))]
-        return Corpus("espeak", f"{CORPUS_VERSION}-n{n}-s{seed}", utts)
+        return Corpus("espeak", key, utts)
 
     # ---- codec ----------------------------------------------------------------------------
     def _feats(self, utt: Utterance) -> np.ndarray:
@@ -139,16 +148,22 @@ class SpeechDomain(TextConditioned, Domain):
         feats = np.concatenate([self._feats(d) for d in documents]).astype(np.float64)
         self.mean = feats.mean(0).astype(np.float32)
         self.std = np.maximum(feats.std(0), 1e-3).astype(np.float32)
+        self.fit_voices(documents)
+
+    def voice_of(self, document: Any) -> str | None:
+        return document.voice if isinstance(document, Utterance) else None
 
     def get_state(self) -> dict[str, Any]:
         if self.mean is None or self.std is None:
             return {}
-        return {"features": self.kind, "mean": self.mean.tolist(), "std": self.std.tolist()}
+        return {"features": self.kind, "mean": self.mean.tolist(), "std": self.std.tolist(),
+                "voices": list(self.voices)}
 
     def set_state(self, state: dict[str, Any]) -> None:
         if state:
             self.mean = np.asarray(state["mean"], np.float32)
             self.std = np.asarray(state["std"], np.float32)
+            self.voices = [str(v) for v in state.get("voices", [])]  # runs before voices: []
 
     def _stats(self) -> tuple[np.ndarray, np.ndarray]:
         if self.mean is None or self.std is None:
@@ -164,19 +179,22 @@ class SpeechDomain(TextConditioned, Domain):
         x = np.concatenate([x, np.repeat(x[-1:], pad, 0)]).reshape(-1, self.r * self.dim)
         stop = np.zeros((len(x), 1), np.float32)
         stop[-1:] = 1.0
-        return np.concatenate([x, stop], 1).astype(np.float32)  # (T / r, r * D + 1)
+        steps = np.concatenate([x, stop], 1).astype(np.float32)  # (T / r, r * D + 1)
+        return self.mark(steps, self.voice_of(document))  # (T / r, r * D + 1 + S)
 
     def decode(self, array: np.ndarray) -> Any:
         from seqgen_speech.features import log_mel_from_mfcc
 
         mean, std = self._stats()
-        a = np.asarray(array, np.float32).reshape(-1, self.r * self.dim + 1)
+        a = np.asarray(array, np.float32)
+        # a prime's steps carry the voice columns; the head's samples do not
+        a = (a[:, :self.r * self.dim + 1] if a.ndim == 2 else a).reshape(-1, self.r * self.dim + 1)
         feats = a[:, :-1].reshape(-1, self.dim) * std + mean  # (T, D)
         frames = log_mel_from_mfcc(feats) if self.kind == "mfcc" else feats
         return Utterance(frames.astype(np.float32))
 
     def input_spec(self) -> VectorInput:
-        return VectorInput(self.r * self.dim + 1)  # r frames and the stop flag
+        return VectorInput(self.r * self.dim + 1 + self.voice_dims)  # r frames, stop, voice
 
     def head_spec(self) -> HeadSpec:
         return HeadSpec("gmm", {"dim": self.r * self.dim,
@@ -210,7 +228,7 @@ class SpeechDomain(TextConditioned, Domain):
         ever a target in training, so the inputs never show a 1 there."""
         out = np.array(sampled, dtype=np.float32, copy=True)
         out[:, -1] = 0.0
-        return out
+        return self.mark(out)  # (B, r * D + 1 + S): the chosen voice's one-hot
 
     # ---- sampling -------------------------------------------------------------------------
     def style_prime(self, index: int) -> tuple[np.ndarray, str | None]:
@@ -222,9 +240,10 @@ class SpeechDomain(TextConditioned, Domain):
             raise SeqgenError(f"--prime-style {index}: choose 0 to {len(corpus.VOICES) - 1} "
                               f"({', '.join(corpus.VOICES)})")
         text = "hello, peter."
-        utt = Utterance(log_mel(corpus.speak(text, corpus.VOICES[index])), text)
+        voice = corpus.VOICES[index]
+        utt = Utterance(log_mel(corpus.speak(text, voice)), text, voice=voice)
         enc = self.encode(utt)
-        enc[:, -1] = 0.0
+        enc[:, self.r * self.dim] = 0.0  # the stop flag (the voice's columns follow it)
         return enc, text
 
     def join_lines(self, lines: list[Any]) -> Any:

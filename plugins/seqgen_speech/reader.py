@@ -28,6 +28,7 @@ class Utterance:
     frames: np.ndarray
     text: str | None = None
     name: str = ""
+    voice: str | None = None  # the speaker, where the corpus names one
 
 
 def _metadata(meta: Path) -> dict[Path, str]:

@@ -152,6 +152,9 @@ def sample(
                                         "(Graves 2013; 0 = none).")] = 0.0,
     prime_style: Annotated[int | None, typer.Option(help="Prime with the domain's N-th style "
                                                     "example.")] = None,
+    voice: Annotated[str | None, typer.Option(help="Speaker of a model trained on several "
+                                              "(speech -o voices=); default its first. "
+                                              "seqgen info lists them.")] = None,
     attention: Annotated[Path | None, typer.Option(help="Plot the attention window over the "
                                                    "text to this PNG.")] = None,
     option: Annotated[list[str] | None, typer.Option(
@@ -168,7 +171,7 @@ def sample(
 
     settings = SampleSettings(num=num, length=length, prime=prime, keep_prime=keep_prime,
                               temperature=temperature, top_k=top_k, top_p=top_p, bias=bias,
-                              seed=seed, text=text, style=prime_style)
+                              seed=seed, text=text, style=prime_style, voice=voice)
     sample_cli(settings, domain=domain, run=run, render=render, text_file=text_file,
                attention=attention, options=option, threads=threads, model_name=model)
 

@@ -62,6 +62,9 @@ def run_info(run: Path) -> None:
         "checkpoint": str(ck) if ck else "none", "seqgen": cfg.get("seqgen_version", "?"),
         "created": cfg.get("created", "?"),
     }
+    voices = (dom.get("state") or {}).get("voices")
+    if voices:  # a speaker-conditioned model: what --voice takes
+        rows["voices"] = ", ".join(voices)
     table = Table(show_header=False)
     table.add_column(style="bold")
     table.add_column(overflow="fold")

@@ -28,6 +28,8 @@ class SampleSettings:
     text: str | None = None
     #: prime with the domain's N-th style example
     style: int | None = None
+    #: the voice (speaker, writer) of a model trained on several; None: its first
+    voice: str | None = None
 
     def check(self) -> None:
         """One clear error for settings no sampler can honour."""
