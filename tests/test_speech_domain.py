@@ -241,11 +241,13 @@ def test_train_sample_render_and_eval(runner: CliRunner) -> None:
     def other() -> None:  # a second command keeps typer's subcommand mode
         pass
 
-    res = runner.invoke(app, ["speech-eval", "--num", "1", "--no-wer", "--json", "e.json",
+    res = runner.invoke(app, ["speech-eval", "--num", "1", "--json", "e.json",
                               "--train-seconds", "1"])
     assert res.exit_code == 0, res.output
-    got = json.loads(Path("e.json").read_text())
-    assert got["utterances"] == 1 and got["mcd_db"] > 0
+    got = json.loads(Path("e.json").read_text(), parse_constant=_refuse)
+    assert got["utterances"] == 1 and got["mcd_db"] > 0 and got["empty_samples"] == 0
+    assert got["voiced_fraction_references"] > 0 and "f0_median_hz_samples" in got
+    assert "f0_range_semitones_references" in res.stdout
     assert got["cer_real"] >= 0 and got["cer_samples"] >= 0 and "read_sample" in got["rows"][0]
     assert "cer_real" in res.stdout and "read_real=" in res.stdout
     assert 0 < got["mcd_griffin_lim_floor_db"] < 8

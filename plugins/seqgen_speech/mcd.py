@@ -5,7 +5,8 @@ Mel-cepstra come from log-mel frames by the DCT-II, scaled as SPTK's one-sided c
 mcep coefficients Merlin measures), orders 1..``ORDER`` (c0, the energy, excluded). Per
 frame, as Merlin: ``(10 / ln 10) * sqrt(2 * sum_d (c_d - c'_d)^2)``; the frames of two
 utterances are paired by DTW on that distance (``librosa.sequence.dtw``) and the MCD is the mean
-over the path.
+over the path. An utterance with no frames has no MCD: ``mcd`` raises ``EmptyUtterance`` (a
+ValueError) naming which one, and ``seqgen speech-eval`` counts such samples instead.
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ import numpy as np
 
 ORDER = 24
 K = 10.0 / math.log(10.0) * math.sqrt(2.0)
+
+
+class EmptyUtterance(ValueError):
+    """One of the two utterances given to ``mcd`` has no frames."""
 
 
 def cepstra(log_mel: np.ndarray, order: int = ORDER) -> np.ndarray:
@@ -43,11 +48,26 @@ def dtw_path(cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def mcd(log_mel_a: np.ndarray, log_mel_b: np.ndarray, align: bool = True) -> float:
-    """MCD in dB between two utterances' log-mel frames, DTW-aligned (or frame by frame)."""
-    a, b = cepstra(log_mel_a), cepstra(log_mel_b)
+    """MCD in dB between two utterances' log-mel frames, DTW-aligned (or frame by frame).
+
+    Raises EmptyUtterance when either has no frames (no path to average over: a mean over
+    nothing) and ValueError when they are not (T, bins) arrays with the same bins."""
+    a, b = _checked(log_mel_a, "first"), _checked(log_mel_b, "second")
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"mcd: {a.shape[1]} against {b.shape[1]} mel bins")
+    a, b = cepstra(a), cepstra(b)
     if not align:
         n = min(len(a), len(b))
         return float(np.mean(frame_mcd(a[:n], b[:n])))
     cost = frame_mcd(a[:, None, :], b[None, :, :])  # (T1, T2)
     ia, ib = dtw_path(cost)
     return float(np.mean(cost[ia, ib]))
+
+
+def _checked(frames: np.ndarray, which: str) -> np.ndarray:
+    x = np.asarray(frames)
+    if x.ndim != 2:
+        raise ValueError(f"mcd: the {which} utterance is not (T, bins) frames: shape {x.shape}")
+    if len(x) == 0:
+        raise EmptyUtterance(f"mcd: the {which} utterance has no frames")
+    return x

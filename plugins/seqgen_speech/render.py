@@ -31,29 +31,38 @@ def write_npy(utt: Any, path: Path) -> None:
 
 def plot_spectrograms(panels: list[tuple[str, np.ndarray]], path: Path) -> None:
     """Log-mel spectrograms stacked vertically on a shared time axis, as a PNG: seconds across,
-    Hz up on the mel scale (``librosa.display.specshow``), one colour scale for every panel."""
-    import librosa.display
-
+    Hz up on the mel scale (``librosa.display.specshow``), one colour scale for every panel.
+    A panel of no frames (a sample that stopped at once) says so instead of a picture."""
     from seqgen.engine.plot import pyplot
 
     plt = pyplot()
-    longest = max(len(f) for _, f in panels) * HOP / SR
+    longest = max([1, *(len(f) for _, f in panels)]) * HOP / SR
     fig, axes = plt.subplots(len(panels), 1, figsize=(7, 1.9 * len(panels)), squeeze=False,
                              dpi=80)
     for ax, (title, frames) in zip(axes[:, 0], panels, strict=True):
-        # vmin, vmax: the log floor to a loud frame, so that panels compare by colour
-        librosa.display.specshow(np.asarray(frames, np.float32).T, sr=SR, hop_length=HOP,
-                                 n_fft=N_FFT, x_axis="time", y_axis="mel", fmin=FMIN,
-                                 fmax=FMAX, cmap="magma", vmin=-11.5, vmax=2.0, ax=ax)
-        ax.set_xlim(0, longest)
-        ax.set_title(title, fontsize=9)
-        ax.set_xlabel("")
-        ax.set_ylabel("Hz", fontsize=8)
-        ax.tick_params(labelsize=7)
+        _panel(ax, np.asarray(frames, np.float32), title, longest)
     axes[-1, 0].set_xlabel("seconds", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, format="png")
     plt.close(fig)
+
+
+def _panel(ax: Any, frames: np.ndarray, title: str, longest: float) -> None:
+    import librosa.display
+
+    if len(frames):
+        # vmin, vmax: the log floor to a loud frame, so that panels compare by colour
+        librosa.display.specshow(frames.T, sr=SR, hop_length=HOP, n_fft=N_FFT, x_axis="time",
+                                 y_axis="mel", fmin=FMIN, fmax=FMAX, cmap="magma",
+                                 vmin=-11.5, vmax=2.0, ax=ax)
+    else:  # specshow cannot draw zero columns
+        ax.text(0.5, 0.5, "no frames", ha="center", va="center", transform=ax.transAxes)
+        ax.set_yticks([])
+    ax.set_xlim(0, longest)
+    ax.set_title(title, fontsize=9)
+    ax.set_xlabel("")
+    ax.set_ylabel("Hz", fontsize=8)
+    ax.tick_params(labelsize=7)
 
 
 def write_png(utt: Any, path: Path) -> None:
