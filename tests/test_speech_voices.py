@@ -98,6 +98,15 @@ def test_train_and_sample_each_voice_through_cli_and_api(runner: CliRunner) -> N
     finally:
         engine_sample.NUMPY_MAX_BATCH = keep
     np.testing.assert_allclose(torch_step.frames, frames["en-us"], atol=1e-3)
+    # speech-eval speaks each held-out sentence in its reference's voice
+    from seqgen_speech.evaluate import evaluate_speech, generate, held_out_utterances
+
+    docs = held_out_utterances(model, 2)
+    got = evaluate_speech(model, num=2, pitch=False)
+    assert [r["voice"] for r in got["rows"]] == [d.voice for d in docs]
+    for d in docs:
+        again = model.sample(text=d.text, seed=1, bias=1.0, voice=d.voice)[0].frames
+        np.testing.assert_allclose(generate(model, d, 1, 1.0), again, atol=1e-6)
 
 
 def test_a_domain_without_voices_refuses_voice(runner: CliRunner, tmp_path: Path) -> None:

@@ -37,8 +37,11 @@ def held_out_utterances(model: Any, num: int) -> list[Any]:
 
 def generate(model: Any, doc: Any, seed: int, bias: float) -> np.ndarray:
     """The model's log-mel frames for one held-out utterance: speech-eval's one sampling call,
-    kept alone so that what a sample is conditioned on (its text, a voice) changes here only."""
-    return np.asarray(model.sample(text=doc.text, seed=seed, bias=bias)[0].frames, np.float32)
+    kept alone so that what a sample is conditioned on (its text, a voice) changes here only.
+    A speaker-conditioned model speaks in the reference's voice."""
+    voice = doc.voice if doc.voice in model.voices() else None
+    got = model.sample(text=doc.text, seed=seed, bias=bias, voice=voice)
+    return np.asarray(got[0].frames, np.float32)
 
 
 def evaluate_speech(model: Any, num: int = 10, bias: float = 1.0, seed: int = 1,
@@ -116,7 +119,8 @@ def _speak(model: Any, doc: Any, seed: int, bias: float, pitch: bool,
     ref = doc.frames
     ref_audio_gl = to_audio(ref)
     gen = generate(model, doc, seed, bias)
-    row: dict[str, Any] = {"text": doc.text, "ref_frames": len(ref), "gen_frames": len(gen),
+    row: dict[str, Any] = {"text": doc.text, "voice": doc.voice,
+                           "ref_frames": len(ref), "gen_frames": len(gen),
                            "mcd_gen": mcd(gen, ref) if len(gen) else None,
                            "mcd_gl": mcd(log_mel(ref_audio_gl), ref)}
     if pitch:
