@@ -62,6 +62,8 @@ class Prime:
     steps: np.ndarray | None = None
     text: str = ""
     source: str = ""
+    #: False for the domain's own start (``start_prime``): never part of the samples
+    shown: bool = True
 
 
 @dataclass
@@ -145,6 +147,17 @@ class Domain(ABC):
     def encode_prime(self, prime: str) -> np.ndarray | tuple[np.ndarray, str]:
         """Turn the user's --prime into an encoded array (and, when conditioned, its text)."""
         raise SeqgenError(f"domain {self.name!r} does not take a --prime")
+
+    def start_prime(self) -> np.ndarray | None:
+        """What a sample starts from, after the separator, when the user gives no --prime (it
+        is not part of the samples); None: the separator alone. A corpus of one document
+        shows the model its separator once, so the separator alone starts it nowhere."""
+        return None
+
+    def never_sampled(self) -> tuple[int, ...]:
+        """Tokens the sampler never draws (their logits set to -inf): an unknown-character
+        token decodes to nothing the corpus holds."""
+        return ()
 
     def length_rule(self, length: str | None,
                     prime: Prime | None = None) -> tuple[int, StopRule | None]:

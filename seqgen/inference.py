@@ -78,7 +78,8 @@ class Model:
                 raise SeqgenError(f"domain {self.domain.name!r} has no --prime-style examples")
             got = self.domain.style_prime(style)
         if got is None:
-            return Prime(source=prime or f"--prime-style {style}")
+            start = None if prime else self.domain.start_prime()
+            return Prime(steps=start, source=prime or f"--prime-style {style}", shown=False)
         steps, text = got if isinstance(got, tuple) else (got, None)
         if self.vocab is not None and not text:
             raise SeqgenError("this model writes from a text: its prime needs a transcription")
@@ -137,8 +138,8 @@ class Model:
         s = dataclasses.replace(settings or SampleSettings(), **fields)
         s.check()
         self._voice(s.voice)
-        keep = self.domain.keep_prime if s.keep_prime is None else s.keep_prime
         p = self._prime(s.prime, s.style)
+        keep = (self.domain.keep_prime if s.keep_prime is None else s.keep_prime) and p.shown
         texts, n_lines = self._rows(s.num, s.text, p)
         plan = self._plan(s, p, texts, keep, on_text)
         if on_step is not None:
@@ -162,7 +163,7 @@ class Model:
         stream = self._streamer(on_text, s.prime, keep) if s.num == 1 and not texts else None
         return Plan(rows=len(texts) or s.num, steps=steps, stop_token=dom.separator(),
                     stop_rule=stop_rule, cond=self._cond(texts) if texts else None,
-                    feedback=dom.feedback, on_step=stream)
+                    feedback=dom.feedback, on_step=stream, never=dom.never_sampled())
 
     def _decode(self, seqs: list[np.ndarray], p: Prime, texts: list[str], n_lines: int,
                 keep: bool) -> list[Any]:

@@ -120,3 +120,29 @@ def test_unfinished_cache_entry_is_replaced(tmp_path: Path, corpus: Path) -> Non
     (stale / "flat.npy").write_bytes(b"an older format")
     enc = encode_corpus(dom, c, tmp_path / "cache")
     assert dom.decode(np.asarray(enc.flat)) == corpus.read_text()
+
+
+def test_samples_start_at_a_line_and_never_draw_the_unknown_token(corpus: Path) -> None:
+    import seqgen
+    from seqgen.engine.sample import Plan, generate
+    from seqgen.engine.settings import SampleSettings
+
+    assert _fitted("ab\ncd").start_prime().tolist() == _fitted("ab\ncd").encode("\n").tolist()
+    assert _fitted("abcd").start_prime() is None
+    assert _fitted("ab", level="byte").never_sampled() == ()  # there id 1 is the byte 0
+    run = seqgen.train("text", str(corpus), preset="tiny", max_steps=3, progress=False).run_dir
+    model = seqgen.load(run)
+    [bare] = model.sample(length=40, seed=1)
+    assert len(bare) == 40  # the newline it starts from is not part of the sample
+    [kept] = model.sample(length=40, seed=1, prime="All")
+    assert kept.startswith("All") and len(kept) == 43
+    # a network whose unknown-character logit dwarfs the rest: the sampler still never draws it
+    net = model.net
+    with __import__("torch").no_grad():
+        net.head.proj.bias[UNK] = 1e4
+    ctx = np.array([SEP])
+    drawn = generate(net, ctx, SampleSettings(length=30, seed=1), Plan(rows=2, steps=30))
+    assert all((s == UNK).all() for s in drawn.sequences)
+    kept_out = generate(net, ctx, SampleSettings(length=30, seed=1),
+                        Plan(rows=2, steps=30, never=(UNK,)))
+    assert not any((s == UNK).any() for s in kept_out.sequences)

@@ -178,6 +178,16 @@ class TextDomain(Domain):
                 raise SeqgenError(f"--prime has characters the model never saw: {shown}")
         return self.encode(prime)
 
+    def start_prime(self) -> np.ndarray | None:
+        """A newline: samples start where a line does (Tiny Shakespeare is one document, so
+        after its separator alone a model writes junk until it finds a line)."""
+        if self.options.level == "byte":
+            return self.encode(b"\n")
+        return self.encode("\n") if "\n" in self.chars else None
+
+    def never_sampled(self) -> tuple[int, ...]:
+        return (UNK,) if self.options.level == "char" else ()  # at byte level id 1 is byte 0
+
     def stream_decoder(self) -> Callable[[int], str]:
         if self.options.level == "byte":
             dec = codecs.getincrementaldecoder("utf-8")(errors="replace")

@@ -108,6 +108,7 @@ class Plan:
     cond: np.ndarray | None = None  # (B, U) text ids of a text-conditioned model
     feedback: Callable[[np.ndarray], np.ndarray] | None = None  # next input from a sample
     on_step: StepCallback | None = None  # called with each step's samples and done flags
+    never: tuple[int, ...] = ()  # tokens never drawn (their logits -inf): an unknown token
 
 
 @dataclass
@@ -198,6 +199,9 @@ def _run(step: Step, last: np.ndarray, head: Any, s: SampleSettings, plan: Plan,
     hold = rule.hold if isinstance(rule, LengthRule) and plan.stop_token is not None else None
     for _ in range(cap):
         params, window = step(last)  # (B, P)
+        if plan.never:
+            params = params.copy()
+            params[:, list(plan.never)] = -np.inf
         if hold is not None:  # categorical logits (B, V): the end token not yet allowed
             held = np.broadcast_to(hold(), (B,))  # (B,) from (B,) or (1,)
             if held.any():
