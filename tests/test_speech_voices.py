@@ -121,3 +121,31 @@ def _text(tmp_path: Path) -> Path:
     p = tmp_path / "t.txt"
     p.write_text("hello there, general kenobi.\n" * 40, encoding="utf-8")
     return p
+
+
+def test_data_folders_are_speakers(tmp_path: Path, runner: CliRunner) -> None:
+    import soundfile as sf
+
+    from seqgen_speech.reader import speaker_of
+
+    data = tmp_path / "vctk"
+    t = np.arange(int(0.6 * 22050)) / 22050
+    for spk, f0 in (("p225", 120.0), ("p226", 210.0)):
+        (data / spk).mkdir(parents=True)
+        for i in range(4):
+            tone = 0.3 * np.sin(2 * np.pi * f0 * (1 + i / 20) * t)
+            sf.write(data / spk / f"{spk}_{i:03d}.wav", tone, 22050)
+    assert speaker_of(data, data / "p225" / "x.wav") == "p225"
+    assert speaker_of(data, data / "top.wav") is None
+    out = cli(runner, "train", "--domain", "speech", "--data", str(data), "--preset", "tiny",
+              "--quiet", "--max-steps", "2", "--batch-size", "2", "-o", "mode=prediction",
+              "-o", "voices=folders")
+    assert out.exit_code == 0, out.output
+    assert seqgen.load("speech").voices() == ["p225", "p226"]
+    res = cli(runner, "sample", "--domain", "speech", "--voice", "p226", "--length", "30",
+              "--render", "p.npy", "--seed", "1")
+    assert res.exit_code == 0, res.output
+    assert np.load("p.npy").shape[1] == 80
+    err = one_line_error(cli(runner, "train", "--domain", "speech", "--preset", "tiny",
+                             "--max-steps", "1", "-o", "voices=folders"))
+    assert "voices=folders" in err and "--data" in err

@@ -59,8 +59,9 @@ class SpeechOptions:
         "help": "seed of the embedded corpus's sentences"})
     voices: str = field(default="en-us", metadata={
         "help": "eSpeak NG voices of the embedded corpus: a comma list of en-us, en, "
-                "en-gb-x-rp, en-029, en-us-nyc, en-gb-scotland, or all; with more than one "
-                "the model learns a speaker embedding and samples take --voice NAME"})
+                "en-gb-x-rp, en-029, en-us-nyc, en-gb-scotland, or all; with --data DIR, "
+                "folders: each file's first folder below DIR is its speaker. With more than "
+                "one voice the model learns a speaker embedding and samples take --voice NAME"})
     components: int = field(default=4, metadata={"help": "Gaussians in the output mixture"})
     reduction: int = field(default=2, metadata={
         "help": "frames per step (Tacotron's reduction factor r): r frames in, r frames out"})
@@ -115,7 +116,8 @@ class SpeechDomain(Voiced, TextConditioned, Domain):
             return self._embedded(cache)
         from seqgen_speech.reader import read_directory
 
-        utts, key = read_directory(Path(source), cache)
+        folders = str(self.options.voices).strip() == "folders"
+        utts, key = read_directory(Path(source), cache, speakers=folders)
         return Corpus(source, f"speech-user-{key}", utts)
 
     def _embedded(self, cache: Path) -> Corpus:
@@ -125,6 +127,9 @@ class SpeechDomain(Voiced, TextConditioned, Domain):
         n, seed = int(self.options.sentences), int(self.options.corpus_seed)
         if n < 1:
             raise SeqgenError("option sentences must be at least 1")
+        if str(self.options.voices).strip() == "folders":
+            raise SeqgenError("option voices=folders names the speakers of --data DIR by its "
+                              "folders; the embedded corpus takes eSpeak voices (en-us, ...)")
         voices = corpus.parse_voices(str(self.options.voices))
         key = f"{CORPUS_VERSION}-n{n}-s{seed}-{'+'.join(voices)}"
         path = cache / f"{key}.npz"

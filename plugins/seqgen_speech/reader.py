@@ -90,8 +90,20 @@ def listing_key(files: list[Path], texts: dict[Path, str]) -> str:
     return h.hexdigest()[:24]
 
 
-def read_directory(source: Path, cache: Path) -> tuple[list[Utterance], str]:
-    """Utterances of every recording (features cached by the listing); returns them and a key."""
+def speaker_of(source: Path, path: Path) -> str | None:
+    """The first folder below ``source`` that holds ``path`` (VCTK's wav48/p225/, LibriTTS's
+    train-clean-100/19/): the speaker of ``-o voices=folders``; None for a file at the top."""
+    try:
+        parts = path.relative_to(source).parts
+    except ValueError:
+        return None
+    return parts[0] if len(parts) > 1 else None
+
+
+def read_directory(source: Path, cache: Path,
+                   speakers: bool = False) -> tuple[list[Utterance], str]:
+    """Utterances of every recording (features cached by the listing); returns them and a key.
+    ``speakers``: each utterance's voice is its first folder below ``source``."""
     from seqgen.engine.files import cached_npz
 
     files, texts = list_recordings(source)
@@ -100,7 +112,8 @@ def read_directory(source: Path, cache: Path) -> tuple[list[Utterance], str]:
     def from_arrays(z: dict[str, np.ndarray]) -> list[Utterance]:
         bounds = np.cumsum([0, *z["lengths"].tolist()])
         frames = z["frames"].astype(np.float32)
-        return [Utterance(frames[bounds[i]:bounds[i + 1]], texts.get(p), p.name)
+        return [Utterance(frames[bounds[i]:bounds[i + 1]], texts.get(p), p.name,
+                          speaker_of(source, p) if speakers else None)
                 for i, p in enumerate(files)]
 
     def to_arrays(utts: list[Utterance]) -> dict[str, np.ndarray]:
@@ -109,7 +122,8 @@ def read_directory(source: Path, cache: Path) -> tuple[list[Utterance], str]:
 
     def build() -> list[Utterance]:
         what = "reading the recordings' log-mel features (first use; cached after)"
-        return [Utterance(log_mel(read_audio(p)), texts.get(p), p.name)
+        return [Utterance(log_mel(read_audio(p)), texts.get(p), p.name,
+                          speaker_of(source, p) if speakers else None)
                 for p in counted(files, what, unit="files")]
 
     utts = cached_npz(cache / f"user-{key}.npz", build, to_arrays, from_arrays)
