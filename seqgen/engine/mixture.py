@@ -10,6 +10,8 @@ paper (section 4.2).
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
+from itertools import accumulate
 
 import numpy as np
 import torch
@@ -84,13 +86,20 @@ class MDN2DHead(Head):
 
     def sample(self, params: np.ndarray, rng: np.random.Generator, *, temperature: float = 1.0,
                top_k: int = 0, top_p: float = 1.0, bias: float = 0.0) -> np.ndarray:
+        scale = math.sqrt(max(temperature, 0.0))
+        if params.shape[0] == 1:  # sampling's usual case: in Python floats, not ~30 numpy calls
+            return _mdn2d_one(params, self.M, rng, scale, bias)
+        return self.sample_rows(params, rng, scale, bias)
+
+    def sample_rows(self, params: np.ndarray, rng: np.random.Generator, scale: float,
+                    bias: float) -> np.ndarray:
+        """The draw for any number of rows (B, P) in numpy; scale is sqrt(temperature)."""
         M, B = self.M, params.shape[0]
         p = params.astype(np.float64)
         pi_hat, mu1, mu2, s1, s2, rho_hat = (p[:, i * M:(i + 1) * M] for i in range(6))
         # Graves eq. 61-62: bias sharpens the mixture weights and shrinks the variances
         k = _pick(pi_hat * (1 + bias), rng)
         rows = np.arange(B)
-        scale = math.sqrt(max(temperature, 0.0))
         sd1 = np.exp(np.maximum(s1[rows, k], LOG_SIGMA_MIN) - bias) * scale
         sd2 = np.exp(np.maximum(s2[rows, k], LOG_SIGMA_MIN) - bias) * scale
         r = np.clip(np.tanh(rho_hat[rows, k]), -RHO_MAX, RHO_MAX)
@@ -99,6 +108,37 @@ class MDN2DHead(Head):
         x2 = mu2[rows, k] + sd2 * (r * n1 + np.sqrt(1 - r * r) * n2)
         eos = rng.random(B) < 1 / (1 + np.exp(-p[:, 6 * M]))
         return np.stack([x1, x2, eos.astype(np.float64)], 1).astype(np.float32)  # (B, 3)
+
+
+def _exp(x: float) -> float:
+    """math.exp, inf past float64's range as np.exp gives."""
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return math.inf
+
+
+def _mdn2d_one(params: np.ndarray, M: int, rng: np.random.Generator, scale: float,
+               bias: float) -> np.ndarray:
+    """MDN2DHead.sample for one row params (1, 6M + 1): the same float64 arithmetic, in the same
+    order, and the same draws from rng (one uniform for the component, two normals, one uniform
+    for the pen), so the same samples for the same seed (tests/test_window_step.py)."""
+    c = 1 + bias  # Graves eq. 61-62, as in the batched path
+    log_pi = [v * c for v in params[0, :M].tolist()]  # Python floats: float64, as there
+    top = max(log_pi)
+    cdf = list(accumulate([math.exp(v - top) for v in log_pi]))  # np.cumsum's order
+    # draw(): the index of the first cdf entry >= u, i.e. the count of entries below u
+    k = min(bisect_left(cdf, rng.random() * cdf[-1]), M - 1)
+    mu1, mu2, s1, s2, rho_hat = (params.item(j * M + k) for j in range(1, 6))  # the component's
+    sd1 = _exp(max(s1, LOG_SIGMA_MIN) - bias) * scale
+    sd2 = _exp(max(s2, LOG_SIGMA_MIN) - bias) * scale
+    # np.tanh, not math.tanh: they differ in the last bit on a third of inputs
+    r = min(max(float(np.tanh(rho_hat)), -RHO_MAX), RHO_MAX)
+    n1, n2 = rng.standard_normal(), rng.standard_normal()  # standard_normal((2, 1))'s stream
+    x1 = mu1 + sd1 * n1
+    x2 = mu2 + sd2 * (r * n1 + math.sqrt(1 - r * r) * n2)
+    eos = rng.random() < 1 / (1 + _exp(-params.item(6 * M)))
+    return np.array([[x1, x2, float(eos)]], np.float32)  # (1, 3)
 
 
 class DiagGMMHead(Head):
