@@ -11,39 +11,43 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
-import torch
+from seqgen.engine import collector
 
-from seqgen import plugins, runs
-from seqgen.assembly import (
-    batches,
-    build_model,
-    domain_from_config,
-    example_texts,
-    fit_vocab,
-    no_validation,
-    run_config,
-    sequences,
-    val_batches,
-)
-from seqgen.config import (
-    TIME_BOUND_STEPS,
-    ModelConfig,
-    Preset,
-    TrainConfig,
-    apply_overrides,
-    from_dict,
-    to_dict,
-)
-from seqgen.datasets import cache_dir
-from seqgen.domain import Domain
-from seqgen.engine import checkpoint as ckpt
-from seqgen.engine import distributed, threads
-from seqgen.engine.data import Encoded, encode_corpus, split
-from seqgen.engine.optim import resolve_device
-from seqgen.engine.train import ProgressFn, Trainer, TrainResult
-from seqgen.engine.vocab import TextVocab
-from seqgen.errors import SeqgenError
-from seqgen.progress import plain_progress
+with collector.paused():  # torch's import builds ~300,000 objects: collections walking them
+    # as they are built find nothing to free (1 to 2 s of a loaded machine, engine/collector.py)
+    import torch
+
+    from seqgen import plugins, runs
+    from seqgen.assembly import (
+        batches,
+        build_model,
+        domain_from_config,
+        example_texts,
+        fit_vocab,
+        no_validation,
+        run_config,
+        sequences,
+        val_batches,
+    )
+    from seqgen.config import (
+        TIME_BOUND_STEPS,
+        ModelConfig,
+        Preset,
+        TrainConfig,
+        apply_overrides,
+        from_dict,
+        to_dict,
+    )
+    from seqgen.datasets import cache_dir
+    from seqgen.domain import Domain
+    from seqgen.engine import checkpoint as ckpt
+    from seqgen.engine import distributed, threads
+    from seqgen.engine.data import Encoded, encode_corpus, split
+    from seqgen.engine.optim import resolve_device
+    from seqgen.engine.train import ProgressFn, Trainer, TrainResult
+    from seqgen.engine.vocab import TextVocab
+    from seqgen.errors import SeqgenError
+    from seqgen.progress import plain_progress
 
 
 def new_run(dom: Domain, data: str | None, p: Preset, given: dict[str, Any],
@@ -89,6 +93,7 @@ def resume_run(domain: str | None, run: str | Path | None, progress: ProgressFn 
 def _train_run(dom: Domain, enc: Encoded, mcfg: ModelConfig, tcfg: TrainConfig, run_dir: Path,
                config: dict[str, Any], progress: ProgressFn | None, vocab: TextVocab | None,
                resume: bool, paced: bool, n_threads: int | None = None) -> TrainResult:
+    collector.freeze_at_exit()  # the exit's collections need not walk torch's objects either
     world, device = distributed.init(resolve_device(tcfg.device))
     if progress is None:  # the Python API, given no callback: plain lines, as the CLI in a log
         timed = tcfg.max_steps >= TIME_BOUND_STEPS
@@ -111,8 +116,9 @@ def _train_run(dom: Domain, enc: Encoded, mcfg: ModelConfig, tcfg: TrainConfig, 
     # one training process per run directory (rank 0 holds the lock for a DDP group)
     with runs.lock(run_dir) if world.main else nullcontext():
         # an explicit --eval-every is the only rule; else validate at least every tenth
-        trainer = Trainer(run_dir, net, train_b, val_b, tcfg, config, device, world,
-                          paced=paced)
+        with collector.paused():  # the first optimizer imports torch._dynamo: 300,000 objects
+            trainer = Trainer(run_dir, net, train_b, val_b, tcfg, config, device, world,
+                              paced=paced)
         trainer.threads_note = f"{n} ({why})" if device == "cpu" else None
         if resume:
             trainer.resume()

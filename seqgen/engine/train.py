@@ -23,17 +23,13 @@ from seqgen.engine.budget import Budget
 from seqgen.engine.distributed import World, gather_rows, shard, take_rows, weight_spread
 from seqgen.engine.evaluate import Batches, Net, State, evaluate, to_tensors
 from seqgen.engine.optim import build_optimizer, lr_at
-from seqgen.engine.plot import preload
+from seqgen.engine.phases import mark
 from seqgen.errors import SeqgenError
 from seqgen.fileio import dumps, write_error
 
 #: the engine's warnings (the plugin layer prints them as one 'seqgen: warning:' line each)
 log = logging.getLogger("seqgen.engine")
 MAX_FAULTS = 3  # non-finite losses in a row before rolling back to the last checkpoint
-
-
-def _detach(state: State) -> State:
-    return tuple(s.detach() for s in state)
 
 
 @dataclass
@@ -135,7 +131,7 @@ class Trainer:
 
     def save(self, plot: bool = False) -> None:
         """A checkpoint and the sampling view; with ``plot``, loss.png too (once, at the end:
-        matplotlib is seconds of import, which a save in the loop should not pay)."""
+        a save in the loop should not redraw it)."""
         carried = gather_rows(self.state, self.world, self.cfg.batch_size)  # every rank joins
         if not self.world.main:  # only rank 0 writes
             return
@@ -148,10 +144,12 @@ class Trainer:
             raise SeqgenError(write_error(self.run_dir, exc)) from None
         if not plot:
             return
+        mark("checkpoint")
         from seqgen.engine.plot import plot_metrics
 
         plot_metrics(self.run_dir / "metrics.jsonl", self.run_dir / "loss.png",
                      f"{self.config['domain']['name']}: {self.run_dir.name}")
+        mark("plot")
 
     def run(self, on_progress: ProgressFn | None = None) -> TrainResult:
         with _graceful_stop(self):
@@ -175,6 +173,8 @@ class Trainer:
                 loss_value, ntok = self._train_step(frac)
                 budget.step_took(time.perf_counter() - began)
                 self.step += 1
+                if self.step in (first, cfg.max_steps):  # for bench_process.py
+                    mark("first_step" if self.step == first else "last_step")
                 acc.tokens += ntok * self.world.size  # tokens of every rank
                 self.elapsed = start_elapsed + time.perf_counter() - t0
                 if math.isfinite(loss_value):
@@ -193,6 +193,7 @@ class Trainer:
                     self._save_timed()
         except KeyboardInterrupt:
             interrupted = True
+        mark("loop_end")
         self._finish(t0, start_elapsed)
         result = TrainResult(self.run_dir, self.step, acc.last, self.last_val, self.elapsed,
                              interrupted)
@@ -246,8 +247,6 @@ class Trainer:
     def _finish(self, t0: float, start_elapsed: float) -> None:
         """The closing validation (unless this step had one), in what --max-time leaves of
         the run, and the final save."""
-        if self.world.main:  # import the plotting library while the closing validation runs
-            threading.Thread(target=preload, daemon=True).start()
         if self.world.size > 1:
             self._log({"step": self.step, "event": "ddp", "world_size": self.world.size,
                        "weight_spread": weight_spread(self.net, self.world)})
@@ -258,6 +257,7 @@ class Trainer:
             self.elapsed = start_elapsed + time.perf_counter() - t0
             self._log({"step": self.step, "val_loss": self.last_val,
                        "elapsed": round(self.elapsed, 3)})
+            mark("closing_eval")
         self.save(plot=True)
 
     def _clock(self, t0: float) -> tuple[float, float, bool, bool]:
@@ -302,7 +302,7 @@ class Trainer:
             if cfg.clip > 0:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
             self.opt.step()
-        self.state = None if sequences else _detach(state)
+        self.state = None if sequences else tuple(s.detach() for s in state)
         return value, int(n)
 
 
