@@ -37,15 +37,18 @@ def test_mcd_of_no_frames_is_a_clear_error() -> None:
 
 
 def _model(frames: dict[str, np.ndarray], sample: dict[str, np.ndarray]) -> Any:
-    """What evaluate_speech uses of a Model: its config, vocabulary, corpus and sample."""
+    """What evaluate_speech uses of a Model: its config, vocabulary, corpus, voices and
+    sample."""
     docs = [SimpleNamespace(text=t, frames=frames.get(t, np.zeros((3, 80), np.float32)),
-                            name=f"doc{i}") for i, t in enumerate(TEXTS)]
+                            name=f"doc{i}", voice=None) for i, t in enumerate(TEXTS)]
     domain = SimpleNamespace(load_corpus=lambda source: Corpus(source, "k", docs))
 
-    def speak(text: str, seed: int, bias: float) -> list[Any]:
+    def speak(text: str, seed: int, bias: float, voice: str | None = None) -> list[Any]:
+        assert voice is None  # a model of one voice is sampled without --voice
         return [SimpleNamespace(frames=sample[text])]
     return SimpleNamespace(config={"data": {"source": None}, "train": {"val_fraction": 0.1}},
-                           vocab=SimpleNamespace(chars="abc"), domain=domain, sample=speak)
+                           vocab=SimpleNamespace(chars="abc"), domain=domain, sample=speak,
+                           voices=lambda: [])
 
 
 def _references() -> dict[str, np.ndarray]:
