@@ -274,10 +274,12 @@ class Voiced:
         if name is None:
             self.voice = 0
             return
+        if not self.voices:
+            raise SeqgenError(f"--voice {name!r}: this model was trained without voice names "
+                              "(sample it without --voice)")
         if name not in self.voices:
-            known = ", ".join(self.voices) or "none recorded"
-            raise SeqgenError(f"--voice {name!r}: this model knows the voices {known}"
-                              f"{closest(name, self.voices)}")
+            raise SeqgenError(f"--voice {name!r}: this model knows the voices "
+                              f"{', '.join(self.voices)}{closest(name, self.voices)}")
         self.voice = self.voices.index(name)
 
     def mark(self, steps: np.ndarray, voice: str | None = None) -> np.ndarray:

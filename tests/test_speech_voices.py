@@ -63,6 +63,9 @@ def test_codec_appends_the_voice_and_heads_never_see_it() -> None:
     one.fit(list(one.load_corpus(None).documents))
     assert isinstance(one, Voiced) and one.voices == ["en-us"] and one.voice_dims == 0
     assert one.input_spec().dim == width
+    nameless = SpeechDomain(one.options, state={**one.get_state(), "voices": []})
+    with pytest.raises(SeqgenError, match="trained without voice names"):
+        nameless.choose_voice("en-us")  # a run from before voices (the shipped espeak)
 
 
 def test_train_and_sample_each_voice_through_cli_and_api(runner: CliRunner) -> None:
