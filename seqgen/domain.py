@@ -283,8 +283,9 @@ class Voiced:
         self.voice = self.voices.index(name)
 
     def mark(self, steps: np.ndarray, voice: str | None = None) -> np.ndarray:
-        """``steps`` (T, D) -> (T, D + voice_dims): the one-hot of ``voice`` (default: the
-        chosen one) appended to every step."""
+        """``steps`` (T, D) -> (T, D + voice_dims): the one-hot of ``voice`` appended to every
+        step; the chosen voice where ``voice`` is None or one the model does not know (a
+        corpus of other speakers evaluated on it speaks through its default voice)."""
         if not self.voice_dims:
             return steps
         cols = np.zeros((len(steps), self.voice_dims), np.float32)  # (T, S)

@@ -108,12 +108,12 @@ def read_directory(source: Path, cache: Path,
 
     files, texts = list_recordings(source)
     key = listing_key(files, texts)
+    voices = [speaker_of(source, p) if speakers else None for p in files]
 
     def from_arrays(z: dict[str, np.ndarray]) -> list[Utterance]:
         bounds = np.cumsum([0, *z["lengths"].tolist()])
         frames = z["frames"].astype(np.float32)
-        return [Utterance(frames[bounds[i]:bounds[i + 1]], texts.get(p), p.name,
-                          speaker_of(source, p) if speakers else None)
+        return [Utterance(frames[bounds[i]:bounds[i + 1]], texts.get(p), p.name, voices[i])
                 for i, p in enumerate(files)]
 
     def to_arrays(utts: list[Utterance]) -> dict[str, np.ndarray]:
@@ -122,9 +122,8 @@ def read_directory(source: Path, cache: Path,
 
     def build() -> list[Utterance]:
         what = "reading the recordings' log-mel features (first use; cached after)"
-        return [Utterance(log_mel(read_audio(p)), texts.get(p), p.name,
-                          speaker_of(source, p) if speakers else None)
-                for p in counted(files, what, unit="files")]
+        return [Utterance(log_mel(read_audio(p)), texts.get(p), p.name, v)
+                for p, v in zip(counted(files, what, unit="files"), voices, strict=True)]
 
     utts = cached_npz(cache / f"user-{key}.npz", build, to_arrays, from_arrays)
     return utts, key

@@ -197,11 +197,12 @@ def _run(step: Step, last: np.ndarray, head: Any, s: SampleSettings, plan: Plan,
     windows: list[np.ndarray] = []
     rule = plan.stop_rule
     hold = rule.hold if isinstance(rule, LengthRule) and plan.stop_token is not None else None
+    never = list(plan.never)  # columns set to -inf at every step
     for _ in range(cap):
         params, window = step(last)  # (B, P)
-        if plan.never:
+        if never:
             params = params.copy()
-            params[:, list(plan.never)] = -np.inf
+            params[:, never] = -np.inf
         if hold is not None:  # categorical logits (B, V): the end token not yet allowed
             held = np.broadcast_to(hold(), (B,))  # (B,) from (B,) or (1,)
             if held.any():
