@@ -116,7 +116,7 @@ def _train_run(dom: Domain, enc: Encoded, mcfg: ModelConfig, tcfg: TrainConfig, 
     # one training process per run directory (rank 0 holds the lock for a DDP group)
     with runs.lock(run_dir) if world.main else nullcontext():
         # an explicit --eval-every is the only rule; else validate at least every tenth
-        with collector.paused():  # the first optimizer imports torch._dynamo: 300,000 objects
+        with collector.paused():  # a torch.optim optimizer (GPU, RMSprop) imports torch._dynamo
             trainer = Trainer(run_dir, net, train_b, val_b, tcfg, config, device, world,
                               paced=paced)
         trainer.threads_note = f"{n} ({why})" if device == "cpu" else None

@@ -19,6 +19,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
+from seqgen.engine.adam import Optimizer
 from seqgen.engine.rundir import FORMAT_VERSION, latest_checkpoint, read_config
 from seqgen.errors import SeqgenError
 from seqgen.fileio import atomic_path, dumps, write_json
@@ -58,7 +59,7 @@ def load_tensors(path: Path) -> dict[str, torch.Tensor]:
     return load_file(str(path))
 
 
-def _optim_to_flat(opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+def _optim_to_flat(opt: Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     sd = opt.state_dict()
     tensors, scalars = {}, {}
     for pid, st in sd["state"].items():
@@ -78,7 +79,7 @@ def _optim_from_flat(tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> 
     return {"state": state, "param_groups": meta["param_groups"]}
 
 
-def save_checkpoint(run_dir: Path, step: int, model: torch.nn.Module, opt: torch.optim.Optimizer,
+def save_checkpoint(run_dir: Path, step: int, model: torch.nn.Module, opt: Optimizer,
                     carried: tuple[torch.Tensor, ...] | None,
                     trainer: dict[str, Any]) -> Path:
     """Write checkpoints/step-N atomically and prune old ones."""
@@ -110,7 +111,7 @@ def save_checkpoint(run_dir: Path, step: int, model: torch.nn.Module, opt: torch
     return final
 
 
-def load_checkpoint(ckpt: Path, model: torch.nn.Module, opt: torch.optim.Optimizer,
+def load_checkpoint(ckpt: Path, model: torch.nn.Module, opt: Optimizer,
                     device: str) -> tuple[dict[str, Any], tuple[torch.Tensor, ...] | None]:
     """Restore weights, optimizer and RNG; return trainer info and the carried hidden state."""
     model.load_state_dict(load_tensors(ckpt / "model.safetensors"))

@@ -7,6 +7,7 @@ import math
 import torch
 
 from seqgen.config import TrainConfig
+from seqgen.engine.adam import Adam, Optimizer
 from seqgen.errors import SeqgenError
 
 
@@ -41,8 +42,13 @@ def lr_at(step: int, cfg: TrainConfig, time_fraction: float = 0.0) -> float:
     return cfg.lr * ratio
 
 
-def build_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
-    params = model.parameters()
+def build_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> Optimizer:
+    """The run's optimiser; Adam and AdamW on the CPU are engine/adam.py's (no torch._dynamo)."""
+    params = list(model.parameters())
+    on_cpu = all(p.device.type == "cpu" for p in params)
+    if cfg.optimizer in ("adam", "adamw") and on_cpu:
+        return Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay,
+                    decoupled=cfg.optimizer == "adamw")
     if cfg.optimizer == "adam":
         return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     if cfg.optimizer == "adamw":

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from seqgen.engine.adam import Adam
 from seqgen.engine.checkpoint import load_tensors, save_tensors
 from seqgen.errors import SeqgenError
 from seqgen.fileio import write_json
@@ -208,7 +209,7 @@ def train_recogniser(pairs: Sequence[tuple[np.ndarray, str]], chars: str,
     mean, std = _stats(data)
     net.mean.copy_(mean)
     net.std.copy_(std)
-    opt = torch.optim.Adam(net.parameters(), lr=s.lr)
+    opt = Adam(net.parameters(), lr=s.lr)  # torch.optim.Adam's steps, without torch._dynamo
     ctc = nn.CTCLoss(blank=0, reduction="sum", zero_infinity=True)
     order = np.argsort([len(f) for f, _ in data], kind="stable")  # similar lengths together
     start, losses, step = time.monotonic(), [], 0
