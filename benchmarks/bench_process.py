@@ -266,11 +266,15 @@ def report(workload: str, args: argparse.Namespace, plain: list[Timed], ours: li
 
 
 def references(rounds: int, env: dict[str, str]) -> None:
-    """What of a start-up is torch's: its import alone, and with the first optimizer, whose
-    construction imports torch._dynamo (both sides pay both)."""
+    """What of a start-up is torch's: its import alone, and with the first optimizer. A
+    torch.optim optimizer's construction imports torch._dynamo (the plain scripts pay it);
+    seqgen's CPU Adam (engine/adam.py) does not."""
     cases = {"python -c 'import torch'": "import torch",
              "  ... and torch.optim.Adam(...)": "import torch; torch.optim.Adam("
-                                                 "torch.nn.Linear(2, 2).parameters())"}
+                                                 "torch.nn.Linear(2, 2).parameters())",
+             "  ... and seqgen's engine Adam(...)": "import torch; from seqgen.engine.adam "
+                                                    "import Adam; Adam(torch.nn.Linear(2, 2)"
+                                                    ".parameters(), lr=1e-3)"}
     for name, code in cases.items():
         best = float("inf")
         for _ in range(rounds):
