@@ -139,6 +139,15 @@ def apply_overrides(obj: Any, overrides: dict[str, Any]) -> Any:
                                        if k in names and v is not None})
 
 
+def tuned(p: Preset, fields: dict[str, Any], who: str) -> Preset:
+    """A preset with a domain's measured fields over it (``Domain.preset_tuning``)."""
+    names = {f.name for f in (*dataclasses.fields(ModelConfig), *dataclasses.fields(TrainConfig))}
+    unknown = sorted(set(fields) - names)
+    if unknown:
+        raise SeqgenError(f"{who}: preset_tuning names unknown fields {', '.join(unknown)}")
+    return Preset(apply_overrides(p.model, fields), apply_overrides(p.train, fields), p.help)
+
+
 def from_dict(cls: type, data: dict[str, Any]) -> Any:
     """Build a config dataclass from a dict, ignoring unknown keys (older or newer files)."""
     names = {f.name for f in dataclasses.fields(cls)}

@@ -95,6 +95,9 @@ class Domain(ABC):
     #: whether samples include the prime when neither --keep-prime nor --no-keep-prime is given
     keep_prime: ClassVar[bool] = True
     Options: ClassVar[type] = NoOptions
+    #: model and training fields over a named preset for this domain, found by measurement
+    #: (``{"small": {"batch_size": 16}}``); what the command line gives applies over them
+    preset_tuning: ClassVar[dict[str, dict[str, Any]]] = {}
 
     def __init__(self, options: Any = None, state: dict[str, Any] | None = None) -> None:
         self.options = options if options is not None else self.Options()

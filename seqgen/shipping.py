@@ -74,7 +74,8 @@ def check_recipe(command: str, config: dict[str, Any]) -> list[str]:
     when the recipe is the one that made the run)."""
     import shlex
 
-    from seqgen.config import parse_duration, preset
+    from seqgen import plugins
+    from seqgen.config import parse_duration, preset, tuned
 
     args = shlex.split(command)
     if args[:2] != ["seqgen", "train"]:
@@ -87,7 +88,9 @@ def check_recipe(command: str, config: dict[str, Any]) -> list[str]:
             opts[key] = v
         elif flag.startswith("-"):
             flags[flag] = value
-    want = preset(flags.get("--preset", "small"))
+    name = flags.get("--preset", "small")
+    tuning = plugins.get_domain(config["domain"]["name"]).preset_tuning.get(name, {})
+    want = tuned(preset(name), tuning, f"domain {config['domain']['name']}")
     expect: dict[tuple[str, str], Any] = {
         ("model", k): v for k, v in vars(want.model).items()}
     expect.update({("train", k): v for k, v in vars(want.train).items()
