@@ -48,20 +48,27 @@ def main() -> None:
     from seqgen import config
 
     fields = {k: _value(v) for k, v in (f.split("=", 1) for f in args.fields)}
-    base = config.PRESETS["small"]
-    model = {k: v for k, v in fields.items() if k in config.ModelConfig.__dataclass_fields__}
-    train = {k: v for k, v in fields.items() if k in config.TrainConfig.__dataclass_fields__}
-    if set(fields) - set(model) - set(train):
-        raise SystemExit(f"unknown fields: {sorted(set(fields) - set(model) - set(train))}")
+    # the text domain's own tuning of the preset (TextDomain.preset_tuning) is the default here
+    # too; a field the command line can set goes to seqgen.train and wins over that tuning, the
+    # others (weight_decay, clip, warmup, ...) patch the preset
+    from seqgen_text.domain import TextDomain
+
+    base = config.tuned(config.PRESETS["small"], TextDomain.preset_tuning.get("small", {}), "text")
+    given = {k: v for k, v in fields.items() if k in config.Overrides.__dataclass_fields__}
+    rest = {k: v for k, v in fields.items() if k not in given}
+    model = {k: v for k, v in rest.items() if k in config.ModelConfig.__dataclass_fields__}
+    train = {k: v for k, v in rest.items() if k in config.TrainConfig.__dataclass_fields__}
+    if set(rest) - set(model) - set(train):
+        raise SystemExit(f"unknown fields: {sorted(set(rest) - set(model) - set(train))}")
     config.PRESETS["small"] = config.Preset(dataclasses.replace(base.model, **model),
                                             dataclasses.replace(base.train, **train), base.help)
-    p = config.PRESETS["small"]
+    p = config.tuned(config.PRESETS["small"], given, "text_recipe")  # what the run will use
     budget: dict[str, float | int] = {"max_time": args.minutes * 60}
     if args.chars:
         budget = {"max_steps": round(args.chars / (p.train.batch_size * p.train.seq_len))}
     t0 = time.time()
     res = seqgen.train("text", args.data, run=args.run, threads=args.threads,
-                       eval_every=10**9, save_every=10**9, progress=False, **budget)
+                       eval_every=10**9, save_every=10**9, progress=False, **budget, **given)
     chars = res.step * p.train.batch_size * p.train.seq_len
     # the whole held-out split, as `seqgen eval` reads it: the closing validation reads at most
     # eval_batches batches, so fewer characters at a smaller batch (at batch 8, half the split)

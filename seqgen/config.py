@@ -67,7 +67,8 @@ PRESETS: dict[str, Preset] = {
     "small": Preset(
         ModelConfig(layers=2, hidden=256, embed=64, dropout=0.0),
         # batch 32 beat 64 on a 10-minute CPU budget: val 1.50 against 1.60 nats/char on Tiny
-        # Shakespeare (docs/domains/text.md), at the same tokens/s, from twice the updates
+        # Shakespeare (docs/domains/text.md), at the same tokens/s, from twice the updates; text,
+        # handwriting and speech train it at 16, measured per domain (Domain.preset_tuning)
         TrainConfig(seq_len=128, batch_size=32, lr=3e-3, max_steps=2000, eval_every=200),
         "the default: a CPU in minutes",
     ),
