@@ -53,7 +53,7 @@ def main() -> None:
     # others (weight_decay, clip, warmup, ...) patch the preset
     from seqgen_text.domain import TextDomain
 
-    base = config.tuned(config.PRESETS["small"], TextDomain.preset_tuning.get("small", {}), "text")
+    base = TextDomain.preset("small")
     given = {k: v for k, v in fields.items() if k in config.Overrides.__dataclass_fields__}
     rest = {k: v for k, v in fields.items() if k not in given}
     model = {k: v for k, v in rest.items() if k in config.ModelConfig.__dataclass_fields__}

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from seqgen import models, plugins, runs
-from seqgen.config import DEFAULT_PRESET, Overrides, tuned
+from seqgen.config import DEFAULT_PRESET, Overrides
 from seqgen.config import preset as get_preset
 from seqgen.engine.settings import SampleSettings
 from seqgen.errors import SeqgenError
@@ -69,7 +69,7 @@ def train(domain: str = "text", data: str | None = None, *, run: str | Path | No
         return resume_run(domain, run, callback, given, threads)
     cls = plugins.get_domain(domain)  # every name and value checked before torch loads
     opts = parse_options(cls.Options, options)
-    p = tuned(get_preset(preset), cls.preset_tuning.get(preset, {}), f"domain {cls.name}")
+    p = cls.preset(preset)
     from seqgen.training import new_run
 
     return new_run(cls(opts), data, p, given, run, callback, threads)

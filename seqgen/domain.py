@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from seqgen.config import Preset, preset, tuned
 from seqgen.engine.specs import (
     Batching,
     Corpus,
@@ -98,6 +99,11 @@ class Domain(ABC):
     #: model and training fields over a named preset for this domain, found by measurement
     #: (``{"small": {"batch_size": 16}}``); what the command line gives applies over them
     preset_tuning: ClassVar[dict[str, dict[str, Any]]] = {}
+
+    @classmethod
+    def preset(cls, name: str) -> Preset:
+        """The named preset as this domain trains it: ``preset_tuning``'s fields over it."""
+        return tuned(preset(name), cls.preset_tuning.get(name, {}), f"domain {cls.name}")
 
     def __init__(self, options: Any = None, state: dict[str, Any] | None = None) -> None:
         self.options = options if options is not None else self.Options()

@@ -75,7 +75,7 @@ def check_recipe(command: str, config: dict[str, Any]) -> list[str]:
     import shlex
 
     from seqgen import plugins
-    from seqgen.config import parse_duration, preset, tuned
+    from seqgen.config import parse_duration
 
     args = shlex.split(command)
     if args[:2] != ["seqgen", "train"]:
@@ -88,9 +88,7 @@ def check_recipe(command: str, config: dict[str, Any]) -> list[str]:
             opts[key] = v
         elif flag.startswith("-"):
             flags[flag] = value
-    name = flags.get("--preset", "small")
-    tuning = plugins.get_domain(config["domain"]["name"]).preset_tuning.get(name, {})
-    want = tuned(preset(name), tuning, f"domain {config['domain']['name']}")
+    want = plugins.get_domain(config["domain"]["name"]).preset(flags.get("--preset", "small"))
     expect: dict[tuple[str, str], Any] = {
         ("model", k): v for k, v in vars(want.model).items()}
     expect.update({("train", k): v for k, v in vars(want.train).items()
