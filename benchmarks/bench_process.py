@@ -20,8 +20,13 @@ and the first step), the loop from there to the end of the last step, and the ta
 (seqgen: the closing validation, the checkpoint, loss.png, the exit). Printed: wall seconds
 of each side, plain / seqgen (1.0: no overhead; the goal is at least 0.97), and the split.
 
+``--threads 0`` lets each side choose (seqgen: engine/threads.py's measurement; the plain
+script: torch's default, every core). ``--after-busy S`` runs a job that keeps every core busy
+for S seconds right before each timed process (the situation of issue 24: a test run or an
+earlier training that has just ended, which a one-minute load average still counts).
+
     python benchmarks/bench_process.py [--data FILE] [--rounds 3] [--threads 1]
-                                       [--workloads text,handwriting]
+                                       [--workloads text,handwriting] [--after-busy 20]
 """
 
 from __future__ import annotations
@@ -50,7 +55,8 @@ source, steps, threads, marks = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]),
 def mark(name):
     with open(marks, "a") as f:
         f.write(json.dumps({"phase": name, "t": time.time()}) + "\n")
-torch.set_num_threads(threads)
+if threads:  # 0: torch's own default, all the cores
+    torch.set_num_threads(threads)
 torch.manual_seed(1)
 '''
 
@@ -167,9 +173,23 @@ class Timed:
     phases: dict[str, float]  # seqgen's marks after the last step, seconds after it
 
 
-def timed(cmd: list[str], env: dict[str, str], marks: Path) -> Timed:
+BUSY = "import sys, time\nt = time.time()\nwhile time.time() - t < float(sys.argv[1]):\n    pass"
+
+
+def busy(seconds: float) -> None:
+    """Every core busy for ``seconds`` (one spinning process per core), then nothing."""
+    if seconds <= 0:
+        return
+    jobs = [subprocess.Popen([sys.executable, "-c", BUSY, str(seconds)])
+            for _ in range(os.cpu_count() or 1)]
+    for job in jobs:
+        job.wait()
+
+
+def timed(cmd: list[str], env: dict[str, str], marks: Path, after_busy: float = 0.0) -> Timed:
     """One fresh process, its wall time split at the marks it wrote."""
     marks.unlink(missing_ok=True)
+    busy(after_busy)
     start = time.time()
     subprocess.run(cmd, env={**env, "SEQGEN_PHASES": str(marks)}, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -196,11 +216,13 @@ def commands(workload: str, args: argparse.Namespace, data: str,
         size = ["--domain", "handwriting", "--data", data, "-o", "stride=1",
                 "--batch-size", "32", "--lr", "1e-3"]
 
+    chosen = ["--threads", threads] if args.threads else []  # 0: seqgen's own choice
+
     def ours(i: int) -> list[str]:
         return [sys.executable, "-m", "seqgen.cli.main", "train", *size, "--layers", "2",
                 "--hidden", "256", "--embed", "64", "--seq-len", "128", "--dropout", "0",
                 "--max-steps", steps, "--eval-every", "100000", "--save-every", "100000",
-                "--seed", "1", "--threads", threads, "--run", f"{tmp}/{workload}-{i}"]
+                "--seed", "1", *chosen, "--run", f"{tmp}/{workload}-{i}"]
 
     return [sys.executable, "-c", plain, data, steps, threads, marks], ours
 
@@ -234,8 +256,8 @@ def measure(workload: str, args: argparse.Namespace, env: dict[str, str],
     timed(ours(0), env, Path(tmp) / "marks.jsonl")  # encodes the corpus: a warm cache after
     got_plain, got_ours, loads = [], [], [os.getloadavg()[0]]
     for i in range(args.rounds):
-        got_plain.append(timed(plain, env, Path(tmp) / "plain-marks.jsonl"))
-        got_ours.append(timed(ours(i + 1), env, Path(tmp) / "marks.jsonl"))
+        got_plain.append(timed(plain, env, Path(tmp) / "plain-marks.jsonl", args.after_busy))
+        got_ours.append(timed(ours(i + 1), env, Path(tmp) / "marks.jsonl", args.after_busy))
         loads.append(os.getloadavg()[0])
     return got_plain, got_ours, loads
 
@@ -249,8 +271,11 @@ def report(workload: str, args: argparse.Namespace, plain: list[Timed], ours: li
         return ", ".join(f"{r.wall:.1f}" for r in runs)
 
     p, o = best(plain, "wall"), best(ours, "wall")
-    print(f"{workload}: {STEPS[workload]} steps, {args.threads} thread(s), best of "
-          f"{args.rounds}, load {min(loads):.1f}-{max(loads):.1f}")
+    threads = f"{args.threads} thread(s)" if args.threads else "threads each side's own"
+    after = f", each right after {args.after_busy:g} s of every core busy" \
+        if args.after_busy else ""
+    print(f"{workload}: {STEPS[workload]} steps, {threads}, best of {args.rounds}{after}, "
+          f"load {min(loads):.1f}-{max(loads):.1f}")
     print(f"  plain PyTorch script: {p:7.2f} s   (each: {each(plain)})")
     print(f"  seqgen train:         {o:7.2f} s   (each: {each(ours)})")
     print(f"  plain / seqgen:       {p / o:7.3f}")
@@ -290,6 +315,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--workloads", default="text,handwriting")
+    ap.add_argument("--after-busy", type=float, default=0.0,
+                    help="seconds of every core busy right before each timed process")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "SEQGEN_RUNS": f"{tmp}/runs", "SEQGEN_CACHE": f"{tmp}/cache"}

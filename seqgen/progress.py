@@ -79,9 +79,10 @@ def _line(step: int, total: int, rec: dict[str, Any], eta: float | None) -> str:
 def plain_progress(total: int, seconds: float | None = None, every: float = 10.0,
                    stream: TextIO | None = None) -> ProgressFn:
     """A progress callback that prints plain lines to ``stream`` (stderr at each print): at
-    the first report, then every ``every`` seconds, and the final one (the trainer's last
-    call, after the closing validation). ``total``: the planned steps; ``seconds``: the
-    --max-time that alone bounds the run (then the ETA is the clock's)."""
+    the first report, then every ``every`` seconds and at a change of threads, and the final
+    one (the trainer's last call, after the closing validation). ``total``: the planned
+    steps; ``seconds``: the --max-time that alone bounds the run (then the ETA is the
+    clock's)."""
     pace = Pace(total, seconds)
     last: list[Any] = [None, None]  # the time of the last line, and what it showed
 
@@ -92,8 +93,8 @@ def plain_progress(total: int, seconds: float | None = None, every: float = 10.0
         if note is not None:
             print(f"seqgen: {note}", file=out, flush=True)
         shown = (step, rec.get("val_loss"))
-        due = last[0] is None or now - last[0] >= every or (rec.get("final") and
-                                                             shown != last[1])
+        due = last[0] is None or now - last[0] >= every or bool(rec.get("threads")) or (
+            rec.get("final") and shown != last[1])  # a thread change is always shown
         if due:
             eta = 0.0 if rec.get("final") else pace.eta(step, float(rec.get("elapsed", 0.0)),
                                                         pace.rate(step, now))

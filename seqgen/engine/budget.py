@@ -14,10 +14,13 @@ happens, so the estimates follow this machine.
 from __future__ import annotations
 
 import math
+import signal
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Protocol
 
 from seqgen.config import TIME_BOUND_STEPS, TrainConfig
 
@@ -136,3 +139,29 @@ class Budget:
         t = time.perf_counter()
         yield
         self.save_s = time.perf_counter() - t
+
+
+class Stoppable(Protocol):
+    """What a graceful stop asks to stop (the Trainer)."""
+
+    stop_requested: bool
+
+
+@contextmanager
+def graceful_stop(target: Stoppable) -> Iterator[None]:
+    """Ctrl-C or SIGTERM: finish the current step, save, exit; a second Ctrl-C stops at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        if target.stop_requested:
+            raise KeyboardInterrupt
+        target.stop_requested = True
+
+    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)

@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import math
-import signal
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,11 +17,12 @@ import torch
 from seqgen.config import TrainConfig
 from seqgen.engine import checkpoint as ckpt
 from seqgen.engine.batching import Sequences
-from seqgen.engine.budget import Budget
+from seqgen.engine.budget import Budget, graceful_stop
 from seqgen.engine.distributed import World, gather_rows, shard, take_rows, weight_spread
 from seqgen.engine.evaluate import Batches, Net, State, evaluate, to_tensors
 from seqgen.engine.optim import build_optimizer, lr_at
 from seqgen.engine.phases import mark
+from seqgen.engine.threads import Governor
 from seqgen.errors import SeqgenError
 from seqgen.fileio import dumps, write_error
 
@@ -83,6 +82,8 @@ class Trainer:
         self.stop_requested = False
         #: "N (why)": the torch threads chosen (engine/threads.py), for the first progress line
         self.threads_note: str | None = None
+        #: moves the threads when other jobs arrive or leave (None: a count the user chose)
+        self.governor: Governor | None = None
 
     def resume(self) -> None:
         """Continue from the newest checkpoint: same step, same data position, same RNG."""
@@ -152,7 +153,7 @@ class Trainer:
         mark("plot")
 
     def run(self, on_progress: ProgressFn | None = None) -> TrainResult:
-        with _graceful_stop(self):
+        with graceful_stop(self):
             return self._run(on_progress)
 
     def _run(self, on_progress: ProgressFn | None = None) -> TrainResult:
@@ -173,6 +174,7 @@ class Trainer:
                 loss_value, ntok = self._train_step(frac)
                 budget.step_took(time.perf_counter() - began)
                 self.step += 1
+                self._retune()
                 if self.step in (first, cfg.max_steps):  # for bench_process.py
                     mark("first_step" if self.step == first else "last_step")
                 acc.tokens += ntok * self.world.size  # tokens of every rank
@@ -203,6 +205,14 @@ class Trainer:
                                     "val_loss": self.last_val, "elapsed": self.elapsed,
                                     "tokens_per_s": acc.tps})
         return result
+
+    def _retune(self) -> None:
+        """Threads moved when other jobs came or went (engine/threads.py): logged, and said on
+        the next progress line."""
+        moved = self.governor.tick() if self.governor is not None else None
+        if moved:
+            self.threads_note = moved
+            self._log({"step": self.step, "event": "threads", "threads": moved})
 
     def _validate(self, batches: int | None = None) -> None:
         """The validation loss on ``batches`` (None: the run's count, fixed by the first)."""
@@ -304,23 +314,3 @@ class Trainer:
             self.opt.step()
         self.state = None if sequences else tuple(s.detach() for s in state)
         return value, int(n)
-
-
-@contextmanager
-def _graceful_stop(trainer: Trainer) -> Iterator[None]:
-    """Ctrl-C or SIGTERM: finish the current step, save, exit; a second Ctrl-C stops at once."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, frame: object) -> None:
-        if trainer.stop_requested:
-            raise KeyboardInterrupt
-        trainer.stop_requested = True
-
-    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for s, h in old.items():
-            signal.signal(s, h)
