@@ -110,6 +110,12 @@ def check_recipe(command: str, config: dict[str, Any]) -> list[str]:
                      f"{config['data'].get('source')!r}")
     wrong += [f"-o {k}: the recipe says {v!r}, config.json {domain['options'].get(k)!r}"
               for k, v in opts.items() if str(domain["options"].get(k)) != v]
+    # a recipe is a command anyone can run: its run directory is not one of the machine that
+    # trained it (the data must be the run's own, checked above)
+    run = flags.get("--run", flags.get("--run-dir", ""))
+    if run.startswith(("/", "~")) or ":\\" in run:
+        wrong.append(f"--run {run}: a path of the machine that trained it (give a relative one, "
+                     f"or none)")
     return wrong
 
 

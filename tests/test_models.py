@@ -122,6 +122,9 @@ def test_recipe_check(shipped: tuple[Path, Path], corpus: Path, tmp_path: Path) 
                         config) == []
     wrong = check_recipe(f"seqgen train --domain verse --data {corpus} --seed 4", config)
     assert any("train.seed" in w for w in wrong) and any("model.hidden" in w for w in wrong)
+    here = f"seqgen train --domain verse --data {corpus} --preset tiny --seed 3 --run "
+    assert check_recipe(here + "ship/verse", config) == []  # anyone can run it
+    assert "a path of the machine" in check_recipe(here + "/work/ship/verse", config)[0]
     with pytest.raises(SeqgenError, match="the recipe is not the run's"):
         ship(trained, tmp_path / "other", name="x", corpus="", figures={},
              recipe={"command": "seqgen train --domain verse --seed 4"})
