@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from seqgen import models, plugins, runs
 from seqgen.config import DEFAULT_PRESET, Overrides
 from seqgen.config import preset as get_preset
+from seqgen.engine import threads as _threads  # noqa: F401  (its first CPU reading, pre-torch)
 from seqgen.engine.settings import SampleSettings
 from seqgen.errors import SeqgenError
 from seqgen.options import parse_options
@@ -27,14 +28,17 @@ if TYPE_CHECKING:
 RESUME_MAY_CHANGE = ("max_steps", "max_time", "eval_every", "save_every", "log_every",
                      "device")
 
+INIT_AND_RESUME = "--init-from starts a new run and --resume continues one: give one of them"
+
 __all__ = ["SampleSettings", "check_budget", "eval_cli", "load", "progress_plan", "sample_cli",
            "train"]
 
 
-def train(domain: str = "text", data: str | None = None, *, run: str | Path | None = None,
-          preset: str = DEFAULT_PRESET, options: Sequence[str] | dict[str, Any] | None = None,
-          resume: bool = False, progress: ProgressFn | bool | None = None,
-          overrides: Overrides | None = None, threads: int | None = None,
+def train(domain: str | None = None, data: str | None = None, *,
+          run: str | Path | None = None, preset: str | None = None,
+          options: Sequence[str] | dict[str, Any] | None = None, resume: bool = False,
+          progress: ProgressFn | bool | None = None, overrides: Overrides | None = None,
+          threads: int | None = None, init_from: str | Path | None = None,
           **fields: Any) -> TrainResult:
     """Train (or with resume=True, continue) a model; returns the TrainResult of the run.
 
@@ -48,7 +52,13 @@ def train(domain: str = "text", data: str | None = None, *, run: str | Path | No
     ``(step, record)`` receives each record instead. Every problem a user can fix (a name,
     a value, a file, a download offline) raises ``seqgen.SeqgenError`` with the one-line
     message the CLI prints. ``threads``: torch's CPU threads (default: chosen from the
-    model's size and the machine's load, engine/threads.py).
+    model's size and what the CPUs are doing, engine/threads.py).
+
+    ``domain``: None means "text", or the source's domain with ``init_from``. ``preset``:
+    None means "small". ``init_from``: fine-tune, starting from a run directory or a shipped
+    model's name (seqgen/finetune.py): its weights and codec, its vocabulary grown by the new
+    corpus's symbols, its shape (a contradicting shape field or option is refused), its
+    training settings with the fine-tuning defaults over them.
     """
     given = dataclasses.replace(overrides or Overrides(), **fields).given()
     check_budget(given)
@@ -60,8 +70,12 @@ def train(domain: str = "text", data: str | None = None, *, run: str | Path | No
         with silenced(True):
             return train(domain, data, run=run, preset=preset, options=options,
                          resume=resume, progress=_silent, overrides=overrides,
-                         threads=threads, **fields)
+                         threads=threads, init_from=init_from, **fields)
     callback = None if progress is True or progress is None else progress
+    if init_from is not None:
+        return _finetune(init_from, domain, data, run, preset, options, resume, given,
+                         callback, threads)
+    domain = domain or "text"
     if resume:
         _check_resume(run, domain, given, options)
         from seqgen.training import resume_run
@@ -69,26 +83,55 @@ def train(domain: str = "text", data: str | None = None, *, run: str | Path | No
         return resume_run(domain, run, callback, given, threads)
     cls = plugins.get_domain(domain)  # every name and value checked before torch loads
     opts = parse_options(cls.Options, options)
-    p = cls.preset(preset)
+    p = cls.preset(preset or DEFAULT_PRESET)
     from seqgen.training import new_run
 
     return new_run(cls(opts), data, p, given, run, callback, threads)
 
 
-def progress_plan(*, preset: str, max_steps: int | None, max_time: str | float | None,
-                  resume: bool, run: str | Path | None,
-                  domain: str | None) -> tuple[int, float | None]:
+def _finetune(init_from: str | Path, domain: str | None, data: str | None,
+              run: str | Path | None, preset: str | None,
+              options: Sequence[str] | dict[str, Any] | None, resume: bool,
+              given: dict[str, Any], callback: ProgressFn | None,
+              threads: int | None) -> TrainResult:
+    """train(init_from=...): every refusal in one line before torch loads."""
+    from seqgen import finetune
+    from seqgen.options import option_items, options_to_dict
+
+    if resume:
+        raise SeqgenError(INIT_AND_RESUME)
+    source = finetune.resolve(init_from)
+    if domain is not None:
+        plugins.get_domain(domain)  # an unknown name is its own line
+    parsed = options_to_dict(parse_options(plugins.get_domain(source.domain).Options, options))
+    asked = {k: parsed[k] for k, _ in option_items(options) if k in parsed}
+    finetune.check(source, domain, given, asked, preset)
+    from seqgen.training import finetune_run
+
+    return finetune_run(source, data, given, run, callback, threads)
+
+
+def progress_plan(*, preset: str | None, max_steps: int | None,
+                  max_time: str | float | None, resume: bool, run: str | Path | None,
+                  domain: str | None,
+                  init_from: str | Path | None = None) -> tuple[int, float | None]:
     """What a progress display counts to: the planned steps, or the seconds when --max-time
     alone bounds the run; for --resume, the run's own plan (no torch is loaded)."""
     from seqgen.config import TIME_BOUND_STEPS, parse_duration
     from seqgen.engine.rundir import read_config
+    from seqgen.finetune import FINETUNE
 
     seconds = parse_duration(max_time)
+    if resume and init_from is not None:
+        raise SeqgenError(INIT_AND_RESUME)
     if not resume:
+        planned = FINETUNE["max_steps"] if init_from is not None else \
+            get_preset(preset or DEFAULT_PRESET).train.max_steps
         if seconds is not None and max_steps is None:
-            return get_preset(preset).train.max_steps, seconds  # the clock ends the run
-        return max_steps or get_preset(preset).train.max_steps, None
-    plan = read_config(runs.resolve_run(run, domain if run is None else None))["train"]
+            return planned, seconds  # the clock ends the run
+        return max_steps or planned, None
+    latest_of = (domain or "text") if run is None else None
+    plan = read_config(runs.resolve_run(run, latest_of))["train"]
     total = max_steps or int(plan.get("max_steps", 0))
     if total >= TIME_BOUND_STEPS:  # a run planned by the clock: count its seconds
         return total, seconds or plan.get("max_time")

@@ -120,6 +120,11 @@ class Domain(ABC):
         """Build the codec state (vocabulary, normalisation statistics) from training documents."""
         return None  # optional: a codec with nothing to learn needs no fitting
 
+    def grow(self, documents: Sequence[Any]) -> list[str]:
+        """``--init-from``: append what ``documents`` hold and this (the source's) vocabulary
+        lacks at its end and return it, or raise SeqgenError naming it; default: nothing."""
+        return []
+
     def get_state(self) -> dict[str, Any]:
         """The codec state as JSON-serialisable data, saved in the checkpoint's config.json."""
         return {}

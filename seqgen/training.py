@@ -11,16 +11,18 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
-from seqgen.engine import collector
+from seqgen.engine import collector, threads  # threads: its first CPU reading, before torch
 
 with collector.paused():  # torch's import builds ~300,000 objects: collections walking them
     # as they are built find nothing to free (1 to 2 s of a loaded machine, engine/collector.py)
     import torch
 
-    from seqgen import plugins, runs
+    from seqgen import finetune, plugins, runs
     from seqgen.assembly import (
         batches,
         build_model,
+        check_tokens,
+        condition_texts,
         domain_from_config,
         example_texts,
         fit_vocab,
@@ -41,8 +43,9 @@ with collector.paused():  # torch's import builds ~300,000 objects: collections 
     from seqgen.datasets import cache_dir
     from seqgen.domain import Domain
     from seqgen.engine import checkpoint as ckpt
-    from seqgen.engine import distributed, threads
+    from seqgen.engine import distributed
     from seqgen.engine.data import Encoded, encode_corpus, split
+    from seqgen.engine.grow import load_grown
     from seqgen.engine.optim import resolve_device
     from seqgen.engine.train import ProgressFn, Trainer, TrainResult
     from seqgen.engine.vocab import TextVocab
@@ -53,18 +56,49 @@ with collector.paused():  # torch's import builds ~300,000 objects: collections 
 def new_run(dom: Domain, data: str | None, p: Preset, given: dict[str, Any],
             run: str | Path | None, progress: ProgressFn | None,
             n_threads: int | None = None) -> TrainResult:
-    run_dir = Path(run) if run is not None else runs.new_run_dir(dom.name)
-    if (run_dir / "config.json").exists():
-        _check_not_training(run_dir)  # another trainer holds it: say that first
-        raise SeqgenError(f"{run_dir} already holds a run: use --resume, or another --run")
+    run_dir = _fresh_run_dir(dom, run)
     corpus = dom.load_corpus(data)
     dom.fit(corpus.documents)
     vocab = fit_vocab(dom, corpus.documents, data)
     enc = encode_corpus(dom, corpus, cache_dir(), vocab)
+    check_tokens(dom, enc, data)
     mcfg, tcfg = apply_overrides(p.model, given), apply_overrides(p.train, given)
     config = run_config(dom, mcfg, tcfg, data, enc.key, vocab)
     return _train_run(dom, enc, mcfg, tcfg, run_dir, config, progress, vocab, resume=False,
                       paced="eval_every" not in given, n_threads=n_threads)
+
+
+def finetune_run(source: finetune.Source, data: str | None, given: dict[str, Any],
+                 run: str | Path | None, progress: ProgressFn | None,
+                 n_threads: int | None = None) -> TrainResult:
+    """A new run from ``source``'s weights and codec (seqgen/finetune.py), its vocabulary
+    grown by the symbols of ``data`` it lacks."""
+    dom = domain_from_config(source.config)
+    run_dir = _fresh_run_dir(dom, run)
+    corpus = dom.load_corpus(data)
+    grown = list(dom.grow(corpus.documents))
+    vocab = None
+    if source.config.get("condition"):
+        vocab, added = TextVocab(source.config["condition"]["chars"]).grown(
+            condition_texts(dom, corpus.documents, data))
+        grown += [c for c in added if c not in grown]
+    enc = encode_corpus(dom, corpus, cache_dir(), vocab)
+    check_tokens(dom, enc, data)
+    mcfg, tcfg = finetune.configs(source, given)
+    config = run_config(dom, mcfg, tcfg, data, enc.key, vocab)
+    config["init_from"] = source.record(grown)
+    weights = ckpt.load_tensors(source.path / "model.safetensors")
+    return _train_run(dom, enc, mcfg, tcfg, run_dir, config, progress, vocab, resume=False,
+                      paced="eval_every" not in given, n_threads=n_threads,
+                      init=(weights, f"--init-from {source.spec}"))
+
+
+def _fresh_run_dir(dom: Domain, run: str | Path | None) -> Path:
+    run_dir = Path(run) if run is not None else runs.new_run_dir(dom.name)
+    if (run_dir / "config.json").exists():
+        _check_not_training(run_dir)  # another trainer holds it: say that first
+        raise SeqgenError(f"{run_dir} already holds a run: use --resume, or another --run")
+    return run_dir
 
 
 def resume_run(domain: str | None, run: str | Path | None, progress: ProgressFn | None,
@@ -92,7 +126,8 @@ def resume_run(domain: str | None, run: str | Path | None, progress: ProgressFn 
 
 def _train_run(dom: Domain, enc: Encoded, mcfg: ModelConfig, tcfg: TrainConfig, run_dir: Path,
                config: dict[str, Any], progress: ProgressFn | None, vocab: TextVocab | None,
-               resume: bool, paced: bool, n_threads: int | None = None) -> TrainResult:
+               resume: bool, paced: bool, n_threads: int | None = None,
+               init: tuple[dict[str, torch.Tensor], str] | None = None) -> TrainResult:
     collector.freeze_at_exit()  # the exit's collections need not walk torch's objects either
     world, device = distributed.init(resolve_device(tcfg.device))
     if progress is None:  # the Python API, given no callback: plain lines, as the CLI in a log
@@ -107,11 +142,15 @@ def _train_run(dom: Domain, enc: Encoded, mcfg: ModelConfig, tcfg: TrainConfig, 
                                    examples_from="held-out" if len(va) else "training")
     if val_b is None and world.main:
         plugins.warn(no_validation(config, enc, tcfg, sequences(dom)))
-    n, why = threads.choose(threads.step_macs(mcfg, tcfg.batch_size, tcfg.seq_len), n_threads)
+    macs = threads.step_macs(mcfg, tcfg.batch_size, tcfg.seq_len)
+    n, why = threads.choose(macs, n_threads)
     if device == "cpu":
         threads.apply(n)
     torch.manual_seed(tcfg.seed)
-    net = build_model(dom, mcfg, vocab).to(device)
+    net = build_model(dom, mcfg, vocab)
+    if init is not None:  # fine-tuning: the source's weights, grown with the vocabulary
+        load_grown(net, *init)
+    net = net.to(device)
     runs.ensure_writable(run_dir)  # before any work: a read-only run fails in one line
     # one training process per run directory (rank 0 holds the lock for a DDP group)
     with runs.lock(run_dir) if world.main else nullcontext():
@@ -120,6 +159,8 @@ def _train_run(dom: Domain, enc: Encoded, mcfg: ModelConfig, tcfg: TrainConfig, 
             trainer = Trainer(run_dir, net, train_b, val_b, tcfg, config, device, world,
                               paced=paced)
         trainer.threads_note = f"{n} ({why})" if device == "cpu" else None
+        if device == "cpu" and world.size == 1 and threads.automatic(n_threads, macs):
+            trainer.governor = threads.Governor(n)  # other jobs come and go: re-read the CPUs
         if resume:
             trainer.resume()
         elif world.main:

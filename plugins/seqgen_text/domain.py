@@ -134,6 +134,18 @@ class TextDomain(Domain):
         keep = np.flatnonzero(counts >= max(self.options.min_count, 1))
         self.set_state({"level": "char", "chars": "".join(map(chr, keep.tolist()))})
 
+    def grow(self, documents: Sequence[Any]) -> list[str]:
+        """Characters of ``documents`` (seen ``min_count`` times) the vocabulary lacks, appended
+        at its end; byte level has every byte already."""
+        if self.options.level == "byte":
+            return []
+        fresh = TextDomain(self.options)
+        fresh.fit(documents)
+        added = sorted(set(fresh.chars) - set(self.chars))
+        if added:
+            self.set_state({"level": "char", "chars": self.chars + "".join(added)})
+        return added
+
     def get_state(self) -> dict[str, Any]:
         return {"level": self.options.level, "chars": self.chars}
 

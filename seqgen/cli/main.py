@@ -49,20 +49,29 @@ ModelOpt = Annotated[str | None, typer.Option("--model", help="A shipped model b
                                               "(seqgen models lists them).")]
 ThreadsOpt = Annotated[int | None, typer.Option(
     help="CPU threads for torch (default: one for a small model, else the cores other jobs "
-         "leave free; OMP_NUM_THREADS is honoured).")]
+         "leave free, measured at the start and, while training, every 10 s; "
+         "OMP_NUM_THREADS is honoured).")]
 
 
 @app.command()
 @handles_errors
 def train(
-    domain: DomainOpt = "text",
+    domain: Annotated[str | None, typer.Option(
+        "--domain", "-d", autocompletion=complete_domain,
+        help="Domain plugin (see `seqgen domains`; default text, or the --init-from "
+             "model's).")] = None,
     data: Annotated[str | None, typer.Option(help="Corpus: file, directory, glob or dataset name "
                                              "(default: the domain's embedded corpus).")] = None,
     run: Annotated[Path | None, typer.Option(
         "--run", "--run-dir",
         help="Run directory (default runs/DOMAIN/TIME); --run-dir is the same, and is the "
              "spelling to use after torchrun, whose own --run-path swallows --run.")] = None,
-    preset: Annotated[str, typer.Option(help="tiny | small | medium | large.")] = "small",
+    preset: Annotated[str | None, typer.Option(
+        help="tiny | small | medium | large (default small).")] = None,
+    init_from: Annotated[str | None, typer.Option(
+        "--init-from", metavar="RUN_OR_MODEL",
+        help="Fine-tune: start from a run directory or a shipped model (seqgen models): its "
+             "weights, codec and shape; new symbols of --data grow its vocabulary.")] = None,
     layers: Annotated[int | None, typer.Option(help="LSTM layers.")] = None,
     hidden: Annotated[int | None, typer.Option(help="LSTM units per layer.")] = None,
     embed: Annotated[int | None, typer.Option(help="Input embedding size.")] = None,
@@ -96,7 +105,7 @@ def train(
     if nproc > 1 and "WORLD_SIZE" not in os.environ:
         from seqgen.runs import new_run_dir
 
-        target = run or (None if resume else new_run_dir(domain))
+        target = run or (None if resume else new_run_dir(domain or "text"))
         raise typer.Exit(_relaunch(nproc, target))
     from seqgen.api import progress_plan
     from seqgen.api import train as api_train
@@ -104,7 +113,8 @@ def train(
     from seqgen.config import Overrides
 
     total, seconds = progress_plan(preset=preset, max_steps=max_steps, max_time=max_time,
-                                   resume=resume, run=run, domain=domain)
+                                   resume=resume, run=run, domain=domain,
+                                   init_from=init_from)
     overrides = Overrides(layers=layers, hidden=hidden, embed=embed, dropout=dropout, skip=skip,
                           seq_len=seq_len, batch_size=batch_size, lr=lr, optimizer=optimizer,
                           max_steps=max_steps, max_time=max_time, eval_every=eval_every,
@@ -113,7 +123,8 @@ def train(
 
     with silenced(quiet), train_progress(total, enabled=not quiet, seconds=seconds) as update:
         result = api_train(domain, data, run=run, preset=preset, options=option, resume=resume,
-                           progress=update, overrides=overrides, threads=threads)
+                           progress=update, overrides=overrides, threads=threads,
+                           init_from=init_from)
     if os.environ.get("RANK", "0") != "0":
         return  # under torchrun, rank 0 reports
     state = "interrupted" if result.interrupted else "done"

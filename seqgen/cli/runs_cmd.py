@@ -88,7 +88,7 @@ def runs_table(domain: str | None) -> None:
               f"{domain or 'text'}`", file=sys.stderr)
         return
     table = Table(title=f"seqgen runs (under {root})")
-    for col in ("domain", "run", "steps", "validation", "size", "created", "state"):
+    for col in ("domain", "run", "from", "steps", "validation", "size", "created", "state"):
         table.add_column(col, overflow="fold",
                          justify="right" if col in ("steps", "validation", "size") else "left")
     for row in rows:
@@ -100,7 +100,9 @@ def _row(domain: str, run: Path, latest: bool) -> list[str]:
     cfg = runs.run_config(run) or {}
     step, val = _progress(run, cfg)
     state = [s for s, on in (("latest", latest), ("training", runs.training(run))) if on]
-    return [domain, run.name, str(step), _figure(cfg, val), _size(_disk_usage(run)),
+    source = (cfg.get("init_from") or {}).get("source")  # fine-tuned from (--init-from)
+    origin = "-" if not source else Path(source).name if os.sep in source else source
+    return [domain, run.name, origin, str(step), _figure(cfg, val), _size(_disk_usage(run)),
             time.strftime("%Y-%m-%d %H:%M", time.localtime(runs.created(run))),
             ", ".join(state)]
 

@@ -62,6 +62,10 @@ def run_info(run: Path) -> None:
         "checkpoint": str(ck) if ck else "none", "seqgen": cfg.get("seqgen_version", "?"),
         "created": cfg.get("created", "?"),
     }
+    if cfg.get("init_from"):  # a fine-tuned run: what it started from
+        from seqgen.finetune import describe
+
+        rows["init from"] = describe(cfg["init_from"])
     voices = (dom.get("state") or {}).get("voices")
     if voices:  # a speaker-conditioned model: what --voice takes
         rows["voices"] = ", ".join(voices)

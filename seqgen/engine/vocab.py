@@ -33,3 +33,10 @@ class TextVocab:
     def decode(self, ids: np.ndarray) -> str:
         """The text of ids (padding dropped)."""
         return "".join(self.chars[i - 1] for i in np.asarray(ids).tolist() if i > 0)
+
+    def grown(self, texts: list[str]) -> tuple[TextVocab, str]:
+        """This alphabet with the characters of ``texts`` it lacks appended at its end (the
+        ids it had keep their meaning: fine-tuning, engine/grow.py), and those characters."""
+        have = set(self.chars)
+        added = "".join(sorted({c for t in texts for c in t} - have))
+        return TextVocab(self.chars + added), added
