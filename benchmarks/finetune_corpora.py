@@ -6,6 +6,9 @@ make the same files:
 - ``text-code.txt``: the first 120,000 characters of the standard library's ``json`` and
   ``email`` packages' sources (code: brackets, underscores, digits the plays never show);
 - ``text-docs.txt``: the last 120,000 characters of the Python help topics (pydoc_data);
+- ``text-licences.txt`` and ``text-vim.txt``, where Debian's files are installed: the first
+  120,000 characters of /usr/share/common-licenses (its files in name order, links skipped)
+  and the first 120,000 bytes of Vim's doc/todo.txt;
 - ``handwriting/``: 300 lines by one writer the shipped corpus does not have (synth.py's
   writer model with another seed), as sjvasquez/handwriting-synthesis style pairs
   (``style-N-strokes.npy`` rows dx, dy, end of stroke; ``style-N-chars.npy``);
@@ -34,6 +37,14 @@ def text(out: Path) -> None:
     (out / "text-code.txt").write_text(code[:120_000], encoding="utf-8")
     docs = "".join(topics.topics[k] for k in sorted(topics.topics))
     (out / "text-docs.txt").write_text(docs[-120_000:], encoding="utf-8")
+    licences = Path("/usr/share/common-licenses")
+    if licences.is_dir():
+        found = "".join(p.read_text(errors="replace") for p in sorted(licences.iterdir())
+                        if p.is_file() and not p.is_symlink())
+        (out / "text-licences.txt").write_text(found[:120_000], encoding="utf-8")
+    vim = sorted(Path("/usr/share/vim").glob("vim*/doc/todo.txt"))
+    if vim:
+        (out / "text-vim.txt").write_bytes(vim[-1].read_bytes()[:120_000])
 
 
 def handwriting(out: Path, lines: int = 300) -> None:

@@ -21,6 +21,16 @@ def test_step_macs_counts_every_layer() -> None:
     assert threads.step_macs(skip, 1, 1) == 3 * (16 * 7 + 16 * (3 + 4 + 4))
 
 
+QUOTA_CORES = threads.quota_cores  # the real reader, for its own test
+
+
+@pytest.fixture(autouse=True)
+def no_quota(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The machine running the tests may sit in a container with a CPU quota: the fake CPU
+    sets here must not meet it."""
+    monkeypatch.setattr(threads, "quota_cores", lambda: None)
+
+
 def _stat(busy: list[int], idle: int = 1000) -> str:
     """A /proc/stat with one line per CPU: ``busy`` user jiffies each."""
     lines = [f"cpu  {sum(busy)} 0 0 {idle * len(busy)} 0 0 0 0 0 0"]
@@ -35,6 +45,22 @@ def test_proc_stat_counts_busy_jiffies_per_cpu(tmp_path: Path) -> None:
     # user + nice + system + irq + softirq + steal; idle (100) and iowait (7) are not busy
     assert threads._proc_stat(str(path)) == {0: 1 + 2 + 3 + 4 + 5 + 6, 1: 10}
     assert threads._proc_stat(str(tmp_path / "none")) is None
+
+
+def test_a_cgroup_quota_caps_the_cores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "cpu.max"
+    for text, want in (("200000 100000\n", 2), ("150000 100000", 2), ("max 100000", None),
+                       ("junk", None)):
+        path.write_text(text)
+        assert QUOTA_CORES(str(path)) == want, text
+    assert QUOTA_CORES(str(tmp_path / "none")) is None
+    monkeypatch.setattr(threads, "cpu_set", lambda: list(range(64)))
+    monkeypatch.setattr(threads, "quota_cores", lambda: 2)
+    assert threads.cores() == 2  # a container with --cpus 2 on a 64-core host
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    # the host's busy CPUs are other containers' business: the quota is the choice, kept
+    assert threads.choose(1e11) == (2, "a CPU quota of 2 cores")
+    assert not threads.automatic(None, 1e11)
 
 
 def test_others_is_busy_time_that_is_not_ours() -> None:

@@ -60,7 +60,21 @@ def cpu_set() -> list[int]:
 
 
 def cores() -> int:
-    return max(1, len(cpu_set()))
+    """The cores this process may use: its CPU set, capped by a cgroup v2 quota (a container
+    started with ``--cpus 2`` on a large host sees every CPU but may use two)."""
+    return max(1, min(len(cpu_set()), quota_cores() or 1 << 30))
+
+
+def quota_cores(path: str = "/sys/fs/cgroup/cpu.max") -> int | None:
+    """The cgroup v2 CPU quota in whole cores, rounded up ("200000 100000": 2); None: none."""
+    try:
+        with open(path, encoding="ascii") as f:
+            quota, period = f.read().split()[:2]
+    except (OSError, ValueError):
+        return None
+    if quota == "max" or not quota.isdigit() or not period.isdigit() or int(period) <= 0:
+        return None
+    return max(1, -(-int(quota) // int(period)))
 
 
 def _proc_stat(path: str = "/proc/stat") -> dict[int, int] | None:
@@ -143,15 +157,24 @@ def choose(macs: float, requested: int | None = None) -> tuple[int, str]:
         return max(1, int(os.environ["OMP_NUM_THREADS"])), "OMP_NUM_THREADS"
     if macs < CROSSOVER_MACS:
         return 1, "a small model"
+    if quota_limited():  # the host's CPUs are not ours to read: the quota is what we have
+        return cores(), f"a CPU quota of {cores()} cores"
     others, how = busy_cores()
     free = free_of(others)
     return free, f"{free} of {cores()} cores free, others {how} at {others:.1f}"
 
 
 def automatic(requested: int | None, macs: float) -> bool:
-    """Whether the count is ours to move while training (not a user's, not a small model)."""
+    """Whether the count is ours to move while training (not a user's, not a small model,
+    not a container's quota)."""
     return not requested and not os.environ.get("OMP_NUM_THREADS", "").isdigit() \
-        and macs >= CROSSOVER_MACS
+        and macs >= CROSSOVER_MACS and not quota_limited()
+
+
+def quota_limited() -> bool:
+    """Whether a cgroup quota, not the CPU set, bounds this process's cores."""
+    quota = quota_cores()
+    return quota is not None and quota < len(cpu_set())
 
 
 class Governor:
