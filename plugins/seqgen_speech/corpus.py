@@ -10,15 +10,15 @@ Features are cached under ``cache_dir() / "speech"``, written atomically.
 
 from __future__ import annotations
 
-import ctypes
-import threading
 from pathlib import Path
 
 import numpy as np
 
 from seqgen.errors import SeqgenError
+from seqgen_speech.espeak import SAMPLE_RATE, Espeak
 
-SAMPLE_RATE = 22050
+__all__ = ["SAMPLE_RATE", "VOICES", "DEFAULT_VOICES", "parse_voices", "sentence", "speak",
+           "trim", "script", "build"]
 #: the voices the corpus may speak with (``-o voices=``); --prime-style N is VOICES[N]
 VOICES = ("en-us", "en", "en-gb-x-rp", "en-029", "en-us-nyc", "en-gb-scotland")
 #: the default corpus: one voice, so that a model learns a voice and not a blend of six
@@ -80,65 +80,9 @@ def sentence(rng: np.random.Generator) -> str:
     return s + "."
 
 
-class _Espeak:
-    """libespeak-ng through ctypes (one process-wide instance, calls serialised)."""
-
-    _lock = threading.Lock()
-    _inst: _Espeak | None = None
-
-    def __init__(self) -> None:
-        try:
-            import espeakng_loader
-        except ImportError:
-            raise SeqgenError("the embedded speech corpus needs eSpeak NG: "
-                              "pip install 'seqgen[speech]' (espeakng-loader)") from None
-        lib = ctypes.cdll.LoadLibrary(espeakng_loader.get_library_path())
-        data = espeakng_loader.get_data_path().encode()
-        self.chunks: list[np.ndarray] = []
-        cb_type = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int,
-                                   ctypes.c_void_p)
-
-        def collect(wav: ctypes._Pointer[ctypes.c_short], n: int, events: int | None) -> int:
-            if n > 0:
-                self.chunks.append(np.ctypeslib.as_array(wav, shape=(n,)).copy())
-            return 0
-        self._cb = cb_type(collect)  # keep a reference: ctypes must not free it
-        lib.espeak_Initialize.restype = ctypes.c_int
-        rate = lib.espeak_Initialize(2, 0, data, 0)  # AUDIO_OUTPUT_SYNCHRONOUS
-        if rate != SAMPLE_RATE:
-            raise SeqgenError(f"eSpeak NG failed to start (returned {rate})")
-        lib.espeak_SetSynthCallback(self._cb)
-        lib.espeak_Synth.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint,
-                                     ctypes.c_int, ctypes.c_uint, ctypes.c_uint,
-                                     ctypes.c_void_p, ctypes.c_void_p]
-        self.lib = lib
-
-    @classmethod
-    def get(cls) -> _Espeak:
-        with cls._lock:
-            if cls._inst is None:
-                cls._inst = _Espeak()
-            return cls._inst
-
-    def say(self, text: str, voice: str = "en-us", rate: int = 175, pitch: int = 50) -> np.ndarray:
-        """Float32 mono audio at 22050 Hz."""
-        with self._lock:
-            if self.lib.espeak_SetVoiceByName(voice.encode()) != 0:
-                raise SeqgenError(f"eSpeak NG has no voice {voice!r}")
-            self.lib.espeak_SetParameter(1, int(rate), 0)
-            self.lib.espeak_SetParameter(3, int(pitch), 0)
-            self.chunks = []
-            b = text.encode() + b"\0"
-            self.lib.espeak_Synth(b, len(b), 0, 1, 0, 0, None, None)
-            self.lib.espeak_Synchronize()
-            chunks, self.chunks = self.chunks, []
-        pcm = np.concatenate(chunks) if chunks else np.zeros(0, np.int16)
-        return pcm.astype(np.float32) / 32768.0
-
-
 def speak(text: str, voice: str = "en-us", rate: int = 175, pitch: int = 50) -> np.ndarray:
     """Say ``text`` with eSpeak NG: float32 audio at 22050 Hz, leading/trailing silence trimmed."""
-    return trim(_Espeak.get().say(text, voice, rate, pitch))
+    return trim(Espeak.get().say(text, voice, rate, pitch)[0])
 
 
 def trim(audio: np.ndarray, threshold: float = 1e-3, pad: int = 1024) -> np.ndarray:
