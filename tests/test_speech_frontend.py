@@ -52,3 +52,20 @@ def test_an_empty_or_unspeakable_text_is_one_line(text: str, words: str) -> None
         assert "\n" not in str(err.value) and str(err.value).startswith("--text")
     with pytest.raises(SeqgenError, match="no voice 'xx-nonesuch'"):
         espeak.phonemes("hello", voice="xx-nonesuch")
+
+
+def test_the_embedded_corpus_carries_phonemes_and_their_frames() -> None:
+    from seqgen.domain import parse_options
+    from seqgen_speech.domain import SpeechDomain, SpeechOptions
+
+    dom = SpeechDomain(parse_options(SpeechOptions, {"sentences": "6"}))
+    utts = dom.load_corpus(None).documents
+    assert len(utts) == 6
+    for u in utts:
+        assert u.phones and u.durations is not None and len(u.phones) == len(u.durations)
+        assert int(u.durations.sum()) == len(u.frames)  # every frame belongs to a phoneme
+        assert (u.durations >= 0).all()
+        spoken = [p for p in u.phones if p]
+        assert spoken == [p for w in espeak.phonemes(u.text) for p in w], u.text
+    again = SpeechDomain(parse_options(SpeechOptions, {"sentences": "6"})).load_corpus(None)
+    assert [u.phones for u in again.documents] == [u.phones for u in utts]  # from the cache

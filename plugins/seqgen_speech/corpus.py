@@ -15,10 +15,11 @@ from pathlib import Path
 import numpy as np
 
 from seqgen.errors import SeqgenError
-from seqgen_speech.espeak import SAMPLE_RATE, Espeak
+from seqgen_speech.espeak import SAMPLE_RATE, Espeak, Phone, timed
+from seqgen_speech.features import HOP
 
 __all__ = ["SAMPLE_RATE", "VOICES", "DEFAULT_VOICES", "parse_voices", "sentence", "speak",
-           "trim", "script", "build"]
+           "trim", "trim_span", "frame_durations", "script", "build"]
 #: the voices the corpus may speak with (``-o voices=``); --prime-style N is VOICES[N]
 VOICES = ("en-us", "en", "en-gb-x-rp", "en-029", "en-us-nyc", "en-gb-scotland")
 #: the default corpus: one voice, so that a model learns a voice and not a blend of six
@@ -86,10 +87,32 @@ def speak(text: str, voice: str = "en-us", rate: int = 175, pitch: int = 50) -> 
 
 
 def trim(audio: np.ndarray, threshold: float = 1e-3, pad: int = 1024) -> np.ndarray:
+    a, b = trim_span(audio, threshold, pad)
+    return audio[a:b]
+
+
+def trim_span(audio: np.ndarray, threshold: float = 1e-3, pad: int = 1024) -> tuple[int, int]:
+    """The samples [a, b) that ``trim`` keeps: from ``pad`` before the first loud sample to
+    ``pad`` after the last."""
     loud = np.flatnonzero(np.abs(audio) > threshold)
     if len(loud) == 0:
-        return audio[:0]
-    return audio[max(0, loud[0] - pad):loud[-1] + pad]
+        return 0, 0
+    return max(0, int(loud[0]) - pad), min(len(audio), int(loud[-1]) + pad)
+
+
+def frame_durations(phones: list[Phone], span: tuple[int, int],
+                    frames: int) -> tuple[tuple[str, ...], np.ndarray]:
+    """Each phone's frames in the trimmed audio's ``frames`` (hops of 256 samples, centred):
+    boundaries at the nearest hop, the last at ``frames``, so the durations sum to the
+    frames; the silence before the first phone is a pause (""), and pauses that trimming
+    removed are dropped."""
+    a, b = span
+    phones = [Phone("", a, a), *phones]  # the lead-in before the first phoneme
+    starts = np.array([min(max(p.start - a, 0), b - a) for p in phones], np.float64)
+    bounds = np.clip(np.rint(starts / HOP).astype(np.int64), 0, frames)
+    dur = np.diff(np.append(bounds, frames))  # (P,)
+    keep = [i for i, p in enumerate(phones) if p.symbol or dur[i] > 0]
+    return tuple(phones[i].symbol for i in keep), dur[keep].astype(np.int32)
 
 
 def script(size: int, seed: int = 0,
@@ -102,18 +125,25 @@ def script(size: int, seed: int = 0,
 
 def build(size: int, seed: int, cache: Path, feature_fn: object,
           voices: tuple[str, ...] = DEFAULT_VOICES) -> Path:
-    """Synthesise the corpus and write its log-mel features to ``cache`` (an .npz), atomically."""
+    """Synthesise the corpus and write its log-mel features to ``cache`` (an .npz), atomically,
+    with every utterance's phonemes (IPA, "_" a pause, joined by spaces) and their frames."""
     from seqgen.engine.files import save_npz
     from seqgen.engine.status import counted
 
     rows = script(size, seed, voices)
-    frames, lengths = [], []
+    frames, lengths, symbols, durations = [], [], [], []
     what = "speaking the eSpeak corpus (first use; cached after)"
     for text, voice, rate, pitch in counted(rows, what, unit="sentences", at_once=size >= 100):
-        mel = feature_fn(speak(text, voice, rate, pitch))  # type: ignore[operator]
+        audio, phones = timed(text, voice, rate, pitch, what=f"corpus sentence {text!r}")
+        span = trim_span(audio)
+        mel = feature_fn(audio[span[0]:span[1]])  # type: ignore[operator]
+        names, dur = frame_durations(phones, span, len(mel))
         frames.append(mel.astype(np.float16))
         lengths.append(len(mel))
+        symbols.append(" ".join(n or "_" for n in names))
+        durations.append(dur)
     save_npz(cache, {"frames": np.concatenate(frames), "lengths": np.asarray(lengths, np.int64),
                      "texts": np.asarray([r[0] for r in rows]),
-                     "voices": np.asarray([r[1] for r in rows])})
+                     "voices": np.asarray([r[1] for r in rows]),
+                     "phones": np.asarray(symbols), "durations": np.concatenate(durations)})
     return cache

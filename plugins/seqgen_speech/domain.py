@@ -41,7 +41,9 @@ STOP_RUN = 3  # synthesis: consecutive sampled stop flags that end a sample
 #: the names this option had before it took handwriting's (runs saved with them still load)
 MODE_ALIASES = {"tts": "synthesis", "babble": "prediction"}
 PAUSE_FRAMES = 20  # silence between the lines of a multi-line --text
-CORPUS_VERSION = "espeak-v2"  # v2: -o voices= (v1 blended six voices, four rates, three pitches)
+# v3: each sentence's phonemes and their frames; v2: -o voices= (v1 blended six voices, four
+# rates, three pitches)
+CORPUS_VERSION = "espeak-v3"
 
 
 @dataclass
@@ -140,11 +142,7 @@ class SpeechDomain(Voiced, TextConditioned, Domain):
         if z is None:
             corpus.build(n, seed, path, log_mel, voices)
             z = np.load(path)
-        bounds = np.cumsum([0, *z["lengths"].tolist()])
-        frames = z["frames"].astype(np.float32)
-        utts = [Utterance(frames[bounds[i]:bounds[i + 1]], str(t), f"{v}-{i}", str(v))
-                for i, (t, v) in enumerate(zip(z["texts"], z["voices"], strict=True))]
-        return Corpus("espeak", key, utts)
+        return Corpus("espeak", key, _utterances(z))
 
     # ---- codec ----------------------------------------------------------------------------
     def _feats(self, utt: Utterance) -> np.ndarray:
@@ -301,3 +299,15 @@ class SpeechDomain(Voiced, TextConditioned, Domain):
                "nats/dim": nll / (self.r * self.dim + 1)}
         out.update(extra or {})
         return out
+
+
+def _utterances(z: Any) -> list[Utterance]:
+    """The embedded corpus's utterances from its cache: frames, text, voice, phonemes."""
+    bounds = np.cumsum([0, *z["lengths"].tolist()])
+    frames = z["frames"].astype(np.float32)
+    names = [tuple("" if p == "_" else p for p in str(s).split()) for s in z["phones"]]
+    cuts = np.cumsum([0, *map(len, names)])
+    durations = z["durations"]
+    return [Utterance(frames[bounds[i]:bounds[i + 1]], str(t), f"{v}-{i}", str(v), names[i],
+                      durations[cuts[i]:cuts[i + 1]])
+            for i, (t, v) in enumerate(zip(z["texts"], z["voices"], strict=True))]

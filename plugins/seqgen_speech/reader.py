@@ -29,6 +29,10 @@ class Utterance:
     text: str | None = None
     name: str = ""
     voice: str | None = None  # the speaker, where the corpus names one
+    #: the phonemes eSpeak spoke (IPA, "" a pause) and their frames, summing to len(frames);
+    #: the embedded corpus has them (espeak.timed), recordings not yet
+    phones: tuple[str, ...] = ()
+    durations: np.ndarray | None = None
 
 
 def _metadata(meta: Path) -> dict[Path, str]:
