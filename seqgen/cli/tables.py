@@ -59,6 +59,9 @@ def run_info(run: Path) -> None:
         "training": f"seq_len {t['seq_len']}, batch {t['batch_size']}, {t['optimizer']} "
                     f"lr {t['lr']}, max_steps {t['max_steps']}, seed {t['seed']}",
         "step": str(cfg.get("step", 0)), "val loss": _val(cfg.get("val_loss")),
+        "sampled weights": (f"step {cfg['best_step']} (the best validation, "
+                            f"{_val(cfg.get('best_val_loss'))})" if cfg.get("best_step")
+                            is not None else "the last step's"),
         "checkpoint": str(ck) if ck else "none", "seqgen": cfg.get("seqgen_version", "?"),
         "created": cfg.get("created", "?"),
     }

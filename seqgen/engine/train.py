@@ -74,6 +74,7 @@ class Trainer:
         self.state: State | None = None
         self.last_val: float | None = None  # stays None with no validation split
         self.val_step: int | None = None  # the step of last_val
+        self.best = ckpt.BestWeights()  # what model.safetensors, the sampling view, holds
         # when to validate and stop (paced=False: eval_every was given, the only rule)
         self.budget = Budget(cfg, paced)
         self.amp = torch.autocast("cuda", dtype=torch.bfloat16) if device.startswith("cuda") \
@@ -99,6 +100,7 @@ class Trainer:
         self.state = take_rows(carried, self.world)  # the whole batch's state, this rank's rows
         self.step, self.elapsed = info["step"], info.get("elapsed", 0.0)
         self.last_val = info.get("val_loss")
+        self.best = ckpt.BestWeights(info)
         self.lr_scale = info.get("lr_scale", 1.0)
         if self.world.main:
             self._truncate_metrics(self.step)
@@ -136,11 +138,12 @@ class Trainer:
         carried = gather_rows(self.state, self.world, self.cfg.batch_size)  # every rank joins
         if not self.world.main:  # only rank 0 writes
             return
-        info = {"elapsed": self.elapsed, "val_loss": self.last_val, "lr_scale": self.lr_scale}
+        info = {"elapsed": self.elapsed, "val_loss": self.last_val, "lr_scale": self.lr_scale,
+                **self.best.record()}
         try:
             ckpt.save_checkpoint(self.run_dir, self.step, self.net, self.opt, carried, info)
             self.config.update(step=self.step, val_loss=self.last_val)
-            ckpt.save_model(self.run_dir, self.net, self.config)
+            self.best.write(self.run_dir, self.net, self.config)
         except OSError as exc:
             raise SeqgenError(write_error(self.run_dir, exc)) from None
         if not plot:
@@ -231,6 +234,7 @@ class Trainer:
         with self.budget.timing_eval(min(batches, self.val_b.n_chunks)):
             self.last_val = evaluate(self.net, self.val_b, self.device, batches)[0]
         self.val_step = self.step
+        self.best.offer(self.step, self.last_val, self.net)
 
     def _save_timed(self) -> None:
         with self.budget.timing_save():
