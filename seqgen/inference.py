@@ -213,8 +213,12 @@ class Model:
         if keep and prime:
             on_text(prime)
 
+        sep = self.domain.separator()
+
         def on_step(tokens: np.ndarray, done: np.ndarray) -> None:
-            if not done[0]:
+            # every step of the sample, the one a stop rule ends it on included (issue 28:
+            # the last move was missing); only the separator, never part of a sample, is not
+            if sep is None or int(tokens[0]) != sep:
                 on_text(decoder(int(tokens[0])))
         return on_step
 
