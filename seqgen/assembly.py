@@ -76,22 +76,6 @@ def condition_texts(domain: Domain, documents: Sequence[Any], source: str | None
     return texts
 
 
-def check_tokens(domain: Domain, enc: Encoded, source: str | None) -> None:
-    """Every token of a token corpus inside the input's vocabulary: a codec that meets a symbol
-    it has no token for (a fine-tuning corpus, a plugin's off-by-one) is one line, not an
-    index error deep in torch."""
-    spec = domain.input_spec()
-    if not isinstance(spec, TokenInput) or not len(enc):
-        return
-    low, high = int(enc.flat.min()), int(enc.flat.max())
-    if low < 0 or high >= spec.vocab_size:
-        bad = low if low < 0 else high
-        raise SeqgenError(f"{source or 'the default corpus'}: domain {domain.name!r} encoded "
-                          f"token {bad}, outside its vocabulary of {spec.vocab_size} (0 to "
-                          f"{spec.vocab_size - 1}): its codec has no room for a symbol of this "
-                          f"corpus (Domain.grow adds them when fine-tuning)")
-
-
 def batches(domain: Domain, enc: Encoded, tcfg: TrainConfig, what: str) -> Streams | Sequences:
     if sequences(domain):
         spec = domain.input_spec()

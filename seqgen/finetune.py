@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from seqgen import models, runs
-from seqgen.config import TIME_BOUND_STEPS, ModelConfig, TrainConfig, from_dict
+from seqgen.config import ModelConfig, TrainConfig, apply_overrides, from_dict
 from seqgen.errors import SeqgenError
 
 #: what a fine-tuning run changes of the source's training settings, measured on the shipped
@@ -112,18 +112,12 @@ def check(source: Source, domain: str | None, given: dict[str, Any],
 
 def configs(source: Source, given: dict[str, Any]) -> tuple[ModelConfig, TrainConfig]:
     """The source's model, and its training settings with FINETUNE's and the user's over."""
-    mcfg = from_dict(ModelConfig, source.config["model"])
     base = from_dict(TrainConfig, source.config["train"])
     tuned = dataclasses.replace(
         base, lr=base.lr * FINETUNE["lr_scale"], batch_size=FINETUNE["batch_size"],
-        warmup=FINETUNE["warmup"],
-        schedule=FINETUNE["schedule"], max_steps=FINETUNE["max_steps"], max_time=None,
-        time_limit=None, eval_every=min(base.eval_every, 100), save_every=min(base.save_every,
-                                                                               100))
-    names = {f.name for f in dataclasses.fields(ModelConfig)} - set(SHAPE)
-    mcfg = dataclasses.replace(mcfg, **{k: v for k, v in given.items() if k in names})
-    tcfg = dataclasses.replace(tuned, **{k: v for k, v in given.items()
-                                         if k in {f.name for f in dataclasses.fields(tuned)}})
-    if tcfg.max_steps >= TIME_BOUND_STEPS and tcfg.max_time is None:
-        tcfg = dataclasses.replace(tcfg, max_steps=FINETUNE["max_steps"])
-    return mcfg, tcfg
+        warmup=FINETUNE["warmup"], schedule=FINETUNE["schedule"],
+        max_steps=FINETUNE["max_steps"], max_time=None, time_limit=None,
+        eval_every=min(base.eval_every, 100), save_every=min(base.save_every, 100))
+    mcfg = apply_overrides(from_dict(ModelConfig, source.config["model"]),
+                           {k: v for k, v in given.items() if k not in SHAPE})
+    return mcfg, apply_overrides(tuned, given)

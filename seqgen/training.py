@@ -21,7 +21,6 @@ with collector.paused():  # torch's import builds ~300,000 objects: collections 
     from seqgen.assembly import (
         batches,
         build_model,
-        check_tokens,
         condition_texts,
         domain_from_config,
         example_texts,
@@ -61,7 +60,6 @@ def new_run(dom: Domain, data: str | None, p: Preset, given: dict[str, Any],
     dom.fit(corpus.documents)
     vocab = fit_vocab(dom, corpus.documents, data)
     enc = encode_corpus(dom, corpus, cache_dir(), vocab)
-    check_tokens(dom, enc, data)
     mcfg, tcfg = apply_overrides(p.model, given), apply_overrides(p.train, given)
     config = run_config(dom, mcfg, tcfg, data, enc.key, vocab)
     return _train_run(dom, enc, mcfg, tcfg, run_dir, config, progress, vocab, resume=False,
@@ -83,7 +81,6 @@ def finetune_run(source: finetune.Source, data: str | None, given: dict[str, Any
             condition_texts(dom, corpus.documents, data))
         grown += [c for c in added if c not in grown]
     enc = encode_corpus(dom, corpus, cache_dir(), vocab)
-    check_tokens(dom, enc, data)
     mcfg, tcfg = finetune.configs(source, given)
     config = run_config(dom, mcfg, tcfg, data, enc.key, vocab)
     config["init_from"] = source.record(grown)

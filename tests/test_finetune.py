@@ -6,6 +6,7 @@ source's rows kept; what contradicts the source is one line."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -154,18 +155,29 @@ def test_refusals_are_one_line(runner: CliRunner, corpus: Path) -> None:
 
 
 def test_a_codec_without_room_is_named_not_an_index_error(corpus: Path) -> None:
-    from seqgen.assembly import check_tokens
-    from seqgen.engine.data import Encoded
+    from seqgen.engine.data import encode_corpus
+    from seqgen.engine.specs import Corpus
 
-    class Small:
-        name = "small"
+    class Small:  # a codec whose encode gives a token its input has no room for
+        name, version, options = "small", "1", None
+
+        def get_state(self) -> dict[str, int]:
+            return {}
 
         def input_spec(self) -> TokenInput:
             return TokenInput(4)
 
-    enc = Encoded(np.array([0, 1, 3, 7, 0]), np.array([0]), "k")
-    with pytest.raises(seqgen.SeqgenError, match="token 7, outside its vocabulary of 4"):
-        check_tokens(Small(), enc, "my.txt")  # type: ignore[arg-type]
+        def separator(self) -> int:
+            return 0
+
+        def encode_chunks(self, document: list[int]) -> Iterator[np.ndarray]:
+            yield np.array(document)
+
+    docs = Corpus("my.txt", "k", [[1, 3], [1, 3, 7]])
+    with pytest.raises(seqgen.SeqgenError, match="token 7, outside its vocabulary of 4") as err:
+        encode_corpus(Small(), docs, Path("cache"))
+    assert "my.txt" in str(err.value) and "document 1" in str(err.value)
+    assert not list(Path("cache").rglob("meta.json"))  # nothing half-written is cached
 
 
 def test_fine_tune_handwriting_grows_the_text_alphabet(tmp_path: Path,

@@ -133,6 +133,8 @@ def _encode_into(domain: Codec, corpus: Corpus, vocab: TextVocab | None, tmp: Pa
                  key: str) -> tuple[Encoded, int]:
     sep = domain.separator()
     dtype, width = _dtype(domain)
+    spec = domain.input_spec()
+    limit = spec.vocab_size if isinstance(spec, TokenInput) else None
     sink = _Sink(tmp / "flat.bin" if tmp is not None else None, dtype, width)
     offsets: list[int] = []
     texts: list[np.ndarray] = []
@@ -149,7 +151,7 @@ def _encode_into(domain: Codec, corpus: Corpus, vocab: TextVocab | None, tmp: Pa
             if sep is not None:
                 sink.write(np.array([sep]))
             for chunk in domain.encode_chunks(doc):
-                sink.write(np.asarray(chunk))
+                sink.write(_in_vocab(np.asarray(chunk), limit, domain, corpus.source, i))
             if sink.pos - start <= (sep is not None):
                 sink.rewind(start)  # an empty document
                 continue
@@ -168,6 +170,23 @@ def _encode_into(domain: Codec, corpus: Corpus, vocab: TextVocab | None, tmp: Pa
         enc.cond = np.concatenate(texts).astype(np.int16)
         enc.cond_offsets = np.cumsum([0] + [len(t) for t in texts]).astype(np.int64)
     return enc, sink.pos
+
+
+def _in_vocab(chunk: np.ndarray, limit: int | None, domain: Codec, source: str,
+              doc: int) -> np.ndarray:
+    """A token chunk checked against the input's vocabulary before it is stored (a small
+    dtype would wrap it silently): a codec with no token for a symbol of this corpus (a
+    fine-tuning corpus, a plugin's off-by-one) is one line, not an index error in torch."""
+    if limit is None or not len(chunk):
+        return chunk
+    low, high = int(chunk.min()), int(chunk.max())
+    if low < 0 or high >= limit:
+        raise SeqgenError(f"{source or 'the default corpus'}: domain {domain.name!r} encoded "
+                          f"token {low if low < 0 else high}, outside its vocabulary of "
+                          f"{limit} (0 to {limit - 1}), in document {doc}: its codec has no "
+                          f"room for a symbol of this corpus (Domain.grow adds them when "
+                          f"fine-tuning)")
+    return chunk
 
 
 def _finish(enc: Encoded, length: int, kind: tuple[np.dtype[Any], int | None], tmp: Path,
