@@ -74,7 +74,10 @@ def unpitched_notes(data: bytes, qpm: float) -> list[tuple[float, float, int, in
     The document has been checked for entity declarations (scores.check_safe) before."""
     if b"<unpitched" not in data:
         return []
-    root = fromstring(data)
+    try:
+        root = fromstring(data)
+    except LookupError as exc:  # an XML declaration naming an encoding Python lacks
+        raise ET.ParseError(f"unknown encoding: {exc}") from None
     parts: dict[str, list[ET.Element]] = {}
     if root.tag == "score-timewise":  # measures of parts, not parts of measures
         for measure in root.iter("measure"):
