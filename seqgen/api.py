@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from seqgen import models, plugins, runs
+from seqgen.conditioning import aligned
 from seqgen.config import DEFAULT_PRESET, Overrides
 from seqgen.config import preset as get_preset
 from seqgen.engine import threads as _threads  # noqa: F401  (its first CPU reading, pre-torch)
@@ -217,9 +218,9 @@ def sample_cli(settings: SampleSettings, *, domain: str | None, run: str | Path 
             settings.text = text_file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise SeqgenError(f"{text_file}: cannot read the text ({exc})") from None
-    if settings.text is None and model.vocab is not None:
+    if settings.text is None and (model.vocab is not None or aligned(model.domain)):
         said = list(dict.fromkeys(model.default_texts(settings.num)))
-        cond = model.config["condition"]
+        cond = model.config["condition"] or {"examples": model.config.get("examples")}
         where = (f"{cond.get('examples_from', 'held-out')} lines of its corpus"
                  if cond.get("examples") else "a pangram")
         print(f"seqgen: no --text given: writing {' | '.join(map(repr, said))} ({where}; "

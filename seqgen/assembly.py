@@ -21,6 +21,7 @@ from seqgen.domain import (
     Domain,
     TextConditioned,
     TokenInput,
+    VectorInput,
     conditioned,
     options_to_dict,
     parse_options,
@@ -81,7 +82,8 @@ def batches(domain: Domain, enc: Encoded, tcfg: TrainConfig, what: str) -> Strea
         spec = domain.input_spec()
         start = None if isinstance(spec, TokenInput) else np.zeros(spec.dim, np.float32)
         return Sequences(enc, tcfg.batch_size, tcfg.seq_len, tcfg.seed, start,
-                         domain.separator(), what)
+                         domain.separator(), what,
+                         spec.known if isinstance(spec, VectorInput) else 0)
     return Streams(enc, tcfg.batch_size, tcfg.seq_len, what)
 
 
@@ -140,6 +142,21 @@ def example_texts(enc: Encoded, vocab: TextVocab, count: int = 8) -> list[str]:
             found.append(text)
     found.sort(key=lambda t: not 12 <= len(t) <= 60)  # stable: keeps the corpus order
     return found[:count]
+
+
+def held_out_texts(domain: Domain, documents: Sequence[Any], val_fraction: float,
+                   count: int = 8) -> list[str]:
+    """Up to ``count`` texts of held-out documents (the engine's rule), of an everyday
+    length first: what an aligned model says when given no text."""
+    from seqgen.engine.holdout import held_out
+
+    if not isinstance(domain, TextConditioned):
+        return []
+    texts = [t for i, d in enumerate(documents)
+             if held_out(i, val_fraction) and (t := domain.text_of(d))]
+    texts = list(dict.fromkeys(texts))
+    texts.sort(key=lambda t: not 12 <= len(t) <= 60)
+    return texts[:count]
 
 
 def no_validation(config: dict[str, Any], enc: Encoded, tcfg: TrainConfig,

@@ -20,6 +20,11 @@ class ModelConfig:
     dropout: float = 0.0
     #: Graves 2013 skip connections: input to every layer, every layer to the head
     skip: bool = False
+    #: a model with known columns (VectorInput.known): the chance that a training step's
+    #: fed-back part (the previous frame) is zeroed, so that the model learns to speak from
+    #: the known columns and not only from the frame before (Tacotron 2's always-on prenet
+    #: dropout serves the same end); 0 keeps every frame
+    feedback_dropout: float = 0.0
 
 
 @dataclass
@@ -111,6 +116,7 @@ class Overrides:
     embed: int | None = None
     dropout: float | None = None
     skip: bool | None = None
+    feedback_dropout: float | None = None
     seq_len: int | None = None
     batch_size: int | None = None
     lr: float | None = None

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from seqgen.conditioning import Aligned, TextConditioned, Voiced, aligned, conditioned
 from seqgen.config import Preset, preset, tuned
 from seqgen.engine.specs import (
     Batching,
@@ -27,14 +28,13 @@ from seqgen.engine.specs import (
     TokenInput,
     VectorInput,
 )
-from seqgen.errors import SeqgenError, closest
+from seqgen.errors import SeqgenError
 from seqgen.options import option_fields, options_to_dict, parse_options, sample_options
 
-__all__ = ["Batching", "Corpus", "Domain", "HeadSpec", "InputSpec", "NoOptions", "Prime",
-           "LengthRule", "Renderer", "StopRule", "TextConditioned", "TokenInput", "VectorInput",
-           "Voiced",
-           "check_domain_class", "option_fields", "options_to_dict", "parse_options",
-           "sample_options"]
+__all__ = ["Aligned", "Batching", "Corpus", "Domain", "HeadSpec", "InputSpec", "NoOptions",
+           "Prime", "LengthRule", "Renderer", "StopRule", "TextConditioned", "TokenInput",
+           "VectorInput", "Voiced", "aligned", "check_domain_class", "conditioned",
+           "option_fields", "options_to_dict", "parse_options", "sample_options"]
 
 
 @dataclass(frozen=True)
@@ -99,6 +99,8 @@ class Domain(ABC):
     #: model and training fields over a named preset for this domain, found by measurement
     #: (``{"small": {"batch_size": 16}}``); what the command line gives applies over them
     preset_tuning: ClassVar[dict[str, dict[str, Any]]] = {}
+    #: the sampling bias (Graves 2013 eq. 61-62) when none is given, found by measurement
+    default_bias: float = 0.0
 
     @classmethod
     def preset(cls, name: str) -> Preset:
@@ -218,98 +220,6 @@ class Domain(ABC):
         out = {f"nats/{self.unit}": nll, f"bits/{self.unit}": nll / float(np.log(2))}
         out.update(extra or {})
         return out
-
-
-class TextConditioned(ABC):
-    """Mixin of a domain that writes from a text through the engine's soft window (Graves 2013
-    section 5): handwriting synthesis, speech. Only such domains have these parts."""
-
-    #: text-conditioned sampling stops at this many steps per character of the text at most
-    max_steps_per_char: int = 40
-
-    def conditioned(self) -> bool:
-        """True when this instance's model reads a text (a mode option may turn it off)."""
-        return True
-
-    @abstractmethod
-    def text_of(self, document: Any) -> str | None:
-        """The text a document is conditioned on (its transcription), or None."""
-
-    def style_prime(self, index: int) -> tuple[np.ndarray, str | None]:
-        """``--prime-style N``: the N-th style example, encoded, with its text."""
-        raise SeqgenError(f"domain {getattr(self, 'name', '?')!r} has no --prime-style "
-                          f"examples")
-
-    def normalise_text(self, text: str, alphabet: str) -> str:
-        """A --text in the form the corpus's transcripts take (speech: lower case), given the
-        model's alphabet; what is still outside it is refused by the engine in one line."""
-        return text
-
-    def with_text(self, sample: Any, text: str) -> Any:
-        """A decoded sample, labelled with the text it says."""
-        return sample
-
-    def join_lines(self, lines: list[Any]) -> Any:
-        """Compose one sample from the decoded lines of a multi-line --text."""
-        return lines
-
-
-class Voiced:
-    """Mixin of a vector-input domain whose documents each carry a speaker (or writer) label.
-
-    When the fitted corpus has more than one voice, a one-hot of the voice is appended to every
-    input step (``voice_dims`` columns after the domain's own), so the input projection holds
-    one learned embedding per voice (W [x; onehot] = W_x x + e_voice), the speaker embedding of
-    multi-speaker synthesis (Arik et al. 2017, Deep Voice 2); the model then learns each voice
-    instead of their blend. Heads read only the domain's own columns, so targets are unchanged.
-    At sampling, ``--voice NAME`` (``voice=`` in the API) chooses the voice of every row; the
-    first voice is the default. With one voice no column is added and only its name is kept.
-    """
-
-    #: the fitted corpus's voices, in column order (the run's state keeps them)
-    voices: list[str]
-    #: the voice that ``mark`` writes where a document names none (set by ``choose_voice``)
-    voice: int = 0
-
-    @abstractmethod
-    def voice_of(self, document: Any) -> str | None:
-        """A document's voice, or None where the corpus names none."""
-
-    @property
-    def voice_dims(self) -> int:
-        return len(self.voices) if len(self.voices) > 1 else 0
-
-    def fit_voices(self, documents: Sequence[Any]) -> None:
-        self.voices = sorted({v for v in map(self.voice_of, documents) if v is not None})
-        self.voice = 0
-
-    def choose_voice(self, name: str | None) -> None:
-        """The voice samples speak in; one line naming the known voices for any other name."""
-        if name is None:
-            self.voice = 0
-            return
-        if not self.voices:
-            raise SeqgenError(f"--voice {name!r}: this model was trained without voice names "
-                              "(sample it without --voice)")
-        if name not in self.voices:
-            raise SeqgenError(f"--voice {name!r}: this model knows the voices "
-                              f"{', '.join(self.voices)}{closest(name, self.voices)}")
-        self.voice = self.voices.index(name)
-
-    def mark(self, steps: np.ndarray, voice: str | None = None) -> np.ndarray:
-        """``steps`` (T, D) -> (T, D + voice_dims): the one-hot of ``voice`` appended to every
-        step; the chosen voice where ``voice`` is None or one the model does not know (a
-        corpus of other speakers evaluated on it speaks through its default voice)."""
-        if not self.voice_dims:
-            return steps
-        cols = np.zeros((len(steps), self.voice_dims), np.float32)  # (T, S)
-        cols[:, self.voices.index(voice) if voice in self.voices else self.voice] = 1.0
-        return np.concatenate([np.asarray(steps, np.float32), cols], 1)
-
-
-def conditioned(domain: Domain) -> bool:
-    """Whether a domain instance trains and samples with the text window."""
-    return isinstance(domain, TextConditioned) and domain.conditioned()
 
 
 def check_domain_class(cls: type) -> None:

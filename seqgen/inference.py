@@ -12,7 +12,7 @@ import numpy as np
 from seqgen.assembly import build_model, domain_from_config, sequences, val_batches
 from seqgen.config import ModelConfig, TrainConfig, from_dict
 from seqgen.datasets import cache_dir
-from seqgen.domain import Prime, TextConditioned, VectorInput, Voiced
+from seqgen.domain import Aligned, Prime, TextConditioned, VectorInput, Voiced, aligned
 from seqgen.engine import checkpoint as ckpt
 from seqgen.engine import threads
 from seqgen.engine.data import encode_corpus, pad_ids, split
@@ -43,6 +43,15 @@ def _both(first: StepCallback | None, then: StepCallback) -> StepCallback:
     return both
 
 
+def _padded(tracks: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(T_b, C) arrays -> (B, T, C) zero-padded, and each row's length (B,)."""
+    lens = np.array([len(t) for t in tracks], np.int64)
+    out = np.zeros((len(tracks), int(lens.max()), tracks[0].shape[1]), np.float32)
+    for b, t in enumerate(tracks):
+        out[b, :len(t)] = t
+    return out, lens
+
+
 class Model:
     """A trained run, ready to sample and evaluate."""
 
@@ -66,6 +75,27 @@ class Model:
         #: the attention window of the last conditioned sample, per batch row: (T, U) arrays
         self.attention: list[np.ndarray] = []
         self.texts: list[str] = []
+        self._companions: dict[str, Model] = {}
+
+    def companion(self, name: str) -> Model:
+        """The run's companion model ``name`` (Aligned.companions), loaded once."""
+        if name not in self._companions:
+            where = self.run_dir / name
+            if not (where / "config.json").is_file():
+                raise SeqgenError(f"{self.run_dir} has no {name} model beside it (it trains "
+                                  f"with the run, into {where}): train the run again")
+            self._companions[name] = Model(where, device=self.device, threads=self.threads)
+        return self._companions[name]
+
+    def sample_steps(self, tracks: list[np.ndarray],
+                     settings: SampleSettings | None = None) -> list[np.ndarray]:
+        """The raw steps (not decoded) an aligned model draws for each (T, C) array of known
+        columns, one batch row each (a companion model's use)."""
+        s = settings or SampleSettings()
+        plan = Plan(rows=len(tracks), feedback=self.domain.feedback)
+        plan.known, plan.known_len = _padded(tracks)
+        plan.steps = plan.known.shape[1]
+        return generate(self.net, self._context(Prime()), s, plan, self.device).sequences
 
     def _prime(self, prime: str | None, style: int | None) -> Prime:
         if prime is not None and style is not None:
@@ -87,6 +117,12 @@ class Model:
 
     def _rows(self, num: int, text: str | None, prime: Prime) -> tuple[list[str], int]:
         """The conditioning text of each batch row: num samples x lines of the text."""
+        if self.vocab is None and aligned(self.domain):
+            lines = [ln.strip() for ln in (text or "").splitlines() if ln.strip()]
+            if text is not None and not lines:
+                raise SeqgenError("--text is empty: give the text to say")
+            chosen = [[ln] for ln in self.default_texts(num)] if not lines else [lines] * num
+            return [ln for sample in chosen for ln in sample], len(chosen[0])
         if self.vocab is None:
             if text:
                 raise SeqgenError("this model is not conditioned on text (it was trained "
@@ -110,8 +146,11 @@ class Model:
     def default_texts(self, num: int) -> list[str]:
         """What a text-conditioned model writes when given no text: held-out lines of its
         corpus (recorded at training), else a pangram cut to the model's alphabet."""
+        examples = (self.config.get("condition") or {}).get("examples") or \
+            self.config.get("examples") or []
+        if not examples and self.vocab is None:
+            return [PANGRAM] * num
         assert self.vocab is not None
-        examples = (self.config.get("condition") or {}).get("examples") or []
         if not examples:
             words = [w for w in PANGRAM.split() if all(c in self.vocab.index for c in w)]
             if not words and PANGRAM.upper() != PANGRAM:
@@ -136,6 +175,8 @@ class Model:
         (B, ...) and done flags (B,) as they are drawn (``seqgen serve`` streams pen points).
         """
         s = dataclasses.replace(settings or SampleSettings(), **fields)
+        if s.bias is None:
+            s.bias = float(self.domain.default_bias)
         s.check()
         self._voice(s.voice)
         p = self._prime(s.prime, s.style)
@@ -155,15 +196,22 @@ class Model:
               on_text: Callable[[str], None] | None) -> Plan:
         dom = self.domain
         steps, stop_rule = dom.length_rule(None if s.length is None else str(s.length), p)
-        if texts and s.length is None:
+        if texts and s.length is None and self.vocab is not None:
             assert isinstance(dom, TextConditioned)
             steps = dom.max_steps_per_char * max(len(t) for t in texts)
         if steps < 1:
             raise SeqgenError("--num and --length must be at least 1")
         stream = self._streamer(on_text, s.prime, keep) if s.num == 1 and not texts else None
-        return Plan(rows=len(texts) or s.num, steps=steps, stop_token=dom.separator(),
-                    stop_rule=stop_rule, cond=self._cond(texts) if texts else None,
+        plan = Plan(rows=len(texts) or s.num, steps=steps, stop_token=dom.separator(),
+                    stop_rule=stop_rule, cond=self._cond(texts) if self.vocab else None,
                     feedback=dom.feedback, on_step=stream, never=dom.never_sampled())
+        if isinstance(dom, Aligned) and dom.aligned():  # each row's known columns: its length
+            if s.prime is not None or s.style is not None:
+                raise SeqgenError("this model speaks from known phonemes: it takes no "
+                                  "--prime or --prime-style")
+            plan.known, plan.known_len = _padded(dom.tracks(texts, self.companion))
+            plan.steps = plan.known.shape[1]
+        return plan
 
     def _decode(self, seqs: list[np.ndarray], p: Prime, texts: list[str], n_lines: int,
                 keep: bool) -> list[Any]:
@@ -197,8 +245,9 @@ class Model:
         start = np.array([sep]) if sep is not None else np.zeros(
             (1, spec.dim if isinstance(spec, VectorInput) else 1), np.float32)
         if isinstance(self.domain, Voiced) and isinstance(spec, VectorInput):
-            start = self.domain.mark(np.zeros((1, spec.dim - self.domain.voice_dims),
-                                              np.float32))
+            own = spec.dim - self.domain.voice_dims - spec.known  # the voice before the known
+            start = np.concatenate([self.domain.mark(np.zeros((1, own), np.float32)),
+                                    np.zeros((1, spec.known), np.float32)], 1)
         return start if p.steps is None else np.concatenate([start, p.steps.astype(start.dtype)])
 
     def _cond(self, texts: list[str]) -> np.ndarray:

@@ -40,18 +40,15 @@ def ship(run_dir: Path, dest: Path, *, name: str, corpus: str, recipe: dict[str,
     wrong = check_recipe(recipe["command"], config)
     if wrong:
         raise SeqgenError(f"{run_dir}: the recipe is not the run's: {'; '.join(wrong)}")
-    tensors = ckpt.load_tensors(run_dir / "model.safetensors")
-    half = {k: v.half() if v.is_floating_point() else v for k, v in tensors.items()}
-    count = sum(int(v.numel()) for v in tensors.values())
     stage = dest.with_name(f".{dest.name}.tmp")
     shutil.rmtree(stage, ignore_errors=True)
-    stage.mkdir(parents=True)
-    shutil.copyfile(run_dir / "config.json", stage / "config.json")
-    ckpt.save_tensors(half, stage / "model.safetensors")
+    count = _half(run_dir, stage)
+    # an aligned run's companion models (the speech duration model) live in its folders
+    for sub in sorted(p for p in run_dir.iterdir() if (p / "config.json").is_file()):
+        count += _half(sub, stage / sub.name)
     info = card(config, name, corpus, recipe, figures, count)
     (stage / CARD).write_text(dumps(info, indent=2) + "\n", encoding="utf-8")
-    for f in stage.iterdir():
-        f.chmod(0o644)  # package data: readable by every user of the installation
+    (stage / CARD).chmod(0o644)
     old = dest.with_name(f".{dest.name}.old")
     if dest.exists():
         shutil.rmtree(old, ignore_errors=True)
@@ -61,12 +58,51 @@ def ship(run_dir: Path, dest: Path, *, name: str, corpus: str, recipe: dict[str,
     return dest
 
 
+def _half(run_dir: Path, stage: Path) -> int:
+    """config.json and float16 weights of run_dir into stage; the weights' count."""
+    from seqgen.engine import checkpoint as ckpt
+
+    tensors = ckpt.load_tensors(run_dir / "model.safetensors")
+    half = {k: v.half() if v.is_floating_point() else v for k, v in tensors.items()}
+    stage.mkdir(parents=True)
+    shutil.copyfile(run_dir / "config.json", stage / "config.json")
+    ckpt.save_tensors(half, stage / "model.safetensors")
+    for f in (stage / "config.json", stage / "model.safetensors"):
+        f.chmod(0o644)  # package data: readable by every user of the installation
+    return sum(int(v.numel()) for v in tensors.values())
+
+
 #: `seqgen train` flags and where config.json keeps what they set
 _FLAGS = {"--layers": ("model", "layers"), "--hidden": ("model", "hidden"),
           "--embed": ("model", "embed"), "--dropout": ("model", "dropout"),
+          "--feedback-dropout": ("model", "feedback_dropout"),
           "--seq-len": ("train", "seq_len"), "--batch-size": ("train", "batch_size"),
           "--lr": ("train", "lr"), "--optimizer": ("train", "optimizer"),
           "--seed": ("train", "seed"), "--max-steps": ("train", "max_steps")}
+
+
+def _expected(flags: dict[str, str], config: dict[str, Any]) -> dict[tuple[str, str], Any]:
+    """The config.json fields a recipe's flags and preset set, where they are kept."""
+    from seqgen import plugins
+    from seqgen.config import parse_duration
+
+    want = plugins.get_domain(config["domain"]["name"]).preset(flags.get("--preset", "small"))
+    expect: dict[tuple[str, str], Any] = {
+        ("model", k): v for k, v in vars(want.model).items()}
+    expect.update({("train", k): v for k, v in vars(want.train).items()
+                   if k in ("seq_len", "batch_size", "lr", "seed")})
+    for flag, where in _FLAGS.items():
+        if flag in flags:
+            kind = type(config[where[0]].get(where[1], 0.0))
+            expect[where] = kind(flags[flag])
+    # a run that trains companion models first (Aligned.companions) keeps the rest
+    own = 1 - sum(config.get("companions", {}).values())
+    if "--max-steps" in flags and own < 1:
+        expect[("train", "max_steps")] = max(1, round(int(flags["--max-steps"]) * own))
+    if "--max-time" in flags:
+        seconds = parse_duration(flags["--max-time"])
+        expect[("train", "max_time")] = None if seconds is None else seconds * own
+    return expect
 
 
 def check_recipe(command: str, config: dict[str, Any]) -> list[str]:
@@ -74,8 +110,7 @@ def check_recipe(command: str, config: dict[str, Any]) -> list[str]:
     when the recipe is the one that made the run)."""
     import shlex
 
-    from seqgen import plugins
-    from seqgen.config import parse_duration
+    from seqgen.config import ModelConfig, TrainConfig, from_dict, to_dict
 
     args = shlex.split(command)
     if args[:2] != ["seqgen", "train"]:
@@ -88,19 +123,12 @@ def check_recipe(command: str, config: dict[str, Any]) -> list[str]:
             opts[key] = v
         elif flag.startswith("-"):
             flags[flag] = value
-    want = plugins.get_domain(config["domain"]["name"]).preset(flags.get("--preset", "small"))
-    expect: dict[tuple[str, str], Any] = {
-        ("model", k): v for k, v in vars(want.model).items()}
-    expect.update({("train", k): v for k, v in vars(want.train).items()
-                   if k in ("seq_len", "batch_size", "lr", "seed")})
-    for flag, where in _FLAGS.items():
-        if flag in flags:
-            kind = type(config[where[0]][where[1]])
-            expect[where] = kind(flags[flag])
-    if "--max-time" in flags:
-        expect[("train", "max_time")] = parse_duration(flags["--max-time"])
-    wrong = [f"{a}.{b}: the recipe says {v!r}, config.json {config[a].get(b)!r}"
-             for (a, b), v in expect.items() if config[a].get(b) != v]
+    expect = _expected(flags, config)
+    # a field newer than the run (absent from its config.json) has its default there
+    have = {"model": to_dict(from_dict(ModelConfig, config["model"])),
+            "train": to_dict(from_dict(TrainConfig, config["train"]))}
+    wrong = [f"{a}.{b}: the recipe says {v!r}, config.json {have[a].get(b)!r}"
+             for (a, b), v in expect.items() if have[a].get(b) != v]
     domain = config["domain"]
     if flags.get("--domain", flags.get("-d", "text")) != domain["name"]:
         wrong.append(f"domain: the recipe says {flags.get('--domain')!r}, config.json "

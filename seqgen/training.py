@@ -25,6 +25,7 @@ with collector.paused():  # torch's import builds ~300,000 objects: collections 
         domain_from_config,
         example_texts,
         fit_vocab,
+        held_out_texts,
         no_validation,
         run_config,
         sequences,
@@ -40,12 +41,13 @@ with collector.paused():  # torch's import builds ~300,000 objects: collections 
         to_dict,
     )
     from seqgen.datasets import cache_dir
-    from seqgen.domain import Domain
+    from seqgen.domain import Aligned, Domain
     from seqgen.engine import checkpoint as ckpt
     from seqgen.engine import distributed
     from seqgen.engine.data import Encoded, encode_corpus, split
     from seqgen.engine.grow import load_grown
     from seqgen.engine.optim import resolve_device
+    from seqgen.engine.status import say
     from seqgen.engine.train import ProgressFn, Trainer, TrainResult
     from seqgen.engine.vocab import TextVocab
     from seqgen.errors import SeqgenError
@@ -56,12 +58,26 @@ def new_run(dom: Domain, data: str | None, p: Preset, given: dict[str, Any],
             run: str | Path | None, progress: ProgressFn | None,
             n_threads: int | None = None) -> TrainResult:
     run_dir = _fresh_run_dir(dom, run)
-    corpus = dom.load_corpus(data)
+    corpus = dom.load_corpus(data)  # first: a domain may choose its mode by the corpus
+    parts = dom.companions() if isinstance(dom, Aligned) and dom.aligned() else {}
+    for name, (options, fields, share) in parts.items():
+        # first, so that an interrupted main run still samples (its weights are saved)
+        say(f"training the {name} model of {run_dir} first ({share:.0%} of the budget)")
+        # plain progress lines of its own: the caller's display counts the main run's plan
+        new_run(type(dom)(options), data, p, {**_share(given, p, share), **fields},
+                run_dir / name, None, n_threads)
+    own = 1 - sum(share for _, _, share in parts.values())
+    if parts:
+        given = _share(given, p, own)
     dom.fit(corpus.documents)
     vocab = fit_vocab(dom, corpus.documents, data)
     enc = encode_corpus(dom, corpus, cache_dir(), vocab)
     mcfg, tcfg = apply_overrides(p.model, given), apply_overrides(p.train, given)
     config = run_config(dom, mcfg, tcfg, data, enc.key, vocab)
+    if parts:  # each one's share of the steps and time asked for (the recipe checks them)
+        config["companions"] = {name: share for name, (_, _, share) in parts.items()}
+    if isinstance(dom, Aligned) and dom.aligned():  # what `seqgen sample` says given no --text
+        config["examples"] = held_out_texts(dom, corpus.documents, tcfg.val_fraction)
     return _train_run(dom, enc, mcfg, tcfg, run_dir, config, progress, vocab, resume=False,
                       paced="eval_every" not in given, n_threads=n_threads)
 
@@ -88,6 +104,18 @@ def finetune_run(source: finetune.Source, data: str | None, given: dict[str, Any
     return _train_run(dom, enc, mcfg, tcfg, run_dir, config, progress, vocab, resume=False,
                       paced="eval_every" not in given, n_threads=n_threads,
                       init=(weights, f"--init-from {source.spec}"))
+
+
+def _share(given: dict[str, Any], p: Preset, share: float) -> dict[str, Any]:
+    """``given`` with its steps and time cut to ``share`` of them (a companion's part)."""
+    out = dict(given)
+    steps = given.get("max_steps", p.train.max_steps)
+    if steps < TIME_BOUND_STEPS:
+        out["max_steps"] = max(1, round(steps * share))
+    for key in ("max_time", "time_limit"):
+        if given.get(key) is not None:
+            out[key] = given[key] * share
+    return out
 
 
 def _fresh_run_dir(dom: Domain, run: str | Path | None) -> Path:

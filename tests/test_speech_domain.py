@@ -20,13 +20,15 @@ from seqgen_speech.features import SR, log_mel
 
 from conftest import cli, one_line_error
 
-TINY_CORPUS = ["-o", "sentences=24"]
+TINY_CORPUS = ["-o", "sentences=24", "-o", "mode=synthesis"]  # the window model
 
 
 
 
 def _domain(**opts: object) -> SpeechDomain:
-    return SpeechDomain(parse_options(SpeechDomain.Options, {"sentences": 12, **opts}))
+    """The window model's codec unless a mode is given (the phonemes one: test_speech_aligned)"""
+    return SpeechDomain(parse_options(SpeechDomain.Options,
+                                      {"sentences": 12, "mode": "synthesis", **opts}))
 
 
 def test_corpus_is_deterministic_spoken_and_transcribed(tmp_path: Path) -> None:

@@ -19,11 +19,12 @@ from seqgen_speech.domain import SpeechDomain
 
 from conftest import cli, one_line_error
 
-TWO = ["-o", "sentences=16", "-o", "voices=en-us,en"]
+TWO = ["-o", "sentences=16", "-o", "voices=en-us,en", "-o", "mode=synthesis"]  # the window
 
 
 def _domain(**opts: object) -> SpeechDomain:
-    return SpeechDomain(parse_options(SpeechDomain.Options, {"sentences": 16, **opts}))
+    return SpeechDomain(parse_options(SpeechDomain.Options,
+                                      {"mode": "synthesis", "sentences": 16, **opts}))
 
 
 def test_voices_option_parses_and_refuses_in_one_line() -> None:

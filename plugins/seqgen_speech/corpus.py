@@ -11,15 +11,19 @@ Features are cached under ``cache_dir() / "speech"``, written atomically.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from seqgen.errors import SeqgenError
 from seqgen_speech.espeak import SAMPLE_RATE, Espeak, Phone, timed
 from seqgen_speech.features import HOP
+from seqgen_speech.reader import Utterance
+from seqgen_speech.sentences import sentence
 
 __all__ = ["SAMPLE_RATE", "VOICES", "DEFAULT_VOICES", "parse_voices", "sentence", "speak",
-           "trim", "trim_span", "frame_durations", "script", "build"]
+           "trim", "trim_span", "frame_durations", "script", "build", "utterances",
+           "style_example"]
 #: the voices the corpus may speak with (``-o voices=``); --prime-style N is VOICES[N]
 VOICES = ("en-us", "en", "en-gb-x-rp", "en-029", "en-us-nyc", "en-gb-scotland")
 #: the default corpus: one voice, so that a model learns a voice and not a blend of six
@@ -37,48 +41,6 @@ def parse_voices(text: str) -> tuple[str, ...]:
         raise SeqgenError(f"option voices={text!r}: choose from {', '.join(VOICES)} "
                           "(a comma list) or all")
     return names
-
-
-_ADJ = ("red", "green", "blue", "small", "big", "old", "new", "quiet", "loud", "quick", "slow",
-        "happy", "sad", "bright", "dark", "warm", "cold", "soft", "hard", "little", "tall",
-        "short", "young", "clever", "lazy", "brave", "calm", "kind", "wild", "gentle")
-_NOUN = ("cat", "dog", "bird", "fish", "house", "tree", "river", "garden", "window", "table",
-         "book", "letter", "doctor", "teacher", "child", "friend", "city", "road", "ship",
-         "train", "apple", "orange", "music", "voice", "morning", "evening", "winter", "summer",
-         "mountain", "forest", "farmer", "sailor", "horse", "clock", "paper", "story", "song",
-         "king", "queen", "world", "light", "water", "stone", "cloud", "island", "market")
-_VERB = ("sees", "finds", "likes", "takes", "makes", "hears", "calls", "helps", "paints",
-         "follows", "watches", "carries", "opens", "closes", "reads", "writes", "loves",
-         "wants", "needs", "keeps", "brings", "visits", "remembers", "answers")
-_IVERB = ("sleeps", "sings", "waits", "runs", "smiles", "falls", "works", "speaks", "laughs",
-          "listens", "dances", "walks", "rests", "shines", "moves")
-_ADV = ("today", "again", "slowly", "quickly", "at night", "in the morning", "every day",
-        "here", "there", "once more", "at noon", "by the sea")
-_NAME = ("anna", "peter", "maria", "john", "lucy", "david", "emma", "oliver", "sarah", "tom")
-_WORDS = ("hello", "world", "yes", "no", "please", "thank you", "good morning", "good night",
-          "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
-
-
-def sentence(rng: np.random.Generator) -> str:
-    """One short sentence (lower case letters, spaces, commas, apostrophes and a full stop)."""
-    def c(words: tuple[str, ...]) -> str:
-        return str(words[int(rng.integers(len(words)))])
-    kind = int(rng.integers(7))
-    if kind == 0:
-        s = f"the {c(_ADJ)} {c(_NOUN)} {c(_VERB)} the {c(_NOUN)}"
-    elif kind == 1:
-        s = f"{c(_NAME)} {c(_IVERB)} {c(_ADV)}"
-    elif kind == 2:
-        s = f"a {c(_NOUN)} {c(_IVERB)}"
-    elif kind == 3:
-        s = f"{c(_NAME)} {c(_VERB)} the {c(_ADJ)} {c(_NOUN)}"
-    elif kind == 4:
-        s = f"{c(_WORDS)}, {c(_NAME)}"
-    elif kind == 5:
-        s = f"the {c(_NOUN)} is {c(_ADJ)}"
-    else:
-        s = f"{c(_WORDS)} {c(_WORDS)}"
-    return s + "."
 
 
 def speak(text: str, voice: str = "en-us", rate: int = 175, pitch: int = 50) -> np.ndarray:
@@ -147,3 +109,26 @@ def build(size: int, seed: int, cache: Path, feature_fn: object,
                      "voices": np.asarray([r[1] for r in rows]),
                      "phones": np.asarray(symbols), "durations": np.concatenate(durations)})
     return cache
+
+
+def utterances(z: Any) -> list[Utterance]:
+    """The embedded corpus's utterances from its cache: frames, text, voice, phonemes."""
+    bounds = np.cumsum([0, *z["lengths"].tolist()])
+    frames = z["frames"].astype(np.float32)
+    names = [tuple("" if p == "_" else p for p in str(s).split()) for s in z["phones"]]
+    cuts = np.cumsum([0, *map(len, names)])
+    durations = z["durations"]
+    return [Utterance(frames[bounds[i]:bounds[i + 1]], str(t), f"{v}-{i}", str(v), names[i],
+                      durations[cuts[i]:cuts[i + 1]])
+            for i, (t, v) in enumerate(zip(z["texts"], z["voices"], strict=True))]
+
+
+def style_example(index: int) -> Utterance:
+    """``--prime-style N``: voice N of VOICES saying a short sentence."""
+    from seqgen_speech.features import log_mel
+
+    if not 0 <= index < len(VOICES):
+        raise SeqgenError(f"--prime-style {index}: choose 0 to {len(VOICES) - 1} "
+                          f"({', '.join(VOICES)})")
+    text = "hello, peter."
+    return Utterance(log_mel(speak(text, VOICES[index])), text, voice=VOICES[index])

@@ -10,9 +10,9 @@ handwriting's, Graves's words for the same two models; ``tts`` and ``babble`` ar
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ import numpy as np
 
 from seqgen.datasets import cache_dir
 from seqgen.domain import (
+    Aligned,
     Batching,
     Corpus,
     Domain,
@@ -33,43 +34,21 @@ from seqgen.domain import (
 )
 from seqgen.engine.files import load_npz
 from seqgen.errors import SeqgenError
+from seqgen_speech import modes
+from seqgen_speech.aligned import Inventory
+from seqgen_speech.options import MODE_ALIASES, SpeechOptions
 from seqgen_speech.reader import Utterance
 
 FRAMES_PER_SECOND = 22050 / 256
 MIN_FRAMES = 20  # a sampled stop flag ends a sample only after this many frames
 STOP_RUN = 3  # synthesis: consecutive sampled stop flags that end a sample
-#: the names this option had before it took handwriting's (runs saved with them still load)
-MODE_ALIASES = {"tts": "synthesis", "babble": "prediction"}
 PAUSE_FRAMES = 20  # silence between the lines of a multi-line --text
-# v3: each sentence's phonemes and their frames; v2: -o voices= (v1 blended six voices, four
-# rates, three pitches)
-CORPUS_VERSION = "espeak-v3"
+# v4: 2 to 18 words, questions, numbers, times (sentences.py); v3: phonemes and their frames;
+# v2: -o voices= (v1 blended six voices, four rates, three pitches)
+CORPUS_VERSION = "espeak-v4"
 
 
-@dataclass
-class SpeechOptions:
-    mode: str = field(default="synthesis", metadata={
-        "help": "synthesis (or tts): spoken from the transcript (soft window); prediction (or "
-                "babble): unconditioned",
-        "choices": ("synthesis", "prediction", *MODE_ALIASES)})
-    features: str = field(default="logmel", metadata={
-        "help": "logmel: 80 log-mel bins (Tacotron 2); mfcc: 40 MFCCs of those",
-        "choices": ("logmel", "mfcc")})
-    sentences: int = field(default=3000, metadata={
-        "help": "size of the embedded eSpeak corpus (sentences)"})
-    corpus_seed: int = field(default=0, metadata={
-        "help": "seed of the embedded corpus's sentences"})
-    voices: str = field(default="en-us", metadata={
-        "help": "eSpeak NG voices of the embedded corpus: a comma list of en-us, en, "
-                "en-gb-x-rp, en-029, en-us-nyc, en-gb-scotland, or all; with --data DIR, "
-                "folders: each file's first folder below DIR is its speaker. With more than "
-                "one voice the model learns a speaker embedding and samples take --voice NAME"})
-    components: int = field(default=4, metadata={"help": "Gaussians in the output mixture"})
-    reduction: int = field(default=2, metadata={
-        "help": "frames per step (Tacotron's reduction factor r): r frames in, r frames out"})
-
-
-class SpeechDomain(Voiced, TextConditioned, Domain):
+class SpeechDomain(Voiced, Aligned, TextConditioned, Domain):
     name = "speech"
     version = "1.0"
     description = "Speech as log-mel frames, spoken from a text; WAV through Griffin-Lim"
@@ -84,14 +63,16 @@ class SpeechDomain(Voiced, TextConditioned, Domain):
     max_steps_per_char = 15
     keep_prime = False
     Options = SpeechOptions
-    # batch 16 beat 32 in the same 20 minutes (MCD 9.97 against 10.87 dB, CER 0.66 against
-    # 1.09, length 1.11 against 1.72: docs/domains/speech.md, issue 15's search)
-    preset_tuning = {"small": {"batch_size": 16}}
+    # batch 16 beat 32 in 20 minutes (issue 15); feedback_dropout 0.5 (mode phonemes) took
+    # Whisper's WER on unseen sentences from 1.05 to 0.39 in 4 minutes (docs/domains/speech.md)
+    preset_tuning = {"small": {"batch_size": 16, "feedback_dropout": 0.5}}
 
     def __init__(self, options: Any = None, state: dict[str, Any] | None = None) -> None:
         self.mean: np.ndarray | None = None
         self.std: np.ndarray | None = None
         self.voices: list[str] = []
+        self.inventory: Inventory | None = None  # modes phonemes and durations
+        self.dur_stats = (0.0, 1.0)  # mode durations: log(1 + frames) mean and std
         super().__init__(options, state)
         self.options.mode = MODE_ALIASES.get(self.options.mode, self.options.mode)
         if int(self.options.reduction) < 1:
@@ -118,12 +99,17 @@ class SpeechDomain(Voiced, TextConditioned, Domain):
     def load_corpus(self, source: str | None) -> Corpus:
         cache = cache_dir() / "speech"
         if source is None:
-            return self._embedded(cache)
-        from seqgen_speech.reader import read_directory
+            got = self._embedded(cache)
+        else:
+            from seqgen_speech.reader import read_directory
 
-        folders = str(self.options.voices).strip() == "folders"
-        utts, key = read_directory(Path(source), cache, speakers=folders)
-        return Corpus(source, f"speech-user-{key}", utts)
+            folders = str(self.options.voices).strip() == "folders"
+            utts, key = read_directory(Path(source), cache, speakers=folders)
+            got = Corpus(source, f"speech-user-{key}", utts)
+        if self.options.mode == "auto":  # decided by the corpus, and saved with the run
+            timed = all(d.phones and d.durations is not None for d in got.documents)
+            self.options.mode = "phonemes" if timed and got.documents else "synthesis"
+        return got
 
     def _embedded(self, cache: Path) -> Corpus:
         from seqgen_speech import corpus
@@ -142,7 +128,7 @@ class SpeechDomain(Voiced, TextConditioned, Domain):
         if z is None:
             corpus.build(n, seed, path, log_mel, voices)
             z = np.load(path)
-        return Corpus("espeak", key, _utterances(z))
+        return Corpus("espeak", key, corpus.utterances(z))
 
     # ---- codec ----------------------------------------------------------------------------
     def _feats(self, utt: Utterance) -> np.ndarray:
@@ -151,6 +137,8 @@ class SpeechDomain(Voiced, TextConditioned, Domain):
         return mfcc_from_log_mel(utt.frames) if self.kind == "mfcc" else utt.frames
 
     def fit(self, documents: Sequence[Any]) -> None:
+        if self.timed:
+            modes.fit(self, documents)
         feats = np.concatenate([self._feats(d) for d in documents]).astype(np.float64)
         self.mean = feats.mean(0).astype(np.float32)
         self.std = np.maximum(feats.std(0), 1e-3).astype(np.float32)
@@ -163,13 +151,18 @@ class SpeechDomain(Voiced, TextConditioned, Domain):
         if self.mean is None or self.std is None:
             return {}
         return {"features": self.kind, "mean": self.mean.tolist(), "std": self.std.tolist(),
-                "voices": list(self.voices)}
+                "voices": list(self.voices), "durations": list(self.dur_stats),
+                "phonemes": self.inventory.symbols if self.inventory else None}
 
     def set_state(self, state: dict[str, Any]) -> None:
         if state:
             self.mean = np.asarray(state["mean"], np.float32)
             self.std = np.asarray(state["std"], np.float32)
             self.voices = [str(v) for v in state.get("voices", [])]  # runs before voices: []
+            if state.get("phonemes"):
+                self.inventory = Inventory([str(p) for p in state["phonemes"]])
+                mu, sd = state["durations"]
+                self.dur_stats = (float(mu), float(sd))
 
     def _stats(self) -> tuple[np.ndarray, np.ndarray]:
         if self.mean is None or self.std is None:
@@ -177,6 +170,8 @@ class SpeechDomain(Voiced, TextConditioned, Domain):
         return self.mean, self.std
 
     def encode(self, document: Any) -> np.ndarray:
+        if self.options.mode == "durations":
+            return modes.encode_durations(self, document)  # (P, 2 + S + C)
         mean, std = self._stats()
         x = (self._feats(document) - mean) / std  # (T, D)
         # Tacotron's reduction factor: r consecutive frames make one step; the last group is
@@ -186,29 +181,61 @@ class SpeechDomain(Voiced, TextConditioned, Domain):
         stop = np.zeros((len(x), 1), np.float32)
         stop[-1:] = 1.0
         steps = np.concatenate([x, stop], 1).astype(np.float32)  # (T / r, r * D + 1)
-        return self.mark(steps, self.voice_of(document))  # (T / r, r * D + 1 + S)
+        steps = self.mark(steps, self.voice_of(document))  # (T / r, r * D + 1 + S)
+        if self.timed:  # the known columns: (T / r, r * D + 1 + S + C)
+            steps = np.concatenate([steps, modes.known_frames(self, document, len(steps))], 1)
+        return steps
 
     def decode(self, array: np.ndarray) -> Any:
         from seqgen_speech.features import log_mel_from_mfcc
 
+        if self.options.mode == "durations":  # frames per phoneme
+            return modes.durations_of(self, array, float(self.options.rate))
         mean, std = self._stats()
-        a = np.asarray(array, np.float32)
+        full = np.asarray(array, np.float32)
         # a prime's steps carry the voice columns; the head's samples do not
-        a = (a[:, :self.r * self.dim + 1] if a.ndim == 2 else a).reshape(-1, self.r * self.dim + 1)
+        a = (full[:, :self.r * self.dim + 1] if full.ndim == 2 else full).reshape(
+            -1, self.r * self.dim + 1)
         feats = a[:, :-1].reshape(-1, self.dim) * std + mean  # (T, D)
         frames = log_mel_from_mfcc(feats) if self.kind == "mfcc" else feats
-        return Utterance(frames.astype(np.float32))
+        spec = self.input_spec()
+        # encoded steps (not samples) keep their known columns: encode takes them back
+        track = full[:, -spec.known:] if spec.known and full.ndim == 2 and \
+            full.shape[1] == spec.dim else None
+        return Utterance(frames.astype(np.float32), track=track)
 
     def input_spec(self) -> VectorInput:
-        return VectorInput(self.r * self.dim + 1 + self.voice_dims)  # r frames, stop, voice
+        own = 1 if self.options.mode == "durations" else self.r * self.dim
+        known = modes.known_dims(self) if self.timed else 0
+        # r frames (or a log-duration), stop, voice, then the known columns
+        return VectorInput(own + 1 + self.voice_dims + known, known=known)
 
     def head_spec(self) -> HeadSpec:
+        if self.options.mode == "durations":
+            return HeadSpec("gmm", {"dim": 1, "components": 2})
         return HeadSpec("gmm", {"dim": self.r * self.dim,
                                 "components": int(self.options.components)})
 
     # ---- text conditioning ----------------------------------------------------------------
     def conditioned(self) -> bool:
         return bool(self.options.mode == "synthesis")
+
+    @property
+    def timed(self) -> bool:
+        """The duration-informed modes: they read phonemes at known durations."""
+        return self.options.mode in ("phonemes", "durations")
+
+    def aligned(self) -> bool:
+        return bool(self.options.mode == "phonemes")
+
+    def tracks(self, texts: list[str], companion: Callable[[str], Any]) -> list[np.ndarray]:
+        return modes.tracks(self, texts, companion)
+
+    def companions(self) -> dict[str, tuple[Any, dict[str, Any], float]]:
+        if self.options.mode != "phonemes":
+            return {}
+        opts = dataclasses.replace(self.options, mode="durations")
+        return {"durations": (opts, dict(modes.DURATION_MODEL), modes.DURATION_SHARE)}
 
     def text_of(self, document: Any) -> str | None:
         return document.text if isinstance(document, Utterance) else None
@@ -240,14 +267,9 @@ class SpeechDomain(Voiced, TextConditioned, Domain):
     def style_prime(self, index: int) -> tuple[np.ndarray, str | None]:
         """Voice N of the embedded corpus saying a short sentence (stop flags cleared)."""
         from seqgen_speech import corpus
-        from seqgen_speech.features import log_mel
 
-        if not 0 <= index < len(corpus.VOICES):
-            raise SeqgenError(f"--prime-style {index}: choose 0 to {len(corpus.VOICES) - 1} "
-                              f"({', '.join(corpus.VOICES)})")
-        text = "hello, peter."
-        voice = corpus.VOICES[index]
-        utt = Utterance(log_mel(corpus.speak(text, voice)), text, voice=voice)
+        utt = corpus.style_example(index)
+        text = str(utt.text)
         enc = self.encode(utt)
         enc[:, self.r * self.dim] = 0.0  # the stop flag (the voice's columns follow it)
         return enc, text
@@ -276,6 +298,8 @@ class SpeechDomain(Voiced, TextConditioned, Domain):
             steps = int(-(-round(frames) // self.r))  # a step holds r frames
         # A text-conditioned sample also ends where the window passes the text (the engine),
         # so there one stray stop flag must not cut it short: it takes STOP_RUN in a row
+        if self.timed:  # the phonemes' known columns end a sample
+            return max(steps, 1), None
         need = STOP_RUN if self.conditioned() else 1
         count = [0]
         run: list[np.ndarray] = []
@@ -299,15 +323,3 @@ class SpeechDomain(Voiced, TextConditioned, Domain):
                "nats/dim": nll / (self.r * self.dim + 1)}
         out.update(extra or {})
         return out
-
-
-def _utterances(z: Any) -> list[Utterance]:
-    """The embedded corpus's utterances from its cache: frames, text, voice, phonemes."""
-    bounds = np.cumsum([0, *z["lengths"].tolist()])
-    frames = z["frames"].astype(np.float32)
-    names = [tuple("" if p == "_" else p for p in str(s).split()) for s in z["phones"]]
-    cuts = np.cumsum([0, *map(len, names)])
-    durations = z["durations"]
-    return [Utterance(frames[bounds[i]:bounds[i + 1]], str(t), f"{v}-{i}", str(v), names[i],
-                      durations[cuts[i]:cuts[i + 1]])
-            for i, (t, v) in enumerate(zip(z["texts"], z["voices"], strict=True))]

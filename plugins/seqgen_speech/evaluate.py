@@ -50,8 +50,9 @@ def evaluate_speech(model: Any, num: int = 10, bias: float = 1.0, seed: int = 1,
     """MCD of speech generated for held-out transcripts against their recordings, the pitch
     of both (``pitch``), and the CER of the run's own CTC recogniser trained for
     ``ctc_seconds`` (None: not measured); ``images``: spectrograms of the first three."""
-    if model.vocab is None:
-        raise SeqgenError("speech-eval needs a text-conditioned model (-o mode=synthesis)")
+    if model.vocab is None and model.domain.options.mode != "phonemes":
+        raise SeqgenError("speech-eval needs a model that speaks a text (-o mode=phonemes "
+                          "or synthesis)")
     docs = held_out_utterances(model, num)
     if not docs:
         raise SeqgenError("the run's corpus has no held-out utterances with a transcript")

@@ -33,10 +33,19 @@ def split_utterances(model: Any) -> tuple[str, list[Any], list[Any]]:
             [d for d, h in zip(docs, flags, strict=True) if h])
 
 
+def alphabet(model: Any) -> str:
+    """The recogniser's characters: the model's text alphabet, or for a model that speaks
+    from phonemes (no alphabet of its own) those of its corpus's lower-cased transcripts."""
+    if model.vocab is not None:
+        return str(model.vocab.chars)
+    _, train, held = split_utterances(model)
+    return "".join(sorted({c for d in train + held for c in d.text.lower()}))
+
+
 def cache_path(model: Any, corpus_key: str, seconds: float, seed: int) -> Path:
     from seqgen.datasets import cache_dir
 
-    what = {"corpus": corpus_key, "chars": model.vocab.chars, "stride": STRIDE,
+    what = {"corpus": corpus_key, "chars": alphabet(model), "stride": STRIDE,
             "val_fraction": model.config["train"].get("val_fraction", 0.1),
             "seconds": seconds, "seed": seed}
     digest = hashlib.sha256(dumps(what).encode()).hexdigest()[:16]
@@ -50,7 +59,7 @@ def recogniser(model: Any, seconds: float = DEFAULT_SECONDS, seed: int = 0) -> t
 
     key, train, _ = split_utterances(model)
     fix = model.domain.normalise_text
-    chars = model.vocab.chars
+    chars = alphabet(model)
 
     def fit() -> Any:
         say(f"speech-eval: training the recogniser on {len(train)} utterances for "
@@ -68,7 +77,8 @@ def read_back(model: Any, rows: list[dict[str, Any]], real: list[Any], generated
     from seqgen.engine.recognise import cer
 
     rec, cached = recogniser(model, seconds)
-    texts = [model.domain.normalise_text(r["text"], model.vocab.chars) for r in rows]
+    chars = alphabet(model)
+    texts = [model.domain.normalise_text(r["text"], chars) for r in rows]
     heard_real, heard_gen = rec.read(real), rec.read(generated)
     for row, a, b in zip(rows, heard_real, heard_gen, strict=True):
         row.update(read_real=a, read_sample=b)

@@ -33,6 +33,8 @@ class Utterance:
     #: the embedded corpus has them (espeak.timed), recordings not yet
     phones: tuple[str, ...] = ()
     durations: np.ndarray | None = None
+    #: a decoded encoding's known columns (-o mode=phonemes), its timing at a step's grain
+    track: np.ndarray | None = None
 
 
 def _metadata(meta: Path) -> dict[Path, str]:

@@ -34,3 +34,10 @@ def handles_errors(fn: F) -> F:
         except SeqgenError as exc:
             fail(str(exc))
     return wrapper  # type: ignore[return-value]
+
+
+def complete_domain(incomplete: str) -> list[str]:
+    """Shell completion of --domain: the installed domains' names."""
+    from seqgen.plugins import entry_point_names
+
+    return [n for n in entry_point_names() if n.startswith(incomplete)]

@@ -13,18 +13,12 @@ from typing import Annotated
 import typer
 
 from seqgen import __version__
-from seqgen.cli.commands import handles_errors
+from seqgen.cli.commands import complete_domain, handles_errors
 from seqgen.cli.runs_cmd import runs_app
 
 app = typer.Typer(add_completion=True, no_args_is_help=True, rich_markup_mode=None,
                   help="Generative sequence models: one LSTM engine, domains as plugins.",
                   pretty_exceptions_enable=False)
-
-
-def complete_domain(incomplete: str) -> list[str]:
-    from seqgen.plugins import entry_point_names
-
-    return [n for n in entry_point_names() if n.startswith(incomplete)]
 
 
 def _version(value: bool) -> None:
@@ -81,6 +75,8 @@ def train(
     batch_size: Annotated[int | None, typer.Option(help="Parallel streams per batch.")] = None,
     lr: Annotated[float | None, typer.Option(help="Peak learning rate.")] = None,
     dropout: Annotated[float | None, typer.Option(help="Dropout probability.")] = None,
+    feedback_dropout: Annotated[float | None, typer.Option(
+        help="Hide a training step's previous frame at this rate (speech).")] = None,
     optimizer: Annotated[str | None, typer.Option(help="adam | adamw | rmsprop.")] = None,
     max_steps: Annotated[int | None, typer.Option(help="Stop after this many steps.")] = None,
     max_time: Annotated[str | None, typer.Option(
@@ -116,6 +112,7 @@ def train(
                                    resume=resume, run=run, domain=domain,
                                    init_from=init_from)
     overrides = Overrides(layers=layers, hidden=hidden, embed=embed, dropout=dropout, skip=skip,
+                          feedback_dropout=feedback_dropout,
                           seq_len=seq_len, batch_size=batch_size, lr=lr, optimizer=optimizer,
                           max_steps=max_steps, max_time=max_time, eval_every=eval_every,
                           save_every=save_every, log_every=log_every, seed=seed, device=device)
@@ -159,8 +156,8 @@ def sample(
                                              "lines of the run's corpus, named on "
                                              "stderr.")] = None,
     text_file: Annotated[Path | None, typer.Option(help="Read --text from this file.")] = None,
-    bias: Annotated[float, typer.Option(help="Sampling bias toward the likeliest output "
-                                        "(Graves 2013; 0 = none).")] = 0.0,
+    bias: Annotated[float | None, typer.Option(help="Sampling bias toward the likeliest "
+        "output (Graves 2013; 0 = none). Default: the domain's.")] = None,
     prime_style: Annotated[int | None, typer.Option(help="Prime with the domain's N-th style "
                                                     "example.")] = None,
     voice: Annotated[str | None, typer.Option(help="Speaker of a model trained on several "

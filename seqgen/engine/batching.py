@@ -46,7 +46,8 @@ class Sequences:
     """One document per row, batched with documents of similar length, padded and masked."""
 
     def __init__(self, enc: Encoded, batch_size: int, max_len: int, seed: int,
-                 start: np.ndarray | int | None, stop: int | None, what: str = "corpus") -> None:
+                 start: np.ndarray | int | None, stop: int | None, what: str = "corpus",
+                 known: int = 0) -> None:
         docs, conds = enc.documents(), enc.conditions()
         keep = [i for i, d in enumerate(docs) if len(d) >= 2 or start is not None]
         self.docs = [docs[i] for i in keep]
@@ -54,6 +55,7 @@ class Sequences:
         if not self.docs:
             raise SeqgenError(f"{what} has no sequences to train on")
         self.max_len, self.seed, self.start, self.stop = max_len, seed, start, stop
+        self.known = known  # trailing columns known ahead (VectorInput.known)
         order = np.argsort([len(d) for d in self.docs], kind="stable")  # bucket by length
         self.batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
         self.n_chunks = len(self.batches)
@@ -84,6 +86,8 @@ class Sequences:
         else:  # vector docs: a start frame, then the doc shifted by one
             x = np.concatenate([np.asarray(self.start, dtype=doc.dtype)[None], doc[:-1]])
             y = doc
+            if self.known:  # step t's input: step t-1's frame with step t's known columns
+                x[:, -self.known:] = doc[:, -self.known:]
         if crop and len(x) > self.max_len:  # a random window: long documents seen whole over time
             a = int(rng.integers(0, len(x) - self.max_len + 1))
             x, y = x[a:a + self.max_len], y[a:a + self.max_len]

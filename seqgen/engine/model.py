@@ -26,6 +26,7 @@ class SeqNet(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.tokens = isinstance(input_spec, TokenInput)
+        self.known = 0 if isinstance(input_spec, TokenInput) else input_spec.known
         if isinstance(input_spec, TokenInput):
             self.inp: nn.Module = nn.Embedding(input_spec.vocab_size, cfg.embed)
         else:
@@ -60,6 +61,9 @@ class SeqNet(nn.Module):
         B = x.shape[0]
         if state is None:
             state = self.zero_state(B, x.device)
+        if self.known and (self.cfg.feedback_dropout >= 1 or
+                           self.training and self.cfg.feedback_dropout > 0):
+            x = self._drop_feedback(x)  # at 1 never fed back, in sampling too
         emb = self.drop(self.inp(x))  # (B, T, E)
         cols = [] if resets is None else resets.any(0).nonzero().flatten().tolist()
         bounds = sorted(set([0, *cols, x.shape[1]]))
@@ -72,6 +76,13 @@ class SeqNet(nn.Module):
             outs.append(out)
         feats = outs[0] if len(outs) == 1 else torch.cat(outs, 1)  # (B, T, F)
         return self.head(self.drop(feats)), state
+
+    def _drop_feedback(self, x: torch.Tensor) -> torch.Tensor:
+        """Zero the fed-back columns of random steps (the known ones stay): (B, T, D)."""
+        keep = torch.rand(x.shape[0], x.shape[1], 1, device=x.device) >= \
+            self.cfg.feedback_dropout  # (B, T, 1)
+        own = x[..., :-self.known] * keep.to(x.dtype)  # (B, T, D - C)
+        return torch.cat([own, x[..., -self.known:]], -1)
 
     def _stack(self, emb: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
         if not self.cfg.skip:

@@ -46,6 +46,9 @@ class NumpyStepper:
             emb = sd["inp.weight"]  # (V, E)
         else:
             emb_w, emb_b = sd["inp.weight"], sd["inp.bias"]  # (E, D), (E,)
+            if net.known and cfg.feedback_dropout >= 1:  # never fed back (engine/model.py)
+                emb_w = emb_w.copy()
+                emb_w[:, :-net.known] = 0.0
         for i in range(self.L):
             p = f"rnns.{i}." if self.skip else "rnns.0."
             sfx = "l0" if self.skip else f"l{i}"
@@ -109,6 +112,10 @@ class Plan:
     feedback: Callable[[np.ndarray], np.ndarray] | None = None  # next input from a sample
     on_step: StepCallback | None = None  # called with each step's samples and done flags
     never: tuple[int, ...] = ()  # tokens never drawn (their logits -inf): an unknown token
+    #: (B, T, C) the known columns of every step (VectorInput.known), zero past a row's end;
+    #: row b ends after known_len[b] steps
+    known: np.ndarray | None = None
+    known_len: np.ndarray | None = None
 
 
 @dataclass
@@ -138,6 +145,9 @@ def generate(net: SeqNet | WindowNet, context: np.ndarray, settings: SampleSetti
     cap = plan.steps or (settings.length if isinstance(settings.length, int) else 500)
     net.eval()
     step, last = _prime(net, context, rows, plan.cond, device, use_numpy)
+    if plan.known is not None:  # the first step's known columns, row by row
+        cap = min(cap, plan.known.shape[1])
+        last = np.concatenate([last[:, :-plan.known.shape[2]], plan.known[:, 0]], 1)
     out, ends, windows = _run(step, last, net.head, settings, plan, rows, cap)
     return Sampled(_trim(out, ends, plan.stop_token),
                    np.stack(windows, 1) if windows else None)
@@ -209,12 +219,14 @@ def _run(step: Step, last: np.ndarray, head: Any, s: SampleSettings, plan: Plan,
                 params = params.copy()
                 params[held, plan.stop_token] = -np.inf
         nxt = head.sample(params, rng, temperature=s.temperature, top_k=s.top_k,
-                          top_p=s.top_p, bias=s.bias)
+                          top_p=s.top_p, bias=s.bias or 0.0)
         if plan.stop_token is not None:
             done = done | (nxt == plan.stop_token)
         ruled = np.zeros(B, dtype=bool)
         if plan.stop_rule is not None:
             ruled |= np.asarray(plan.stop_rule(nxt), dtype=bool)
+        if plan.known_len is not None:  # a row whose known columns are spent is complete
+            ruled |= plan.known_len <= len(out) + 1
         if window is not None:
             ruled |= window[1]
             windows.append(window[0])  # (B, U)
@@ -227,6 +239,8 @@ def _run(step: Step, last: np.ndarray, head: Any, s: SampleSettings, plan: Plan,
         if done.all():
             break
         last = nxt if plan.feedback is None else plan.feedback(nxt)
+        if plan.known is not None and len(out) < plan.known.shape[1]:  # (B, D - C) + (B, C)
+            last = np.concatenate([last, plan.known[:, len(out)]], 1).astype(np.float32)
     return out, ends, windows
 
 

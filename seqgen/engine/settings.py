@@ -22,7 +22,7 @@ class SampleSettings:
     temperature: float = 1.0  # 0 = greedy
     top_k: int = 0  # 0 = all
     top_p: float = 1.0  # 1 = off
-    bias: float = 0.0  # Graves 2013 eq. 61-62
+    bias: float | None = None  # Graves 2013 eq. 61-62; None: the domain's default_bias
     seed: int | None = None
     #: the text a text-conditioned model writes (one line per line); None: its own choice
     text: str | None = None

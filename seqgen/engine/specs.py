@@ -24,9 +24,18 @@ class TokenInput:
 
 @dataclass(frozen=True)
 class VectorInput:
-    """Inputs are float vectors of size ``dim``: the engine projects them linearly."""
+    """Inputs are float vectors of size ``dim``: the engine projects them linearly.
+
+    The last ``known`` of the ``dim`` columns are known before the step is drawn: what a step
+    is conditioned on, aligned to it (speech's phoneme and the frame's place in it, as the
+    duration-informed synthesis of Zen and Sak 2015 and Merlin feeds them). In training the
+    input at step t carries step t's own known columns beside step t-1's others (the target
+    is step t); in sampling they come from ``Plan.known``, and a sample ends where they end.
+    Heads read only a step's first columns, so the known ones are never predicted.
+    """
 
     dim: int
+    known: int = 0
 
 
 InputSpec = TokenInput | VectorInput
