@@ -173,3 +173,44 @@ def test_auto_mode_follows_the_corpus(tmp_path: Path) -> None:
     timed = dom(mode="phonemes")
     with pytest.raises(Exception, match="has no phoneme timings.*mode=synthesis"):
         modes.fit(timed, docs)
+
+
+def test_ctc_forced_alignment_finds_each_labels_first_step() -> None:
+    from seqgen.engine.align import ctc_align, durations
+    from seqgen.errors import SeqgenError
+
+    path = [0, 0, 1, 1, 0, 2, 0, 2, 2, 3, 3, 0]  # a blank must part the two 2s
+    logp = np.full((len(path), 4), np.log(0.02))
+    logp[np.arange(len(path)), path] = np.log(0.94)
+    starts = ctc_align(logp, [1, 2, 2, 3])
+    assert starts.tolist() == [2, 5, 7, 9]
+    lead, lengths = durations(starts, 24, scale=2)
+    assert lead == 4 and lengths.tolist() == [6, 4, 4, 6] and lead + lengths.sum() == 24
+    with pytest.raises(SeqgenError, match="3 steps cannot hold 3 labels"):
+        ctc_align(logp[:3], [1, 2, 2])  # a repeat needs a blank between
+
+
+def test_recordings_in_the_ljspeech_layout_are_aligned_and_trained(runner,
+                                                                   tmp_path: Path) -> None:
+    from test_speech_domain import _speech_dir
+
+    from seqgen.domain import parse_options
+    from seqgen_speech.domain import SpeechDomain, SpeechOptions
+
+    root = _speech_dir(tmp_path / "lj")
+    dom = SpeechDomain(parse_options(SpeechOptions, {"mode": "phonemes", "align_seconds": "2"}))
+    docs = dom.load_corpus(str(root)).documents
+    assert len(docs) == 5
+    for d in docs:
+        assert d.phones[0] == "" and d.durations is not None
+        assert int(d.durations.sum()) == len(d.frames) and (d.durations >= 0).all()
+    from seqgen_speech.espeak import phonemes
+
+    assert list(docs[0].phones[1:]) == [p for w in phonemes(str(docs[0].text)) for p in w]
+    out = cli(runner, "train", "--domain", "speech", "--data", str(root), "-o", "mode=phonemes",
+              "-o", "align_seconds=2", "--preset", "tiny", "--quiet", "--max-steps", "6",
+              "--run", "lj")
+    assert out.exit_code == 0, out.output
+    assert Path("lj/durations/model.safetensors").is_file()
+    wav = cli(runner, "sample", "--run", "lj", "--text", "good night.", "--render", "g.wav")
+    assert wav.exit_code == 0, wav.output

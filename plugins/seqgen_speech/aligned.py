@@ -43,8 +43,8 @@ class Inventory:
         found = sorted({split(p)[0] for ps in phone_lists for p in ps} - {PAUSE})
         if not found:
             raise SeqgenError("the corpus has no phoneme timings: -o mode=phonemes needs "
-                              "them (the embedded eSpeak corpus has them; for recordings use "
-                              "-o mode=synthesis)")
+                              "them (the embedded eSpeak corpus has them; recordings get them "
+                              "by alignment, or use -o mode=synthesis)")
         return cls([PAUSE, *found, UNKNOWN])
 
     @property

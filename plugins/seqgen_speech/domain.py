@@ -106,10 +106,7 @@ class SpeechDomain(Voiced, Aligned, TextConditioned, Domain):
             folders = str(self.options.voices).strip() == "folders"
             utts, key = read_directory(Path(source), cache, speakers=folders)
             got = Corpus(source, f"speech-user-{key}", utts)
-        if self.options.mode == "auto":  # decided by the corpus, and saved with the run
-            timed = all(d.phones and d.durations is not None for d in got.documents)
-            self.options.mode = "phonemes" if timed and got.documents else "synthesis"
-        return got
+        return modes.settle(self, got)  # auto decided; recordings aligned for phonemes
 
     def _embedded(self, cache: Path) -> Corpus:
         from seqgen_speech import corpus
@@ -227,6 +224,11 @@ class SpeechDomain(Voiced, Aligned, TextConditioned, Domain):
 
     def aligned(self) -> bool:
         return bool(self.options.mode == "phonemes")
+
+    @property
+    def default_bias(self) -> float:  # type: ignore[override]
+        """Mode phonemes: 1, measured (Whisper's WER and the MCD: docs/domains/speech.md)."""
+        return 1.0 if self.aligned() else 0.0
 
     def tracks(self, texts: list[str], companion: Callable[[str], Any]) -> list[np.ndarray]:
         return modes.tracks(self, texts, companion)

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from seqgen.domain import Corpus
 from seqgen.errors import SeqgenError
 from seqgen_speech import aligned
 from seqgen_speech.reader import Utterance
@@ -26,8 +27,24 @@ def timed_phones(doc: Utterance, where: str) -> tuple[tuple[str, ...], np.ndarra
     if not doc.phones or doc.durations is None:
         raise SeqgenError(f"{where}: {doc.name or 'an utterance'} has no phoneme timings: "
                           "-o mode=phonemes needs them (the embedded eSpeak corpus has them; "
-                          "for recordings without them use -o mode=synthesis)")
+                          "recordings get them by alignment, or use -o mode=synthesis)")
     return doc.phones, np.asarray(doc.durations)
+
+
+def settle(dom: SpeechDomain, corpus: Corpus) -> Corpus:
+    """``-o mode=auto`` decided by the corpus (phonemes where every utterance has timings, the
+    embedded corpus; saved with the run), and recordings aligned for the timed modes."""
+    def timed(docs: Sequence[Utterance]) -> bool:
+        return bool(docs) and all(d.phones and d.durations is not None for d in docs)
+    if dom.options.mode == "auto":
+        dom.options.mode = "phonemes" if timed(corpus.documents) else "synthesis"
+    if dom.timed and not timed(corpus.documents):
+        from seqgen_speech.alignment import align
+
+        docs = align(corpus.documents, corpus.key, float(dom.options.align_seconds))
+        return Corpus(corpus.source, f"{corpus.key}-aligned{dom.options.align_seconds:g}",
+                      docs)
+    return corpus
 
 
 def fit(dom: SpeechDomain, documents: Sequence[Any]) -> None:

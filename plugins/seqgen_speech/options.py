@@ -35,6 +35,9 @@ class SpeechOptions:
     components: int = field(default=4, metadata={"help": "Gaussians in the output mixture"})
     reduction: int = field(default=2, metadata={
         "help": "frames per step (Tacotron's reduction factor r): r frames in, r frames out"})
+    align_seconds: float = field(default=120.0, metadata={
+        "help": "mode phonemes on recordings without phoneme timings (--data DIR): seconds "
+                "to train the CTC recogniser that aligns their phonemes (cached)"})
     durations: str = field(default="model", metadata={
         "help": "mode phonemes: each phoneme's frames from the run's duration model, or "
                 "eSpeak NG's own (espeak)", "choices": ("model", "espeak"), "render": True})

@@ -145,6 +145,14 @@ class Recogniser:
             out += texts
         return out
 
+    @torch.no_grad()
+    def log_probs(self, frames: np.ndarray) -> np.ndarray:
+        """(T, D) -> (ceil(T / stride), C + 1) per-step log-probabilities, blank at 0 (what
+        forced alignment reads: engine/align.py)."""
+        x, lengths = _pad([np.asarray(frames, np.float32)])
+        logp, out_len = self.net(x, lengths)
+        return logp[0, :int(out_len[0])].numpy()
+
     def save(self, path: Path) -> None:
         """``path`` (safetensors weights) and ``path``.json (alphabet, settings, report)."""
         path.parent.mkdir(parents=True, exist_ok=True)
