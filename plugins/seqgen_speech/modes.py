@@ -119,6 +119,12 @@ def tracks(dom: SpeechDomain, texts: list[str],
 
     voice = dom.voices[dom.voice] if dom.voices else "en-us"
     said = [say(t, voice if voice in _espeak_voices() else "en-us") for t in texts]
+    missing = sorted({m for p, _ in said for m in _inventory(dom).unknown(p)})
+    if missing:
+        from seqgen.plugins import warn
+
+        warn(f"--text: eSpeak reads phonemes this model never heard ({' '.join(missing)}): "
+             f"they are spoken as its unknown phoneme")
     rate = float(dom.options.rate)
     if rate <= 0:
         raise SeqgenError(f"-o rate={rate:g}: give a positive speed (1 is eSpeak's own)")

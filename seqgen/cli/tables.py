@@ -43,6 +43,10 @@ def domain_options_table(name: str) -> None:
     Console(width=max(Console().width, 120)).print(table)
 
 
+def _feedback(p: float | None) -> str:
+    return f", feedback dropout {p}" if p else ""
+
+
 def run_info(run: Path) -> None:
     from seqgen.engine.rundir import latest_checkpoint, read_config
 
@@ -54,7 +58,8 @@ def run_info(run: Path) -> None:
         "options": json.dumps(dom.get("options", {})),
         "data": f"{cfg['data'].get('source') or '(default corpus)'} ({cfg['data']['batching']})",
         "model": f"{m['layers']} x {m['hidden']} LSTM, embed {m['embed']}, dropout {m['dropout']}"
-                 f"{', skip connections' if m.get('skip') else ''}; head {cfg['head']['name']}, "
+                 f"{', skip connections' if m.get('skip') else ''}"
+                 f"{_feedback(m.get('feedback_dropout'))}; head {cfg['head']['name']}, "
                  f"{cfg['input']['kind']} of size {cfg['input']['size']}",
         "training": f"seq_len {t['seq_len']}, batch {t['batch_size']}, {t['optimizer']} "
                     f"lr {t['lr']}, max_steps {t['max_steps']}, seed {t['seed']}",
@@ -69,6 +74,12 @@ def run_info(run: Path) -> None:
         from seqgen.finetune import describe
 
         rows["init from"] = describe(cfg["init_from"])
+    for name, share in (cfg.get("companions") or {}).items():  # trained beside it
+        sub = read_config(run / name)
+        rows[f"{name} model"] = (f"{run / name}: {sub['model']['layers']} x "
+                                 f"{sub['model']['hidden']} LSTM, step {sub.get('step', 0)}, "
+                                 f"val loss {_val(sub.get('val_loss'))} ({share:.0%} of the "
+                                 f"budget)")
     voices = (dom.get("state") or {}).get("voices")
     if voices:  # a speaker-conditioned model: what --voice takes
         rows["voices"] = ", ".join(voices)
