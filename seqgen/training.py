@@ -64,8 +64,10 @@ def new_run(dom: Domain, data: str | None, p: Preset, given: dict[str, Any],
         # first, so that an interrupted main run still samples (its weights are saved)
         say(f"training the {name} model of {run_dir} first ({share:.0%} of the budget)")
         # plain progress lines of its own: the caller's display counts the main run's plan
-        new_run(type(dom)(options), data, p, {**_share(given, p, share), **fields},
-                run_dir / name, None, n_threads)
+        done = new_run(type(dom)(options), data, p, {**_share(given, p, share), **fields},
+                       run_dir / name, None, n_threads)
+        if done.interrupted:  # Ctrl-C or SIGTERM stops the run, not only this part of it
+            return done
     own = 1 - sum(share for _, _, share in parts.values())
     if parts:
         given = _share(given, p, own)

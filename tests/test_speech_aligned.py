@@ -116,12 +116,14 @@ def test_a_run_trains_both_models_and_speaks_any_sentence(runner, tmp_path: Path
     main, durs = (json.loads((p / "config.json").read_text()) for p in (run, run / "durations"))
     assert main["domain"]["options"]["mode"] == "phonemes"  # auto, from the timed corpus
     assert durs["domain"]["options"]["mode"] == "durations" and durs["model"]["hidden"] == 128
-    assert main["step"] + durs["step"] == 14  # the duration model's share of the steps
-    assert main["companions"] == {"durations": 0.04}
-    info = cli(runner, "info", "r")
-    assert "durations model" in info.stdout and "4% of the budget" in info.stdout
-    import seqgen
     from seqgen_speech import modes
+
+    assert main["step"] + durs["step"] == 14  # the duration model's share of the steps
+    share = modes.DURATION_SHARE
+    assert main["companions"] == {"durations": share}
+    info = cli(runner, "info", "r")
+    assert "durations model" in info.stdout and f"{share:.0%} of the budget" in info.stdout
+    import seqgen
 
     model = seqgen.load(run)
     text = "The train leaves at 4:30. Is it late?"
