@@ -144,7 +144,11 @@ def describe(model: Model, proto: ModelProto) -> dict[str, Any]:
         "inputs": _tensors(proto.graph.input), "outputs": outputs,
         "state": {o["name"]: o["name"][:-4] for o in outputs if o["name"].endswith("_out")},
         "input": ({"kind": "tokens", "vocab_size": spec.vocab_size}
-                  if isinstance(spec, TokenInput) else {"kind": "vector", "dim": spec.dim}),
+                  if isinstance(spec, TokenInput) else
+                  {"kind": "vector", "dim": spec.dim, "known": spec.known,
+                   "known_columns": "the last `known` of x: the step's own conditioning "
+                                    "(docs/engine.md), not the previous sample's"}),
+        "companions": sorted((model.config.get("companions") or {}).keys()),
         "start": start, "separator": sep,
         "head": {"name": head.name, "kwargs": head.kwargs, "params": net.head.n_params,
                  "layout": LAYOUTS.get(head.name)},

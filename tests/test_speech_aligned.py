@@ -138,6 +138,10 @@ def test_a_run_trains_both_models_and_speaks_any_sentence(runner, tmp_path: Path
     assert len(model.sample(text=text, seed=0)[0].frames) < 0.7 * len(own.frames)
     wav = cli(runner, "sample", "--run", "r", "--text", "Hello, world.", "--render", "o.wav")
     assert wav.exit_code == 0 and Path("o.wav").stat().st_size > 1000
+    for rate, out in (("1", "slow.npy"), ("2", "fast.npy")):  # --rate: -o rate= by its name
+        assert cli(runner, "sample", "--run", "r", "--text", text, "--rate", rate,
+                   "--render", out).exit_code == 0
+    assert len(np.load("fast.npy")) < 0.7 * len(np.load("slow.npy"))
     for bad, words in (("", "empty"), ("...", "nothing to say")):
         line = one_line_error(cli(runner, "sample", "--run", "r", "--text", bad))
         assert words in line

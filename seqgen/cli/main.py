@@ -165,6 +165,8 @@ def sample(
                                               "seqgen info lists them.")] = None,
     attention: Annotated[Path | None, typer.Option(help="Plot the attention window over the "
                                                    "text to this PNG.")] = None,
+    rate: Annotated[float | None, typer.Option(help="Speed of speech: durations divided by "
+                                               "it (speech; -o rate=).")] = None,
     option: Annotated[list[str] | None, typer.Option(
         "-o", "--option", metavar="KEY=VALUE",
         help="Render option of the domain (repeatable; seqgen domains --options NAME marks "
@@ -180,8 +182,9 @@ def sample(
     settings = SampleSettings(num=num, length=length, prime=prime, keep_prime=keep_prime,
                               temperature=temperature, top_k=top_k, top_p=top_p, bias=bias,
                               seed=seed, text=text, style=prime_style, voice=voice)
+    options = [*(option or []), f"rate={rate}"] if rate is not None else option
     sample_cli(settings, domain=domain, run=run, render=render, text_file=text_file,
-               attention=attention, options=option, threads=threads, model_name=model)
+               attention=attention, options=options, threads=threads, model_name=model)
 
 
 @app.command("eval")
