@@ -102,10 +102,23 @@ def finetune_run(source: finetune.Source, data: str | None, given: dict[str, Any
     mcfg, tcfg = finetune.configs(source, given)
     config = run_config(dom, mcfg, tcfg, data, enc.key, vocab)
     config["init_from"] = source.record(grown)
+    if source.config.get("companions"):  # its duration model, as it was
+        for name in source.config["companions"]:
+            _copy_companion(source.path / name, run_dir / name)
+        config["companions"] = source.config["companions"]
     weights = ckpt.load_tensors(source.path / "model.safetensors")
     return _train_run(dom, enc, mcfg, tcfg, run_dir, config, progress, vocab, resume=False,
                       paced="eval_every" not in given, n_threads=n_threads,
                       init=(weights, f"--init-from {source.spec}"))
+
+
+def _copy_companion(src: Path, dest: Path) -> None:
+    """A fine-tuned aligned run speaks with its source's companion model (copied as is)."""
+    import shutil
+
+    dest.mkdir(parents=True, exist_ok=True)
+    for f in ("config.json", "model.safetensors"):
+        shutil.copyfile(src / f, dest / f)
 
 
 def _share(given: dict[str, Any], p: Preset, share: float) -> dict[str, Any]:

@@ -142,6 +142,11 @@ def test_a_run_trains_both_models_and_speaks_any_sentence(runner, tmp_path: Path
         assert cli(runner, "sample", "--run", "r", "--text", text, "--rate", rate,
                    "--render", out).exit_code == 0
     assert len(np.load("fast.npy")) < 0.7 * len(np.load("slow.npy"))
+    tuned = cli(runner, "train", "--init-from", "r", "--max-steps", "2", "--quiet", "-o",
+                "sentences=30", "--run", "ft")  # fine-tuning keeps the duration model
+    assert tuned.exit_code == 0, tuned.output
+    assert Path("ft/durations/model.safetensors").is_file()
+    assert len(seqgen.load("ft").sample(text="hello", seed=0)[0].frames) > 0
     for bad, words in (("", "empty"), ("...", "nothing to say")):
         line = one_line_error(cli(runner, "sample", "--run", "r", "--text", bad))
         assert words in line
