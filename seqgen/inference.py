@@ -148,10 +148,10 @@ class Model:
         corpus (recorded at training), else a pangram cut to the model's alphabet."""
         examples = (self.config.get("condition") or {}).get("examples") or \
             self.config.get("examples") or []
-        if not examples and self.vocab is None:
+        if not examples and self.vocab is None:  # an aligned model speaks any text
             return [PANGRAM] * num
-        assert self.vocab is not None
         if not examples:
+            assert self.vocab is not None
             words = [w for w in PANGRAM.split() if all(c in self.vocab.index for c in w)]
             if not words and PANGRAM.upper() != PANGRAM:
                 words = [w for w in PANGRAM.upper().split()

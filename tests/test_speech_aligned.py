@@ -142,6 +142,9 @@ def test_a_run_trains_both_models_and_speaks_any_sentence(runner, tmp_path: Path
         assert cli(runner, "sample", "--run", "r", "--text", text, "--rate", rate,
                    "--render", out).exit_code == 0
     assert len(np.load("fast.npy")) < 0.7 * len(np.load("slow.npy"))
+    bare = cli(runner, "sample", "--run", "r", "--render", "bare.wav", "--seed", "1")
+    assert bare.exit_code == 0 and "no --text given: writing '" in bare.stderr
+    assert "held-out lines of its corpus" in bare.stderr and main["examples"]
     tuned = cli(runner, "train", "--init-from", "r", "--max-steps", "2", "--quiet", "-o",
                 "sentences=30", "--run", "ft")  # fine-tuning keeps the duration model
     assert tuned.exit_code == 0, tuned.output
