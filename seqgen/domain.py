@@ -192,6 +192,17 @@ class Domain(ABC):
             raise SeqgenError(f"--length {length!r}: expected a whole number of steps") from None
         return steps, None
 
+    def constraint_rule(self, prime: Prime | None = None
+                        ) -> Callable[[np.ndarray], np.ndarray] | None:
+        """A rule that forbids tokens given the sequence so far, or None (the default).
+
+        Called before every sampling step with the tokens (B, T) so far (the separator, the
+        prime, then what was drawn), it returns (B, V) booleans, True where a token may not
+        be drawn next: an illegal move, a note out of a voice's range. A row that would have
+        nothing left is drawn unconstrained. Token domains only (categorical heads).
+        """
+        return None
+
     def feedback(self, sampled: np.ndarray) -> np.ndarray:
         """The next step's input made from the step just sampled, (B,) or (B, D).
 

@@ -204,7 +204,8 @@ class Model:
         stream = self._streamer(on_text, s.prime, keep) if s.num == 1 and not texts else None
         plan = Plan(rows=len(texts) or s.num, steps=steps, stop_token=dom.separator(),
                     stop_rule=stop_rule, cond=self._cond(texts) if self.vocab else None,
-                    feedback=dom.feedback, on_step=stream, never=dom.never_sampled())
+                    feedback=dom.feedback, on_step=stream, never=dom.never_sampled(),
+                    constraint=dom.constraint_rule(p))
         if isinstance(dom, Aligned) and dom.aligned():  # each row's known columns: its length
             if s.prime is not None or s.style is not None:
                 raise SeqgenError("this model speaks from known phonemes: it takes no "

@@ -68,7 +68,7 @@ def test_example_plugin_passes_its_own_conformance_tests(installed: Path) -> Non
     out = _run(installed, "pytest", "-q", "-p", "no:cacheprovider", str(DNA / "tests"),
                cwd=DNA)
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "1 passed" in out.stdout
+    assert "2 passed" in out.stdout
 
 
 def test_scaffolded_plugin_installs_and_passes(tmp_path: Path) -> None:

@@ -112,6 +112,10 @@ class Plan:
     feedback: Callable[[np.ndarray], np.ndarray] | None = None  # next input from a sample
     on_step: StepCallback | None = None  # called with each step's samples and done flags
     never: tuple[int, ...] = ()  # tokens never drawn (their logits -inf): an unknown token
+    #: the tokens (B, T) so far (the context, then what was drawn) -> (B, V) True where a token
+    #: may not be drawn next (an illegal move, a note out of range); a row that would have
+    #: nothing left is drawn unconstrained
+    constraint: Callable[[np.ndarray], np.ndarray] | None = None
     #: (B, T, C) the known columns of every step (VectorInput.known), zero past a row's end;
     #: row b ends after known_len[b] steps
     known: np.ndarray | None = None
@@ -145,10 +149,14 @@ def generate(net: SeqNet | WindowNet, context: np.ndarray, settings: SampleSetti
     cap = plan.steps or (settings.length if isinstance(settings.length, int) else 500)
     net.eval()
     step, last = _prime(net, context, rows, plan.cond, device, use_numpy)
+    seen = None
+    if plan.constraint is not None:  # the sequence so far, for the constraint rule
+        seen = np.zeros((rows, len(context) + cap), np.int64)  # (B, T0 + cap)
+        seen[:, :len(context)] = np.asarray(context, np.int64)
     if plan.known is not None:  # the first step's known columns, row by row
         cap = min(cap, plan.known.shape[1])
         last = np.concatenate([last[:, :-plan.known.shape[2]], plan.known[:, 0]], 1)
-    out, ends, windows = _run(step, last, net.head, settings, plan, rows, cap)
+    out, ends, windows = _run(step, last, net.head, settings, plan, rows, cap, seen)
     return Sampled(_trim(out, ends, plan.stop_token),
                    np.stack(windows, 1) if windows else None)
 
@@ -197,29 +205,45 @@ def _torch_step(net: SeqNet | WindowNet, state: tuple[torch.Tensor, ...],
     return step
 
 
+def _masked(params: np.ndarray, plan: Plan, seen: np.ndarray | None, B: int) -> np.ndarray:
+    """Categorical logits (B, V) with what may not be drawn now at -inf: the never-sampled
+    tokens, the end token while a length rule holds it, what the constraint rule forbids."""
+    forbid = np.zeros(params.shape, bool)  # (B, V)
+    forbid[:, list(plan.never)] = True
+    rule = plan.stop_rule
+    if isinstance(rule, LengthRule) and rule.hold is not None and plan.stop_token is not None:
+        forbid[np.broadcast_to(rule.hold(), (B,)), plan.stop_token] = True  # (B,) or (1,)
+    if plan.constraint is not None and seen is not None:
+        ruled = np.asarray(plan.constraint(seen), bool)  # (B, V)
+        ruled = ruled & ~(forbid | ruled).all(1, keepdims=True)  # never leave a row nothing
+        forbid[:, :ruled.shape[1]] |= ruled
+    if not forbid.any():
+        return params
+    out = params.copy()
+    out[forbid] = -np.inf
+    return out
+
+
 def _run(step: Step, last: np.ndarray, head: Any, s: SampleSettings, plan: Plan, B: int,
-         cap: int) -> tuple[list[np.ndarray], np.ndarray, list[np.ndarray]]:
+         cap: int, seen: np.ndarray | None = None
+         ) -> tuple[list[np.ndarray], np.ndarray, list[np.ndarray]]:
     """The sampling loop: step, draw, test the stop conditions, feed back."""
     rng = np.random.default_rng(s.seed)
     done = np.zeros(B, dtype=bool)
     ends = np.full(B, cap)  # where a stop rule or the window ended each row
     out: list[np.ndarray] = []
     windows: list[np.ndarray] = []
-    rule = plan.stop_rule
-    hold = rule.hold if isinstance(rule, LengthRule) and plan.stop_token is not None else None
-    never = list(plan.never)  # columns set to -inf at every step
+    masks = bool(plan.never or plan.constraint or isinstance(plan.stop_rule, LengthRule))
+    start = 0 if seen is None else seen.shape[1] - cap  # the context's length
     for _ in range(cap):
         params, window = step(last)  # (B, P)
-        if never:
-            params = params.copy()
-            params[:, never] = -np.inf
-        if hold is not None:  # categorical logits (B, V): the end token not yet allowed
-            held = np.broadcast_to(hold(), (B,))  # (B,) from (B,) or (1,)
-            if held.any():
-                params = params.copy()
-                params[held, plan.stop_token] = -np.inf
+        if masks:
+            params = _masked(params, plan, None if seen is None else
+                             seen[:, :start + len(out)], B)
         nxt = head.sample(params, rng, temperature=s.temperature, top_k=s.top_k,
                           top_p=s.top_p, bias=s.bias or 0.0)
+        if seen is not None:
+            seen[:, start + len(out)] = nxt
         if plan.stop_token is not None:
             done = done | (nxt == plan.stop_token)
         ruled = np.zeros(B, dtype=bool)

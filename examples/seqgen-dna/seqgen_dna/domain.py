@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -101,6 +102,16 @@ class DnaDomain(Domain):
         if bad:
             raise SeqgenError(f"--prime has characters that are not bases: {''.join(sorted(bad))}")
         return self.encode(prime.upper())
+
+    def constraint_rule(self, prime: object = None) -> Callable[[np.ndarray], np.ndarray]:
+        """No base a fourth time in a row (long homopolymer runs are sequencing errors)."""
+        def no_run_of_four(seen: np.ndarray) -> np.ndarray:  # (B, T) -> (B, V)
+            forbid = np.zeros((len(seen), len(BASES) + 1), dtype=bool)
+            if seen.shape[1] >= 3:
+                run = (seen[:, -3:] == seen[:, -1:]).all(1) & (seen[:, -1] > 0)  # (B,)
+                forbid[np.arange(len(seen)), seen[:, -1]] = run
+            return forbid
+        return no_run_of_four
 
     def renderers(self) -> dict[str, Renderer]:
         fasta = Renderer(".fasta", write_fasta, "FASTA", read=read_fasta)
