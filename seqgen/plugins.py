@@ -125,9 +125,32 @@ def call_hook(hook_name: str, make: Callable[[], tuple[dict[str, Any], Any]]) ->
             impl = _raising_impl(exc, caller.get_hookimpls())
             if impl is None:
                 raise
+            where = "" if isinstance(exc, SeqgenError) else f" ({_plugin_line(exc, impl)})"
             warn(f"plugin {impl.plugin_name!r} failed in {hook_name}: "
-                 f"{type(exc).__name__}: {exc}")
+                 f"{type(exc).__name__}: {exc}{where}")
             skipped.append(impl.plugin)
+
+
+def _plugin_line(exc: BaseException, impl: pluggy.HookImpl) -> str:
+    """``pkg/module.py:LINE``: the innermost frame of the exception in the plugin's own
+    package or module (a bug in it, not in what it called), else the hook's own frame."""
+    import os
+
+    module = getattr(impl.function, "__module__", "") or ""
+    top = sys.modules.get(module.split(".")[0])
+    own = getattr(top, "__file__", None) or ""
+    if own and hasattr(top, "__path__"):  # a package: any file under its folder
+        own = os.path.dirname(own)
+    found = ""
+    tb = exc.__traceback__
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if own and (name == own or name.startswith(own + os.sep)) or \
+                tb.tb_frame.f_code is getattr(impl.function, "__code__", None):
+            found = f"{os.path.relpath(name, os.path.dirname(own)) if own else name}:" \
+                    f"{tb.tb_lineno}"
+        tb = tb.tb_next
+    return found or "?"
 
 
 def _raising_impl(exc: BaseException, impls: list[pluggy.HookImpl]) -> pluggy.HookImpl | None:

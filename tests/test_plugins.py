@@ -165,6 +165,10 @@ def test_plugin_raising_in_its_hook_is_one_warning(capsys: pytest.CaptureFixture
         assert "text" in plugins.domains()
         err = capsys.readouterr().err
         assert "plugin 'bad' failed in register_domains: RuntimeError: boom" in err
+        # where the plugin broke, as a file and line of its own (issue 28 item 3)
+        line = next(n for n, text in enumerate(Path(__file__).read_text().splitlines(), 1)
+                    if text.strip() == 'raise RuntimeError("boom")')
+        assert f"boom (test_plugins.py:{line})" in err
     finally:
         pm.unregister(name="bad")
 
