@@ -46,6 +46,7 @@ with collector.paused():  # torch's import builds ~300,000 objects: collections 
     from seqgen.engine import distributed
     from seqgen.engine.data import Encoded, encode_corpus, split
     from seqgen.engine.grow import load_grown
+    from seqgen.engine.holdout import stream_cut
     from seqgen.engine.optim import resolve_device
     from seqgen.engine.status import say
     from seqgen.engine.train import ProgressFn, Trainer, TrainResult
@@ -75,6 +76,8 @@ def new_run(dom: Domain, data: str | None, p: Preset, given: dict[str, Any],
     vocab = fit_vocab(dom, corpus.documents, data)
     enc = encode_corpus(dom, corpus, cache_dir(), vocab)
     mcfg, tcfg = apply_overrides(p.model, given), apply_overrides(p.train, given)
+    if not sequences(dom):
+        tcfg = _fit_small(tcfg, enc, given, data)
     config = run_config(dom, mcfg, tcfg, data, enc.key, vocab)
     if parts:  # each one's share of the steps and time asked for (the recipe checks them)
         config["companions"] = {name: share for name, (_, _, share) in parts.items()}
@@ -110,6 +113,25 @@ def finetune_run(source: finetune.Source, data: str | None, given: dict[str, Any
     return _train_run(dom, enc, mcfg, tcfg, run_dir, config, progress, vocab, resume=False,
                       paced="eval_every" not in given, n_threads=n_threads,
                       init=(weights, f"--init-from {source.spec}"))
+
+
+def _fit_small(tcfg: TrainConfig, enc: Encoded, given: dict[str, Any],
+               data: str | None) -> TrainConfig:
+    """A corpus too small for the preset's batch of streams (the first corpus of a plugin
+    author: 805 steps against 4,129): fewer streams, then shorter chunks, said in one line.
+    A --batch-size or --seq-len given is kept (and refused in one line if it cannot fit)."""
+    n = stream_cut(len(enc), tcfg.val_fraction) if tcfg.val_fraction > 0 else len(enc)
+    B, T = tcfg.batch_size, tcfg.seq_len
+    if n - 1 >= B * (T + 1) + B or "batch_size" in given or "seq_len" in given or n < 20:
+        return tcfg  # fits; the user's choice; or too small for any batch (one line later)
+    T = min(T, max(8, (n - 1) // 8 - 1))  # room for at least 4 streams of 2 chunks
+    if len(enc) - n > 10:  # and for one chunk of the held-out tail (validation)
+        T = min(T, max(8, len(enc) - n - 3))
+    B = max(1, min(B, (n - 1) // (2 * (T + 1))))
+    say(f"{data or 'the corpus'}: {n} training steps, fewer than a batch of {tcfg.batch_size} "
+        f"x {tcfg.seq_len} needs: training {B} streams of {T} steps (--batch-size, "
+        f"--seq-len choose)")
+    return dataclasses.replace(tcfg, batch_size=B, seq_len=T)
 
 
 def _copy_companion(src: Path, dest: Path) -> None:

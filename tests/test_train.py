@@ -13,6 +13,8 @@ import seqgen
 from seqgen.engine.checkpoint import latest_checkpoint
 from seqgen_text.domain import TextDomain
 
+from conftest import cli, one_line_error
+
 TINY: dict[str, Any] = {"preset": "tiny", "max_steps": 20, "save_every": 10, "log_every": 1,
                         "eval_every": 10}
 
@@ -134,3 +136,25 @@ def test_max_time_alone_runs_for_that_long_and_anneals(corpus: Path) -> None:
     tc = TrainConfig(max_steps=TIME_BOUND_STEPS, max_time=10.0, warmup=0, lr=1.0,
                      min_lr_ratio=0.1)
     assert lr_at(5, tc, time_fraction=1.0) == pytest.approx(0.1)
+
+
+def test_a_small_corpus_trains_with_the_default_preset(runner, tmp_path: Path) -> None:
+    """An 805-character corpus (a plugin author's first) against the default preset's batch of
+    16 x 128: fewer streams of shorter chunks, said in one line, validation kept (issue 28)."""
+    import json
+    import random
+
+    rng = random.Random(0)
+    small = tmp_path / "small.txt"
+    small.write_text("".join(rng.choice("abc de\n") for _ in range(805)))
+    out = cli(runner, "train", "--data", small, "--max-steps", "3", "--run", "s")
+    assert out.exit_code == 0, out.output
+    said = [ln for ln in out.stderr.splitlines() if "fewer than a batch" in ln]
+    assert len(said) == 1 and "streams of" in said[0]
+    cfg = json.loads(Path("s/config.json").read_text())
+    assert cfg["train"]["batch_size"] * (cfg["train"]["seq_len"] + 2) < 805
+    assert cfg["val_loss"] is not None
+    # an explicit --batch-size is the user's: kept, and refused in one line when it cannot fit
+    line = one_line_error(cli(runner, "train", "--data", small, "--batch-size", "64",
+                              "--max-steps", "3", "--run", "t"))
+    assert "fewer than one batch needs" in line
