@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from seqgen import __version__
-from seqgen.cli.commands import complete_domain, handles_errors
+from seqgen.cli.commands import complete_domain, ddp_exit, handles_errors
 from seqgen.cli.runs_cmd import runs_app
 
 app = typer.Typer(add_completion=True, no_args_is_help=True, rich_markup_mode=None,
@@ -123,11 +123,13 @@ def train(
                            progress=update, overrides=overrides, threads=threads,
                            init_from=init_from)
     if os.environ.get("RANK", "0") != "0":
-        return  # under torchrun, rank 0 reports
+        return ddp_exit()  # under torchrun, rank 0 reports
     state = "interrupted" if result.interrupted else "done"
     val = "-" if result.val_loss is None else f"{result.val_loss:.4f} nats"
     print(f"{state}: step {result.step}, val loss {val}, "
           f"{result.elapsed:.0f}s; run: {result.run_dir}", file=sys.stderr)
+    if not result.interrupted:
+        ddp_exit()
     if result.interrupted:
         print(f"resume with: seqgen train --resume --run {result.run_dir}", file=sys.stderr)
         raise typer.Exit(130)
