@@ -9,7 +9,7 @@ of each other.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -135,12 +135,16 @@ def domain_from_config(cfg: dict[str, Any], expect: str | None = None,
 def example_texts(enc: Encoded, vocab: TextVocab, count: int = 8) -> list[str]:
     """Up to ``count`` distinct texts of a split (held-out lines, not trained on), preferring
     lines of an everyday length: a text-conditioned model writes these when given no text."""
-    found: list[str] = []
-    for ids in enc.conditions() or []:
-        text = "".join(vocab.chars[i - 1] for i in ids.tolist() if i > 0).strip()
-        if text and text not in found:
-            found.append(text)
-    found.sort(key=lambda t: not 12 <= len(t) <= 60)  # stable: keeps the corpus order
+    texts = ("".join(vocab.chars[i - 1] for i in ids.tolist() if i > 0).strip()
+             for ids in enc.conditions() or [])
+    return _everyday(texts, count)
+
+
+def _everyday(texts: Iterable[str], count: int) -> list[str]:
+    """Up to ``count`` distinct non-empty texts, those of 12 to 60 characters first, else in
+    their order (the sort is stable)."""
+    found = [t for t in dict.fromkeys(texts) if t]
+    found.sort(key=lambda t: not 12 <= len(t) <= 60)
     return found[:count]
 
 
@@ -152,11 +156,8 @@ def held_out_texts(domain: Domain, documents: Sequence[Any], val_fraction: float
 
     if not isinstance(domain, TextConditioned):
         return []
-    texts = [t for i, d in enumerate(documents)
-             if held_out(i, val_fraction) and (t := domain.text_of(d))]
-    texts = list(dict.fromkeys(texts))
-    texts.sort(key=lambda t: not 12 <= len(t) <= 60)
-    return texts[:count]
+    return _everyday((domain.text_of(d) or "" for i, d in enumerate(documents)
+                      if held_out(i, val_fraction)), count)
 
 
 def no_validation(config: dict[str, Any], enc: Encoded, tcfg: TrainConfig,

@@ -117,31 +117,32 @@ class Model:
 
     def _rows(self, num: int, text: str | None, prime: Prime) -> tuple[list[str], int]:
         """The conditioning text of each batch row: num samples x lines of the text."""
-        if self.vocab is None and aligned(self.domain):
-            lines = [ln.strip() for ln in (text or "").splitlines() if ln.strip()]
-            if text is not None and not lines:
-                raise SeqgenError("--text is empty: give the text to say")
-            chosen = [[ln] for ln in self.default_texts(num)] if not lines else [lines] * num
-            return [ln for sample in chosen for ln in sample], len(chosen[0])
-        if self.vocab is None:
+        if self.vocab is None and not aligned(self.domain):
             if text:
                 raise SeqgenError("this model is not conditioned on text (it was trained "
                                   "without transcriptions); sample without --text")
             return [], 1
+        if self.vocab is None:  # an aligned model: its domain reads any text as it is
+            chosen = self._chosen(num, text, str.strip)
+            return [ln for sample in chosen for ln in sample], len(chosen[0])
         assert isinstance(self.domain, TextConditioned)
-        fix = self.domain.normalise_text
-        lines = [fix(ln.strip(), self.vocab.chars) for ln in (text or "").splitlines()
-                 if ln.strip()]
-        if text is not None and not lines:
-            raise SeqgenError("--text is empty: give the text to write")
-        # with no text, sample i writes the i-th of default_texts (one line each)
-        chosen = [[ln] for ln in self.default_texts(num)] if not lines else [lines] * num
+        fix, chars = self.domain.normalise_text, self.vocab.chars
+        chosen = self._chosen(num, text, lambda ln: fix(ln.strip(), chars))
         # Graves 2013 section 5.4: prime with the prime's text followed by the new text
         gap = " " if prime.text and " " in self.vocab.index else ""
         rows = [f"{prime.text}{gap}{ln}" for sample in chosen for ln in sample]
         for r in {*rows}:
             self.vocab.encode(r)  # unknown characters: one clear error before sampling
         return rows, len(chosen[0])
+
+    def _chosen(self, num: int, text: str | None,
+                fix: Callable[[str], str]) -> list[list[str]]:
+        """Each sample's lines: those of the text (through ``fix``), or with no text the
+        i-th of default_texts for sample i (one line each)."""
+        lines = [fix(ln) for ln in (text or "").splitlines() if ln.strip()]
+        if text is not None and not lines:
+            raise SeqgenError("--text is empty: give the text to write or say")
+        return [[ln] for ln in self.default_texts(num)] if not lines else [lines] * num
 
     def default_texts(self, num: int) -> list[str]:
         """What a text-conditioned model writes when given no text: held-out lines of its

@@ -128,11 +128,10 @@ def train(
     val = "-" if result.val_loss is None else f"{result.val_loss:.4f} nats"
     print(f"{state}: step {result.step}, val loss {val}, "
           f"{result.elapsed:.0f}s; run: {result.run_dir}", file=sys.stderr)
-    if not result.interrupted:
-        ddp_exit()
     if result.interrupted:
         print(f"resume with: seqgen train --resume --run {result.run_dir}", file=sys.stderr)
         raise typer.Exit(130)
+    ddp_exit()
 
 
 @app.command()

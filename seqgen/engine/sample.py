@@ -149,13 +149,13 @@ def generate(net: SeqNet | WindowNet, context: np.ndarray, settings: SampleSetti
     cap = plan.steps or (settings.length if isinstance(settings.length, int) else 500)
     net.eval()
     step, last = _prime(net, context, rows, plan.cond, device, use_numpy)
-    seen = None
-    if plan.constraint is not None:  # the sequence so far, for the constraint rule
-        seen = np.zeros((rows, len(context) + cap), np.int64)  # (B, T0 + cap)
-        seen[:, :len(context)] = np.asarray(context, np.int64)
     if plan.known is not None:  # the first step's known columns, row by row
         cap = min(cap, plan.known.shape[1])
         last = np.concatenate([last[:, :-plan.known.shape[2]], plan.known[:, 0]], 1)
+    seen = None
+    if plan.constraint is not None and context.ndim == 1:  # tokens so far, for the rule
+        seen = np.zeros((rows, len(context) + cap), np.int64)  # (B, T0 + cap)
+        seen[:, :len(context)] = context
     out, ends, windows = _run(step, last, net.head, settings, plan, rows, cap, seen)
     return Sampled(_trim(out, ends, plan.stop_token),
                    np.stack(windows, 1) if windows else None)
