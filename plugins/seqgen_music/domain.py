@@ -23,7 +23,7 @@ from seqgen.domain import (
     TokenInput,
 )
 from seqgen.errors import SeqgenError
-from seqgen_music import augment, corpus, scores
+from seqgen_music import augment, corpus, satb, scores, voicing
 from seqgen_music.encoding import ENCODINGS, SEP, PerformanceCodec, Piece
 
 #: fewer events than this and a model mostly learns the corpus by heart (said at train time)
@@ -33,12 +33,16 @@ PRIME_BARS = 4
 
 @dataclass
 class MusicOptions:
-    encoding: str = field(default="duration", metadata={
-        "help": "performance: NOTE_ON/NOTE_OFF/TIME_SHIFT/VELOCITY (PerformanceRNN); duration: "
-                "NOTE_ON followed by its DURATION, no NOTE_OFF", "choices": ENCODINGS})
-    transpose: str = field(default="0", metadata={
+    encoding: str = field(default="auto", metadata={
+        "help": "voices: four-part scores as soprano, alto, tenor and bass, a frame per 16th "
+                "note (BachBot); performance: NOTE_ON/NOTE_OFF/TIME_SHIFT/VELOCITY "
+                "(PerformanceRNN); duration: NOTE_ON followed by its DURATION; auto: voices for "
+                "a corpus of four-part scores (the chorales), else duration",
+        "choices": (*ENCODINGS, "voices", "auto")})
+    transpose: str = field(default="auto", metadata={
         "help": "transposition augmentation of the corpus in semitones: N means -N..N, or "
-                "LOW..HIGH (e.g. -5..6); every piece is kept in each key"})
+                "LOW..HIGH (e.g. -5..6); every piece is kept in each key; auto: for voices "
+                "every key that keeps each voice in Bach's range (DeepBach), else none"})
     key: str = field(default="keep", metadata={
         "help": "keep: pieces as they are; c: transpose each to C major / A minor first "
                 "(Krumhansl-Schmuckler estimate; primers too)", "choices": ("keep", "c")})
@@ -123,9 +127,9 @@ class MusicDomain(Domain):
             raise SeqgenError("need time_step >= 1 ms and max_shift >= time_step")
         if not 0 <= opts.velocity_bins <= 127 or opts.qpm <= 0:
             raise SeqgenError("need 0 <= velocity_bins <= 127 and qpm > 0")
-        self.shifts = augment.parse_transpose(opts.transpose)
+        self.shifts = augment.parse_transpose("0" if opts.transpose == "auto" else opts.transpose)
         self.codec = PerformanceCodec(opts.time_step, opts.max_shift, opts.velocity_bins,
-                                      opts.encoding)
+                                      opts.encoding if opts.encoding in ENCODINGS else "duration")
         self.events_per_second = 0.0
         super().__init__(opts, state)
 
@@ -134,7 +138,21 @@ class MusicDomain(Domain):
         o = self.options
         return corpus.ParseSettings(float(o.qpm), o.drums, bool(o.sustain), int(o.limit))
 
+    @property
+    def voiced(self) -> bool:
+        """Whether pieces are four explicit voices (the ``voices`` encoding)."""
+        return self.options.encoding == "voices"
+
+    @property
+    def vocab_size(self) -> int:
+        return satb.VOCAB if self.voiced else self.codec.vocab_size
+
     def load_corpus(self, source: str | None) -> Corpus:
+        if self.options.encoding in ("voices", "auto"):
+            got = voicing.load_corpus(self, source)
+            if got is not None:
+                return got
+            self.options.encoding = "duration"  # auto, and not a corpus of four-part scores
         label, pieces = corpus.load_pieces(source, self._settings())
         if self.options.key == "c":
             pieces = [augment.normalise_key(p) for p in pieces]
@@ -143,6 +161,8 @@ class MusicDomain(Domain):
 
     # ---- codec ----------------------------------------------------------------------------
     def fit(self, documents: Sequence[Any]) -> None:
+        if self.voiced:
+            return voicing.fit(self, documents)
         events = sum(len(self.encode(d)) + 1 for d in documents)
         seconds = sum(d.duration for d in documents)
         self.events_per_second = events / seconds if seconds > 0 else 0.0
@@ -154,29 +174,33 @@ class MusicDomain(Domain):
 
     def get_state(self) -> dict[str, Any]:
         return {"events_per_second": round(self.events_per_second, 6),
-                "vocab_size": self.codec.vocab_size}
+                "vocab_size": self.vocab_size}
 
     def set_state(self, state: dict[str, Any]) -> None:
         self.events_per_second = float(state.get("events_per_second", 0.0))
-        size = state.get("vocab_size", self.codec.vocab_size)
-        if size != self.codec.vocab_size:
+        size = state.get("vocab_size", self.vocab_size)
+        if size != self.vocab_size:
             raise SeqgenError(f"codec state has {size} event classes, these options give "
                               f"{self.codec.vocab_size}")
 
     def input_spec(self) -> TokenInput:
-        return TokenInput(self.codec.vocab_size)
+        return TokenInput(self.vocab_size)
 
     def head_spec(self) -> HeadSpec:
-        return HeadSpec("categorical", {"num_classes": self.codec.vocab_size})
+        return HeadSpec("categorical", {"num_classes": self.vocab_size})
 
     def separator(self) -> int:
         return SEP
 
     def encode(self, document: Any) -> np.ndarray:
+        if self.voiced:
+            return voicing.encode(document)
         notes = document.notes if isinstance(document, Piece) else np.asarray(document)
         return self.codec.encode(notes)
 
-    def decode(self, array: np.ndarray) -> Piece:
+    def decode(self, array: np.ndarray) -> Any:
+        if self.voiced:
+            return satb.decode(array)
         return Piece(self.codec.decode(array), "seqgen sample", self.options.drums == "only")
 
     # ---- sampling -------------------------------------------------------------------------
@@ -184,6 +208,8 @@ class MusicDomain(Domain):
                     prime: Prime | None = None) -> tuple[int, StopRule | None]:
         """``500``: events; ``30s``: seconds of music (counted in TIME_SHIFTs). Both count the
         primer too: a primer as long as that is an error."""
+        if self.voiced:
+            return voicing.length_rule(self, length, prime)
         text = (length or "").strip().lower()
         if not text:
             want = _Length(self.default_length)
@@ -213,6 +239,8 @@ class MusicDomain(Domain):
     def encode_prime(self, prime: str) -> np.ndarray:
         """A MIDI or score file (whole), or a music21 work such as ``bach/bwv66.6`` (its first
         four bars)."""
+        if self.voiced:
+            return voicing.encode_prime(self, prime)
         path = Path(prime)
         settings = self._settings()
         if path.is_file():

@@ -1,0 +1,143 @@
+"""What the music domain does differently in the ``voices`` encoding (satb.py): its corpus,
+statistics, lengths, primers; the rules that keep a sample in four singable voices are in
+partrules.py."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from seqgen import plugins
+from seqgen.domain import Corpus, LengthRule, Prime, StopRule
+from seqgen.errors import SeqgenError
+from seqgen_music import chorale, fourpart, satb, scores
+from seqgen_music.chorale import Chorale
+
+if TYPE_CHECKING:
+    from seqgen_music.domain import MusicDomain
+
+#: a sample asked for S seconds holds its end token back before this share of S, then ends at
+#: the first frame after a fermata, and at the latest at LATEST_END of S
+HOLD_END, LATEST_END = 0.9, 1.15
+#: a frame cap when no --length is given: the model ends its piece itself (the longest
+#: chorale is about 900 sixteenths)
+DEFAULT_FRAMES = 1200
+
+
+def load_corpus(dom: MusicDomain, source: str | None) -> Corpus | None:
+    """The source's four-part scores, or None (``auto``) where fewer than half its items are
+    four-part scores: the event encoding reads it then."""
+    label, (pieces, said), items = fourpart.load(source, int(dom.options.limit))
+    if dom.options.encoding == "auto" and (not pieces or len(pieces) * 2 < items):
+        return None
+    if not pieces:
+        first = f" ({said[0][0]}: {said[0][1]})" if said else ""
+        raise SeqgenError(f"{label}: no score in four voices{first}; -o encoding=duration reads "
+                          f"any music")
+    dom.options.encoding = "voices"
+    skipped = [s for s in said if not s[1].endswith("moved onto it")]
+    if skipped:
+        plugins.warn(f"{label}: {len(skipped)} of {items} scores not read in four voices, left "
+                     f"out (the first: {skipped[0][0]}: {skipped[0][1]})")
+    return fourpart.as_corpus(label, pieces, str(dom.options.transpose))
+
+
+def fit(dom: MusicDomain, documents: Sequence[Any]) -> None:
+    tokens = sum(len(encode(d)) + 1 for d in documents)
+    seconds = sum(d.frames * 15.0 / float(dom.options.qpm) for d in documents)
+    dom.events_per_second = tokens / seconds if seconds else 0.0
+
+
+def encode(document: Any) -> np.ndarray:
+    if not isinstance(document, Chorale):
+        raise SeqgenError("the voices encoding takes four-part pieces (a Chorale), not "
+                          f"{type(document).__name__}")
+    return satb.encode(document)
+
+
+# ---- lengths ------------------------------------------------------------------------------
+def _frames_of(length: str | None, qpm: float) -> tuple[int | None, str]:
+    text = (length or "").strip().lower()
+    if not text:
+        return None, ""
+    if m := re.fullmatch(r"(\d+(?:\.\d+)?)\s*s", text):
+        return max(1, round(float(m.group(1)) * qpm / 15.0)), text
+    if text.isdigit() and int(text) > 0:
+        return max(1, int(text) // satb.FRAME), text
+    raise SeqgenError(f"--length {length!r}: expected tokens (500) or seconds (30s)")
+
+
+def length_rule(dom: MusicDomain, length: str | None,
+                prime: Prime | None = None) -> tuple[int, StopRule | None]:
+    """``30s``: seconds of music, ``500``: tokens (a fifth of them frames); the primer counts.
+    Past 90 % of it the sample ends at its next cadence: the first frame after a fermata."""
+    frames, text = _frames_of(length, float(dom.options.qpm))
+    primed = 0
+    if prime is not None and prime.steps is not None:
+        steps = np.asarray(prime.steps)
+        primed = int(((steps >= satb.POS0) & (steps < satb.METER0)).sum())
+    if frames is not None and primed >= frames:
+        raise SeqgenError(f"--prime {prime.source if prime else ''} is {primed} sixteenths, as "
+                          f"long as --length {text} or longer: raise --length")
+    want = (frames or DEFAULT_FRAMES) - primed
+    cap = satb.HEADER + satb.FRAME * (int(want * LATEST_END) + 2)
+    return cap, _cadence_rule(want, frames is not None)
+
+
+def _cadence_rule(want: int, held: bool) -> LengthRule:
+    count: dict[str, Any] = {"frames": None, "fermata": None}
+
+    def stop(tokens: np.ndarray) -> np.ndarray:
+        t = np.asarray(tokens, np.int64)  # (B,)
+        pos = (t >= satb.POS0) & (t < satb.METER0)
+        fermata = pos & ((t - satb.POS0) % 2 == 1)
+        if count["frames"] is None:
+            count["frames"], count["fermata"] = np.zeros(len(t), int), np.zeros(len(t), bool)
+        after = pos & count["fermata"] & ~fermata  # the first frame past a fermata
+        count["frames"] = count["frames"] + pos
+        done = pos & (count["frames"] > want * LATEST_END)
+        if held:
+            done |= after & (count["frames"] > want * HOLD_END)
+        count["fermata"] = np.where(pos, fermata, count["fermata"])
+        return done
+
+    def hold() -> np.ndarray:
+        if not held or count["frames"] is None:
+            return np.array([held])
+        return count["frames"] < want * HOLD_END  # (B,)
+
+    return LengthRule(stop, hold)
+
+
+# ---- primers ------------------------------------------------------------------------------
+def read_four_parts(source: str, flag: str, bars: int | None = None) -> Chorale:
+    """A score file or music21 work in four parts, as a chorale (its first ``bars`` bars)."""
+    path = Path(source)
+    if not path.is_file():
+        work = scores.find_work(source)
+        if work is None:
+            raise SeqgenError(f"{flag} {source!r}: no such score file, nor a music21 work "
+                              f"(for example bach/bwv66.6)")
+        path = work
+    ch, note = fourpart.read_item(fourpart.corpus.Item(str(path)))
+    if ch is None:
+        raise SeqgenError(f"{flag} {source}: {note}")
+    if bars is not None:
+        first = int(np.argmax(ch.pos == 0)) if (ch.pos == 0).any() else 0
+        end = min(ch.frames, first + bars * ch.bar)
+        ch = chorale.Chorale(ch.pitch[:end], ch.attack[:end], ch.fermata[:end], ch.pos[:end],
+                             ch.bar, ch.tonic, ch.minor, ch.name)
+    return ch
+
+
+def encode_prime(dom: MusicDomain, prime: str) -> np.ndarray:
+    """A four-part score (whole) or a music21 work such as ``bach/bwv66.6`` (its first four
+    bars), in its own key."""
+    from seqgen_music.domain import PRIME_BARS
+
+    bars = None if Path(prime).is_file() else PRIME_BARS
+    return satb.encode(read_four_parts(prime, "--prime", bars))
