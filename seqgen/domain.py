@@ -101,6 +101,8 @@ class Domain(ABC):
     preset_tuning: ClassVar[dict[str, dict[str, Any]]] = {}
     #: the sampling bias (Graves 2013 eq. 61-62) when none is given, found by measurement
     default_bias: float = 0.0
+    #: the sampling temperature when none is given, found by measurement
+    default_temperature: float = 1.0
 
     @classmethod
     def preset(cls, name: str) -> Preset:
@@ -202,6 +204,13 @@ class Domain(ABC):
         nothing left is drawn unconstrained. Token domains only (categorical heads).
         """
         return None
+
+    def encode_melody(self, source: str) -> np.ndarray:
+        """``--melody``: a given part as the steps of a sample, (T,) tokens: >= 0 where the
+        step is given (kept as it is), -1 where the model samples it. The sample is T steps;
+        the constraint rule still rules the free steps. Music reads a tune as the soprano of
+        a chorale, which its alto, tenor and bass harmonize."""
+        raise SeqgenError(f"domain {self.name!r} does not take a --melody")
 
     def feedback(self, sampled: np.ndarray) -> np.ndarray:
         """The next step's input made from the step just sampled, (B,) or (B, D).

@@ -178,6 +178,8 @@ class Model:
         s = dataclasses.replace(settings or SampleSettings(), **fields)
         if s.bias is None:
             s.bias = float(self.domain.default_bias)
+        if s.temperature is None:
+            s.temperature = float(self.domain.default_temperature)
         s.check()
         self._voice(s.voice)
         p = self._prime(s.prime, s.style)
@@ -213,6 +215,10 @@ class Model:
                                   "--prime or --prime-style")
             plan.known, plan.known_len = _padded(dom.tracks(texts, self.companion))
             plan.steps = plan.known.shape[1]
+        if s.melody is not None:  # a given part: its steps kept, the rest sampled around them
+            if s.prime is not None or s.style is not None:
+                raise SeqgenError("--melody is the sample's given part: it takes no --prime")
+            plan.given, plan.stop_rule = dom.encode_melody(s.melody), None
         return plan
 
     def _decode(self, seqs: list[np.ndarray], p: Prime, texts: list[str], n_lines: int,

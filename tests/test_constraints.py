@@ -76,3 +76,29 @@ def test_a_domain_constraint_reaches_sampling(corpus: Path, monkeypatch) -> None
     monkeypatch.setattr(TextDomain, "constraint_rule", rule)
     ruled = "".join(model.sample(num=8, length=100, seed=3, temperature=1.5))
     assert len(ruled) > 100 and not set(ruled) & set("aeiou")
+
+
+def test_a_given_part_is_kept_step_for_step_and_decides_the_length() -> None:
+    """``Plan.given`` (``--melody``): given steps are drawn as given, free ones are sampled
+    (never the end token), the sample is exactly as long as the part, and the constraint rule
+    still rules the free steps knowing the given ones."""
+    given = np.array([4, -1, -1, 2, -1, 5, -1, -1])
+    seen_at_free: list[int] = []
+
+    def not_after_two(seen: np.ndarray) -> np.ndarray:
+        forbid = np.zeros((len(seen), 6), bool)
+        forbid[seen[:, -1] == 2, 1] = True  # after a 2, never a 1
+        seen_at_free.append(seen.shape[1])
+        return forbid
+
+    got = generate(_net(), np.array([0]), SampleSettings(seed=3, temperature=3.0),
+                   Plan(rows=16, steps=100, stop_token=0, given=given,
+                        constraint=not_after_two))
+    for seq in got.sequences:
+        assert len(seq) == len(given)
+        assert (seq[given >= 0] == given[given >= 0]).all()
+        assert 0 not in seq.tolist()  # the end token is never drawn inside the part
+        assert seq[4] != 1  # the step after the given 2 obeyed the rule
+    free = np.stack(got.sequences)[:, given < 0]
+    assert len(np.unique(free)) > 2  # the free steps were sampled, not copied
+    assert 5 in seen_at_free  # the rule saw the given steps before the free step 4

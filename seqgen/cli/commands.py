@@ -5,6 +5,7 @@ commands, which may change shape)."""
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -55,3 +56,18 @@ def ddp_exit() -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(0)
+
+
+def report_train(result: Any) -> None:
+    """The line a finished (or interrupted: exit 130) training prints; under torchrun, rank 0
+    alone reports."""
+    if os.environ.get("RANK", "0") != "0":
+        return ddp_exit()
+    state = "interrupted" if result.interrupted else "done"
+    val = "-" if result.val_loss is None else f"{result.val_loss:.4f} nats"
+    print(f"{state}: step {result.step}, val loss {val}, "
+          f"{result.elapsed:.0f}s; run: {result.run_dir}", file=sys.stderr)
+    if result.interrupted:
+        print(f"resume with: seqgen train --resume --run {result.run_dir}", file=sys.stderr)
+        raise typer.Exit(130)
+    ddp_exit()

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from seqgen import __version__
-from seqgen.cli.commands import complete_domain, ddp_exit, handles_errors
+from seqgen.cli.commands import complete_domain, handles_errors, report_train
 from seqgen.cli.runs_cmd import runs_app
 
 app = typer.Typer(add_completion=True, no_args_is_help=True, rich_markup_mode=None,
@@ -122,16 +122,7 @@ def train(
         result = api_train(domain, data, run=run, preset=preset, options=option, resume=resume,
                            progress=update, overrides=overrides, threads=threads,
                            init_from=init_from)
-    if os.environ.get("RANK", "0") != "0":
-        return ddp_exit()  # under torchrun, rank 0 reports
-    state = "interrupted" if result.interrupted else "done"
-    val = "-" if result.val_loss is None else f"{result.val_loss:.4f} nats"
-    print(f"{state}: step {result.step}, val loss {val}, "
-          f"{result.elapsed:.0f}s; run: {result.run_dir}", file=sys.stderr)
-    if result.interrupted:
-        print(f"resume with: seqgen train --resume --run {result.run_dir}", file=sys.stderr)
-        raise typer.Exit(130)
-    ddp_exit()
+    report_train(result)
 
 
 @app.command()
@@ -143,10 +134,13 @@ def sample(
     length: Annotated[str | None, typer.Option(help="Maximum length per sample: steps, or the "
                                                "domain's units (e.g. 30s for music).")] = None,
     prime: Annotated[str | None, typer.Option(help="Start the sample from this.")] = None,
+    melody: Annotated[str | None, typer.Option(help="Harmonize this tune (music: MusicXML, "
+                                               "MIDI or ABC; its top voice kept).")] = None,
     keep_prime: Annotated[bool | None, typer.Option(
         "--keep-prime/--no-keep-prime",
         help="Include the prime in the output (default: the domain's choice).")] = None,
-    temperature: Annotated[float, typer.Option(help="0 = greedy; <1 safer, >1 wilder.")] = 1.0,
+    temperature: Annotated[float | None, typer.Option(
+        help="0 = greedy; <1 safer, >1 wilder. Default: the domain's (1, music 0.8 ...).")] = None,
     top_k: Annotated[int, typer.Option(help="Sample among the K likeliest (0 = all).")] = 0,
     top_p: Annotated[float, typer.Option(help="Nucleus sampling mass (1 = off).")] = 1.0,
     seed: Annotated[int | None, typer.Option(help="Random seed: same seed, same sample.")] = None,
@@ -182,7 +176,8 @@ def sample(
 
     settings = SampleSettings(num=num, length=length, prime=prime, keep_prime=keep_prime,
                               temperature=temperature, top_k=top_k, top_p=top_p, bias=bias,
-                              seed=seed, text=text, style=prime_style, voice=voice)
+                              seed=seed, text=text, style=prime_style, voice=voice,
+                              melody=melody)
     options = [*(option or []), f"rate={rate}"] if rate is not None else option
     sample_cli(settings, domain=domain, run=run, render=render, text_file=text_file,
                attention=attention, options=options, threads=threads, model_name=model)

@@ -120,6 +120,10 @@ class Plan:
     #: row b ends after known_len[b] steps
     known: np.ndarray | None = None
     known_len: np.ndarray | None = None
+    #: (T,) a given part (``--melody``): step t draws given[t] where it is >= 0, else samples
+    #: freely but not the end token; the sample is exactly T steps. The constraint rule still
+    #: sees every step, so the free steps are ruled knowing the given ones.
+    given: np.ndarray | None = None
 
 
 @dataclass
@@ -147,6 +151,8 @@ def generate(net: SeqNet | WindowNet, context: np.ndarray, settings: SampleSetti
     plan = plan or Plan()
     rows = plan.rows or settings.num
     cap = plan.steps or (settings.length if isinstance(settings.length, int) else 500)
+    if plan.given is not None:
+        cap = len(plan.given)
     net.eval()
     step, last = _prime(net, context, rows, plan.cond, device, use_numpy)
     if plan.known is not None:  # the first step's known columns, row by row
@@ -205,10 +211,20 @@ def _torch_step(net: SeqNet | WindowNet, state: tuple[torch.Tensor, ...],
     return step
 
 
-def _masked(params: np.ndarray, plan: Plan, seen: np.ndarray | None, B: int) -> np.ndarray:
+def _masked(params: np.ndarray, plan: Plan, seen: np.ndarray | None, B: int,
+            t: int = 0) -> np.ndarray:
     """Categorical logits (B, V) with what may not be drawn now at -inf: the never-sampled
-    tokens, the end token while a length rule holds it, what the constraint rule forbids."""
+    tokens, the end token while a length rule holds it, what the constraint rule forbids;
+    at a given step (``plan.given``) all but the given token."""
     forbid = np.zeros(params.shape, bool)  # (B, V)
+    if plan.given is not None and t < len(plan.given) and plan.given[t] >= 0:
+        forbid[:] = True
+        forbid[:, int(plan.given[t])] = False
+        out = params.copy()
+        out[forbid] = -np.inf
+        return out
+    if plan.given is not None and plan.stop_token is not None:
+        forbid[:, plan.stop_token] = True  # the given part decides where the sample ends
     forbid[:, list(plan.never)] = True
     rule = plan.stop_rule
     if isinstance(rule, LengthRule) and rule.hold is not None and plan.stop_token is not None:
@@ -233,14 +249,16 @@ def _run(step: Step, last: np.ndarray, head: Any, s: SampleSettings, plan: Plan,
     ends = np.full(B, cap)  # where a stop rule or the window ended each row
     out: list[np.ndarray] = []
     windows: list[np.ndarray] = []
-    masks = bool(plan.never or plan.constraint or isinstance(plan.stop_rule, LengthRule))
+    masks = bool(plan.never or plan.constraint or isinstance(plan.stop_rule, LengthRule)
+                 or plan.given is not None)
     start = 0 if seen is None else seen.shape[1] - cap  # the context's length
     for _ in range(cap):
         params, window = step(last)  # (B, P)
         if masks:
             params = _masked(params, plan, None if seen is None else
-                             seen[:, :start + len(out)], B)
-        nxt = head.sample(params, rng, temperature=s.temperature, top_k=s.top_k,
+                             seen[:, :start + len(out)], B, len(out))
+        temp = 1.0 if s.temperature is None else s.temperature  # the engine's own default
+        nxt = head.sample(params, rng, temperature=temp, top_k=s.top_k,
                           top_p=s.top_p, bias=s.bias or 0.0)
         if seen is not None:
             seen[:, start + len(out)] = nxt

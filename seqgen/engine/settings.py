@@ -19,7 +19,7 @@ class SampleSettings:
     prime: str | None = None
     #: whether samples include the prime; None: the domain's default
     keep_prime: bool | None = None
-    temperature: float = 1.0  # 0 = greedy
+    temperature: float | None = None  # 0 = greedy; None: the domain's default_temperature
     top_k: int = 0  # 0 = all
     top_p: float = 1.0  # 1 = off
     bias: float | None = None  # Graves 2013 eq. 61-62; None: the domain's default_bias
@@ -30,10 +30,12 @@ class SampleSettings:
     style: int | None = None
     #: the voice (speaker, writer) of a model trained on several; None: its first
     voice: str | None = None
+    #: a given part to keep step for step (music: a tune to harmonize, its soprano kept)
+    melody: str | None = None
 
     def check(self) -> None:
         """One clear error for settings no sampler can honour."""
         if self.num < 1 or (isinstance(self.length, int) and self.length < 1):
             raise SeqgenError("--num and --length must be at least 1")
-        if self.temperature < 0 or not 0 < self.top_p <= 1 or self.top_k < 0:
+        if (self.temperature or 0) < 0 or not 0 < self.top_p <= 1 or self.top_k < 0:
             raise SeqgenError("need --temperature >= 0, 0 < --top-p <= 1 and --top-k >= 0")
