@@ -91,13 +91,15 @@ def test_key_normalisation() -> None:
 
 def test_music21_sources_and_limit() -> None:
     pytest.importorskip("music21")
-    dom = MusicDomain(MusicOptions(limit=2))
+    dom = MusicDomain(MusicOptions(limit=2, encoding="duration"))
     chorales = dom.load_corpus(None)
     assert chorales.source == "bach-chorales" and len(chorales.documents) == 2
-    one = MusicDomain().load_corpus("bach/bwv66.6")
+    one = MusicDomain(MusicOptions(encoding="duration")).load_corpus("bach/bwv66.6")
     assert len(one.documents) == 1 and 100 < len(one.documents[0].notes) < 400
-    ryan = MusicDomain(MusicOptions(limit=3)).load_corpus("music21:ryansMammoth")
+    auto = MusicDomain(MusicOptions(limit=3))
+    ryan = auto.load_corpus("music21:ryansMammoth")
     assert len(ryan.documents) == 3  # one tune each, parsed per tune
+    assert auto.options.encoding == "duration"  # auto: tunes are not four-part scores
     with pytest.raises(SeqgenError, match="did you mean 'music21:ryansMammoth'"):
         MusicDomain().load_corpus("music21:ryansMamoth")
 

@@ -47,8 +47,6 @@ def music_stats(domain: str, run: Path | None, num: int, length: str, temperatur
     samples = model.sample(num=num, length=length, temperature=temperature, seed=seed)
     groups = {"training": [pieces[i] for i in train], "held-out": [pieces[i] for i in held],
               "samples": samples}
-    sets = {name: st.set_stats([p.notes for p in group]) for name, group in groups.items()}
-    harmony = {name: hm.set_harmony([p.notes for p in group]) for name, group in groups.items()}
     known = [tokens[i] for i in train]
     copied = {"training": None,
               "held-out": st.copied_fraction([tokens[i] for i in held], known, ngram),
@@ -58,6 +56,13 @@ def music_stats(domain: str, run: Path | None, num: int, length: str, temperatur
     note = ("copying: the samples' n-gram figure far above the held-out one means the model "
             "reproduces training passages rather than inventing")
     print(head, file=sys.stderr)
+    if dom.voiced:  # four true voices (Chorale objects), not note arrays
+        from seqgen_music import voicestats as vs
+
+        rows = vs.summary_rows(groups, copied, ngram, float(dom.options.qpm))
+        return st.table(rows, ["", *groups]) + "\n" + note
+    sets = {name: st.set_stats([p.notes for p in group]) for name, group in groups.items()}
+    harmony = {name: hm.set_harmony([p.notes for p in group]) for name, group in groups.items()}
     rows = _rows(sets, copied, ngram) + hm.rows(harmony)
     return st.table(rows, ["", *sets]) + "\n" + note
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from seqgen.domain import Renderer
 from seqgen.errors import SeqgenError
+from seqgen_music.chorale import Chorale
 from seqgen_music.encoding import Piece
 from seqgen_music.midi import write_midi
 
@@ -32,13 +33,16 @@ def renderers(qpm: float) -> dict[str, Renderer]:
     """Each with an independent reader (``read``) that the conformance kit runs on the file."""
     return {
         ".mid": Renderer(".mid", functools.partial(write_mid, qpm=qpm),
-                         "standard MIDI file, piano (or drums on channel 10)", read=read_mid),
+                         "standard MIDI file: a track per voice for voices, else piano (or "
+                         "drums on channel 10)", read=read_mid),
         ".musicxml": Renderer(".musicxml", functools.partial(write_musicxml, qpm=qpm),
-                              "MusicXML score (piano staves, 16th-note grid; music21)",
-                              read=read_musicxml),
-        ".png": Renderer(".png", write_png, "piano roll image", read=read_png),
-        ".wav": Renderer(".wav", write_wav, "audio: built-in synthesizer, or FluidSynth with "
-                                            "$SEQGEN_SOUNDFONT", read=read_wav),
+                              "MusicXML score (four named parts for voices, else piano staves; "
+                              "16th-note grid; music21)", read=read_musicxml),
+        ".png": Renderer(".png", write_png, "piano roll image (coloured by voice for voices)",
+                         read=read_png),
+        ".wav": Renderer(".wav", functools.partial(write_wav, qpm=qpm),
+                         "audio: built-in synthesizer, or FluidSynth with $SEQGEN_SOUNDFONT",
+                         read=read_wav),
     }
 
 
@@ -79,14 +83,24 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
     return pcm, rate
 
 
-def write_mid(piece: Piece, path: Path, qpm: float = 100.0) -> None:
+# Each writer hands a Chorale (the voices encoding's sample) to render_voices, imported only
+# then: it is the larger module, and most runs render Pieces.
+def write_mid(piece: Piece | Chorale, path: Path, qpm: float = 100.0) -> None:
+    if isinstance(piece, Chorale):
+        from seqgen_music import render_voices
+
+        return render_voices.write_mid(piece, path, qpm)
     write_midi(piece.notes, path, qpm=qpm, drums=piece.drums, name=piece.name or "seqgen")
 
 
 # ---- MusicXML -----------------------------------------------------------------------------
-def write_musicxml(piece: Piece, path: Path, qpm: float = 100.0) -> None:
+def write_musicxml(piece: Piece | Chorale, path: Path, qpm: float = 100.0) -> None:
     """A piano score: treble staff (middle C and up) and bass staff, notes on a 16th grid,
-    simultaneous notes chordified with ties as music21 notates them."""
+    simultaneous notes chordified with ties as music21 notates them. A Chorale: four parts."""
+    if isinstance(piece, Chorale):
+        from seqgen_music import render_voices
+
+        return render_voices.write_musicxml(piece, path, qpm)
     from seqgen_music.scores import music21
 
     m21 = music21()
@@ -124,7 +138,11 @@ def write_musicxml(piece: Piece, path: Path, qpm: float = 100.0) -> None:
 
 
 # ---- piano roll ---------------------------------------------------------------------------
-def write_png(piece: Piece, path: Path) -> None:
+def write_png(piece: Piece | Chorale, path: Path) -> None:
+    if isinstance(piece, Chorale):
+        from seqgen_music import render_voices
+
+        return render_voices.write_png(piece, path, ROLL_SIZE, ROLL_DPI)
     from seqgen.engine.plot import pyplot
 
     plt = pyplot()
@@ -187,7 +205,12 @@ def _write_pcm(audio: np.ndarray, path: Path, rate: int) -> None:
         w.writeframes(pcm.tobytes())
 
 
-def write_wav(piece: Piece, path: Path) -> None:
+def write_wav(piece: Piece | Chorale, path: Path, qpm: float = 100.0) -> None:
+    """``qpm`` times a Chorale's sixteenths; a Piece's notes are in seconds already."""
+    if isinstance(piece, Chorale):
+        from seqgen_music import render_voices
+
+        piece = render_voices.to_piece(piece, qpm)
     soundfont = os.environ.get("SEQGEN_SOUNDFONT")
     if soundfont:
         _fluidsynth(piece, path, Path(soundfont))

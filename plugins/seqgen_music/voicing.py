@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -17,9 +17,10 @@ from seqgen.errors import SeqgenError
 from seqgen_music import chorale, fourpart, satb, scores
 from seqgen_music.chorale import Chorale
 
-if TYPE_CHECKING:
-    from seqgen_music.domain import MusicDomain
-
+#: a music21 work primes with its first bars (a file: whole)
+PRIME_BARS = 4
+#: the domain, typed loosely: this module is its helper, and imports it neither way round
+MusicDomain = Any
 #: a sample asked for S seconds holds its end token back before this share of S, then ends at
 #: the first frame after a fermata, and at the latest at LATEST_END of S
 HOLD_END, LATEST_END = 0.9, 1.15
@@ -137,7 +138,5 @@ def read_four_parts(source: str, flag: str, bars: int | None = None) -> Chorale:
 def encode_prime(dom: MusicDomain, prime: str) -> np.ndarray:
     """A four-part score (whole) or a music21 work such as ``bach/bwv66.6`` (its first four
     bars), in its own key."""
-    from seqgen_music.domain import PRIME_BARS
-
     bars = None if Path(prime).is_file() else PRIME_BARS
     return satb.encode(read_four_parts(prime, "--prime", bars))

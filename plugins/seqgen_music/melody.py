@@ -1,0 +1,145 @@
+"""``seqgen sample --melody FILE``: a tune to harmonize, read as the soprano of a chorale.
+
+A MusicXML, ABC or kern score (music21) or a MIDI file (pretty_midi; music21's MIDI reader
+mangles tied chords) gives its top voice on the sixteenth grid, its fermatas (scores), bar
+lines, metre and key. A file of several parts or chords gives its top line, and says so; a file
+with no notes is refused in one line. The tune keeps its key, moved by octaves into the
+soprano's range where it lies outside it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from seqgen import plugins
+from seqgen.errors import SeqgenError
+from seqgen_music import chorale, satb, scores
+from seqgen_music.chorale import GRID, RANGES, REST, Chorale
+
+MIDI_SUFFIXES = (".mid", ".midi")
+
+
+def _skyline(rows: list[tuple[float, float, int, bool]], frames: int,
+             ch: Chorale) -> bool:
+    """Write the highest note sounding at each frame into the soprano; rows are (start, end in
+    quarter notes, pitch, fermata). True where two notes ever sounded at once."""
+    top = np.full(frames, REST, np.int64)
+    start = np.full(frames, -1, np.int64)  # the frame the sounding top note began
+    several = False
+    for a, b, p, fermata in sorted(rows, key=lambda r: (r[0], -r[2])):
+        i, j = round(a / GRID), min(round(b / GRID), frames)
+        if j <= i:
+            continue
+        over = top[i:j] != REST
+        several |= bool(over.any())
+        mine = ~over | (p > top[i:j])
+        top[i:j] = np.where(mine, p, top[i:j])
+        start[i:j] = np.where(mine, i, start[i:j])
+        if fermata:
+            ch.fermata[i:j] |= mine
+    ch.pitch[:, 0] = top
+    ch.attack[:, 0] = (top != REST) & (start == np.arange(frames))
+    return several
+
+
+def _from_score(path: Path) -> tuple[Chorale, bool]:
+    from music21 import expressions
+
+    score = scores.parse(path)
+    parts = list(getattr(score, "parts", [])) or [score]
+    several = len([p for p in parts if p.flatten().notes]) > 1
+    rows = [(float(n.offset), float(n.offset + n.quarterLength), max(q.midi for q in n.pitches),
+             any(isinstance(e, expressions.Fermata) for e in n.expressions))
+            for n in parts[0].flatten().stripTies().notes]
+    sigs = list(score.recurse().getElementsByClass("TimeSignature"))
+    bar = round(float(sigs[0].barDuration.quarterLength) / GRID) if sigs else 16
+    frames = round(max((r[1] for r in rows), default=0.0) / GRID)
+    key = score.analyze("key") if rows else None
+    ch = chorale.empty(frames, bar, int(key.tonic.pitchClass) if key else 0,
+                       bool(key and key.mode == "minor"), path.stem)
+    several |= _skyline(rows, frames, ch) or any(len(n.pitches) > 1 for n in
+                                                  parts[0].flatten().notes)
+    chorale._positions(ch, parts[0])
+    return ch, several
+
+
+def _from_midi(path: Path) -> tuple[Chorale, bool]:
+    import pretty_midi
+
+    pm = pretty_midi.PrettyMIDI(str(path))
+    tracks = [i for i in pm.instruments if not i.is_drum and i.notes]
+
+    def q(t: float) -> float:  # seconds -> quarter notes, through the file's tempo map
+        return pm.time_to_tick(t) / pm.resolution
+    rows = [(q(n.start), q(n.end), n.pitch, False) for i in tracks[:1] for n in i.notes]
+    sigs = pm.time_signature_changes
+    bar = round(sigs[0].numerator * 16 / sigs[0].denominator) if sigs else 16
+    frames = round(max((r[1] for r in rows), default=0.0) / GRID)
+    tonic, minor = _key_of([r[2] for r in rows])
+    ch = chorale.empty(frames, bar, tonic, minor, path.stem)
+    several = _skyline(rows, frames, ch) or len(tracks) > 1
+    return ch, several
+
+
+def _key_of(pitches: list[int]) -> tuple[int, bool]:
+    from seqgen_music.augment import estimate_key
+
+    if not pitches:
+        return 0, False
+    notes = np.array([[0.0, 1.0, p, 80] for p in pitches])
+    tonic, mode = estimate_key(notes)
+    return tonic, mode == "minor"
+
+
+def _into_range(ch: Chorale, source: str) -> Chorale:
+    sung = ch.pitch[:, 0][ch.pitch[:, 0] >= 0]
+    lo, hi = RANGES[0]
+    best = min(range(-36, 37, 12), key=lambda k: (np.clip(sung + k, lo, hi) != sung + k).sum()
+               * 100 + abs(k))
+    if best:
+        plugins.warn(f"--melody {source}: moved {best // 12:+d} octave(s) into the soprano's "
+                     f"range (MIDI {lo}-{hi})")
+        return ch.transposed(best)
+    return ch
+
+
+def read_melody(source: str) -> Chorale:
+    """The tune as a chorale whose soprano alone sounds."""
+    path = Path(source)
+    if not path.is_file():
+        raise SeqgenError(f"--melody {source}: no such file")
+    suffix = path.suffix.lower()
+    if suffix not in MIDI_SUFFIXES + scores.SCORE_SUFFIXES:
+        raise SeqgenError(f"--melody {source}: not a MusicXML, ABC, kern or MIDI file")
+    try:
+        ch, several = (_from_midi if suffix in MIDI_SUFFIXES else _from_score)(path)
+    except SeqgenError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - parsers raise every kind of error on bad files
+        first = (str(exc).strip().splitlines() or ["no detail"])[0][:120]
+        raise SeqgenError(f"--melody {source}: not readable ({type(exc).__name__}: "
+                          f"{first})") from None
+    if not (ch.pitch[:, 0] >= 0).any():
+        raise SeqgenError(f"--melody {source}: no notes")
+    if several:
+        plugins.warn(f"--melody {source}: several voices sound at once; its top voice is the "
+                     f"tune")
+    return _into_range(ch, source)
+
+
+def given(source: str) -> np.ndarray:
+    """The steps of a harmonization: the header, each frame's POS and soprano given (>= 0),
+    alto, tenor and bass to sample (-1)."""
+    ch = read_melody(source)
+    tokens = satb.encode(ch).copy()
+    frames = tokens[satb.HEADER:].reshape(-1, satb.FRAME)  # (F, 5) a view
+    frames[:, 2:] = -1
+    return tokens
+
+
+def soprano_of(piece: Any) -> np.ndarray:
+    """(F,) the soprano's pitches of a decoded harmonization (REST where it rests)."""
+    return np.asarray(piece.pitch[:, 0])
