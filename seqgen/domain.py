@@ -103,6 +103,8 @@ class Domain(ABC):
     default_bias: float = 0.0
     #: the sampling temperature when none is given, found by measurement
     default_temperature: float = 1.0
+    #: file suffixes ``--melody`` reads (".mid", ".abc", ...), where ``takes_melody()``
+    melody_formats: tuple[str, ...] = ()
 
     @classmethod
     def preset(cls, name: str) -> Preset:
@@ -211,6 +213,18 @@ class Domain(ABC):
         the constraint rule still rules the free steps. Music reads a tune as the soprano of
         a chorale, which its alto, tenor and bass harmonize."""
         raise SeqgenError(f"domain {self.name!r} does not take a --melody")
+
+    def takes_melody(self) -> bool:
+        """Whether this model takes ``--melody`` (a file of ``melody_formats`` or one of
+        ``melodies()``). The default: whether the domain implements ``encode_melody``; a
+        domain that harmonizes in one encoding only says so here (music: four voices). The
+        playground offers its tunes and an upload only where this is true."""
+        return type(self).encode_melody is not Domain.encode_melody
+
+    def melodies(self) -> list[str]:
+        """The given parts the domain ships, by name: what ``--melody NAME`` takes besides a
+        file (music: a few hymn and folk tunes); none by default."""
+        return []
 
     def feedback(self, sampled: np.ndarray) -> np.ndarray:
         """The next step's input made from the step just sampled, (B,) or (B, D).

@@ -22,6 +22,7 @@ from seqgen.serve.server import App, make_server
 from conftest import SAMPLE_TEXT
 
 _RUNS: dict[str, Path] = {}
+_VOICES: list[Path] = []  # apart from _RUNS: panels_of serves those four runs only
 
 
 def tiny_runs(root: Path) -> dict[str, Path]:
@@ -52,6 +53,22 @@ def tiny_runs(root: Path) -> dict[str, Path]:
 
 def panels_of(root: Path) -> list[Panel]:
     return load_panels(list(tiny_runs(root).values()))
+
+
+def voices_panel(root: Path) -> Panel:
+    """The music panel of a tiny four-voice run (three chorales, 20 steps: a few seconds),
+    trained once per test process: a model that harmonizes tunes."""
+    if not _VOICES:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.chdir(root)
+            mp.setenv("SEQGEN_RUNS", str(root / "runs"))
+            mp.setenv("SEQGEN_CACHE", str(root / "cache"))
+            seqgen.train("music", None, run=root / "voices", preset="tiny",
+                         options=["limit=3"], seed=2, progress=False, max_steps=20)
+        _VOICES.append(root / "voices")
+    model = seqgen.load(_VOICES[0])
+    assert model.domain.takes_melody()
+    return Panel("music", "four-part chorales", model, run="voices")
 
 
 @contextmanager

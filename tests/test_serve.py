@@ -68,6 +68,9 @@ def test_the_page_its_assets_and_the_listing(url: str, panels: list[Panel]) -> N
     assert views == {n: (n, True) for n in ("handwriting", "music", "speech", "text")}
     assert str(panels[0].model.run_dir.parent) not in json.dumps(listing)  # no paths shown
     assert listing["limits"]["text_chars"] == Limits().text_chars
+    music = next(d for d in listing["domains"] if d["name"] == "music")
+    # an events model harmonizes nothing: no tunes, no upload (test_serve_melody has one that does)
+    assert (music["melodies"], music["melody_formats"], music["temperature"]) == ([], [], 1.0)
 
 
 def test_text_streams_as_it_is_written(url: str) -> None:
@@ -130,6 +133,9 @@ BAD = [  # path, body or raw bytes, headers, status
     ("/api/generate/handwriting", {"text": "hi", "bias": "max"}, None, 400),
     ("/api/generate/music", {"primer": "/etc/passwd"}, None, 400),
     ("/api/generate/music", {"seconds": 3600}, None, 400),
+    ("/api/generate/music", {"melody": "twinkle"}, None, 400),  # an events model
+    ("/api/generate/music", {"melody_file": {"name": "t.mid", "data": ""}}, None, 400),
+    ("/api/generate/music", b"x" * 20_000, None, 413),  # no room for an upload here
     ("/api/generate/speech", {"text": TOO_LONG}, None, 413),
     ("/api/generate/nope", {}, None, 404),
     ("/api/generate/../../etc/passwd", {}, None, 404),

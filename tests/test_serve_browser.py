@@ -1,7 +1,7 @@
 """The page in a real browser: headless Chromium driven by selenium writes a line of
-handwriting, composes and plays music, speaks a sentence and streams text, and takes a
-screenshot of each panel. Outside CI it skips when no Chromium or chromedriver is found;
-under CI=true it must run."""
+handwriting, composes and plays music, harmonizes a tune in four coloured voices, speaks a
+sentence and streams text, and takes a screenshot of each panel. Outside CI it skips when no
+Chromium or chromedriver is found; under CI=true it must run."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from serve_helpers import panels_of, running
+from serve_helpers import panels_of, running, voices_panel
 
 CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")
                  if shutil.which(n)), None)
@@ -106,6 +106,60 @@ def test_music_shows_a_piano_roll_and_plays(browser: Any, tmp_path: Path) -> Non
         "return window.seqgen.audioStarted && window.seqgen.audioState() === 'running'"))
     assert browser.execute_script("return window.seqgen.notesScheduled") > 0
     _shot(browser, tmp_path, "music")
+
+
+def test_music_harmonizes_a_tune_in_four_voices(browser: Any, tmp_path: Path,
+                                                tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A four-voice model's panel (a server of its own): choose a shipped tune, Harmonize, and
+    the roll shows the four voices in four colours, the soprano drawn last, and plays."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    back = browser.current_url
+    try:
+        with running([voices_panel(tmp_path_factory.mktemp("serve-voices"))]) as base:
+            browser.get(base + "/#music")
+            WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.ID, "melody"))
+            panel = browser.find_element(By.ID, "panel-music")
+            go = panel.find_element(By.CSS_SELECTOR, "button.go")
+            assert go.text == "Compose" and panel.find_element(By.ID, "melody-file")
+            Select(panel.find_element(By.ID, "melody")).select_by_value("old-hundredth")
+            assert go.text == "Harmonize"
+            assert not panel.find_element(By.NAME, "primer").is_enabled()  # the tune is all
+            go.click()
+            WebDriverWait(browser, 60).until(
+                lambda d: panel.get_attribute("data-state") in ("done", "error"))
+            status = panel.find_element(By.CSS_SELECTOR, ".status").text
+            assert panel.get_attribute("data-state") == "done", status
+            assert "old-hundredth harmonized" in status
+            fills, voices = browser.execute_script(
+                "const r = [...document.querySelectorAll('#roll rect.note')];"
+                "return [r.map((x) => x.getAttribute('fill')),"
+                "        r.map((x) => Number(x.getAttribute('class').slice(-1)))];")
+            assert len(set(fills)) == 4 and len(fills) == len(voices)
+            assert voices == sorted(voices, reverse=True)  # bass first, soprano on top
+            legend = panel.find_element(By.CSS_SELECTOR, ".legend.voices").text.split()
+            assert legend == ["S", "A", "T", "B"]
+            WebDriverWait(browser, 20).until(lambda d: d.execute_script(
+                "return window.seqgen.audioStarted && window.seqgen.audioState() === 'running'"))
+            _shot(browser, tmp_path, "music-harmonize")
+            # an uploaded file: the page sends its bytes (base64); choosing it clears the select
+            import pretty_midi
+
+            pm = pretty_midi.PrettyMIDI(initial_tempo=100)
+            pm.instruments.append(pretty_midi.Instrument(0))
+            pm.instruments[0].notes = [pretty_midi.Note(80, p, i * 0.6, i * 0.6 + 0.6)
+                                       for i, p in enumerate([72, 74, 76, 77, 79])]
+            pm.write(str(tmp_path / "tune.mid"))
+            panel.find_element(By.ID, "melody-file").send_keys(str(tmp_path / "tune.mid"))
+            assert panel.find_element(By.ID, "melody").get_attribute("value") == ""
+            assert go.text == "Harmonize"
+            go.click()
+            WebDriverWait(browser, 60).until(lambda d: "tune.mid harmonized" in panel.find_element(
+                By.CSS_SELECTOR, ".status").text)
+            assert len(panel.find_elements(By.CSS_SELECTOR, "#roll rect.note.v0")) == 5
+    finally:
+        browser.get(back)  # the other tests' server
 
 
 def test_speech_plays_a_wav_and_shows_the_spectrogram(browser: Any, tmp_path: Path) -> None:

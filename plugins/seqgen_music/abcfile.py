@@ -153,3 +153,30 @@ def _gather_voices(head: list[str], body: list[str]) -> list[str]:
     for k, voice in enumerate(voices, 1):
         out += [f"V:{k}{declared.get(voice, '')}", *blocks[voice]]
     return out
+
+
+# ---- fermatas, which music21's ABC reader drops ------------------------------------------
+_STRIP = re.compile(r'%.*$|"[^"]*"|\[[A-Za-z]:[^\]]*\]|\{[^}]*\}')
+_EVENT = re.compile(r"![^!]*!|\+[^+\s]*\+|\[[^\]]*\]|[A-Ga-g]|[zZxX]|H")
+FERMATA_MARKS = ("!fermata!", "!invertedfermata!", "+fermata+", "+invertedfermata+", "H")
+
+
+def fermatas(text: str) -> list[bool]:
+    """For each note or chord of a one-voice tune, in order (rests left out, as music21's
+    ``notes`` leaves them), whether a fermata decoration (``!fermata!``, ``H``) marks it."""
+    flags: list[bool] = []
+    pending = False
+    for line in text.splitlines():
+        if FIELD.match(line) or line.startswith("%"):
+            continue
+        for tok in _EVENT.findall(_STRIP.sub("", line)):
+            if tok in FERMATA_MARKS:
+                pending = True
+            elif tok[0] in "!+":
+                continue  # another decoration
+            elif tok in "zZxX":
+                pending = False  # a fermata over a rest: not a note's
+            else:
+                flags.append(pending)
+                pending = False
+    return flags

@@ -23,7 +23,7 @@ from seqgen.domain import (
     TokenInput,
 )
 from seqgen.errors import SeqgenError
-from seqgen_music import augment, corpus, satb, scores, voicing
+from seqgen_music import augment, corpus, melody, satb, scores, voicing
 from seqgen_music.encoding import ENCODINGS, SEP, PerformanceCodec, Piece
 
 #: fewer events than this and a model mostly learns the corpus by heart (said at train time)
@@ -124,6 +124,7 @@ class MusicDomain(Domain):
     unit = "event"
     default_render = ".mid"
     default_length = 2000
+    melody_formats = melody.FORMATS
     Options = MusicOptions
     #: BachBot (Liang 2016): dropout took its validation from 0.65 to 0.477 nats on chorales
     preset_tuning = {"small": {"dropout": 0.3}}
@@ -207,7 +208,9 @@ class MusicDomain(Domain):
 
     def decode(self, array: np.ndarray) -> Any:
         if self.voiced:
-            return satb.decode(array)
+            piece = satb.decode(array)
+            piece.qpm = float(self.options.qpm)
+            return piece
         return Piece(self.codec.decode(array), "seqgen sample", self.options.drums == "only")
 
     # ---- sampling -------------------------------------------------------------------------
@@ -290,14 +293,18 @@ class MusicDomain(Domain):
 
         return rule(bool(self.options.voice_leading))
 
+    def takes_melody(self) -> bool:
+        return self.voiced  # the events encodings have no soprano to keep
+
+    def melodies(self) -> list[str]:
+        return melody.tune_names() if self.voiced else []
+
     def encode_melody(self, source: str) -> np.ndarray:
         """A tune (MusicXML, MIDI, ABC) as the soprano, alto, tenor and bass left to sample."""
         if not self.voiced:
             raise SeqgenError("--melody needs a model of four voices (-o encoding=voices; the "
                               "shipped chorales model is one)")
-        from seqgen_music.melody import given
-
-        return given(source)
+        return melody.given(source)
 
     # ---- output ---------------------------------------------------------------------------
     def renderers(self) -> dict[str, Renderer]:

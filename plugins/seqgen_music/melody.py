@@ -20,6 +20,15 @@ from seqgen_music import chorale, satb, scores
 from seqgen_music.chorale import GRID, RANGES, REST, Chorale
 
 MIDI_SUFFIXES = (".mid", ".midi")
+#: what ``--melody FILE`` reads (the domain's ``melody_formats``)
+FORMATS = MIDI_SUFFIXES + scores.SCORE_SUFFIXES
+#: hymn and folk tunes that ship with the plugin (``--melody old-hundredth``); none is a Bach
+#: chorale melody, so that a harmonization of one is a tune the model never saw
+TUNES = Path(__file__).parent / "tunes"
+
+
+def tune_names() -> list[str]:
+    return sorted(p.stem for p in TUNES.glob("*.abc"))
 
 
 def _skyline(rows: list[tuple[float, float, int, bool]], frames: int,
@@ -45,11 +54,31 @@ def _skyline(rows: list[tuple[float, float, int, bool]], frames: int,
     return several
 
 
+def _abc_fermatas(path: Path, part: Any) -> None:
+    """Put the fermatas of an ABC tune on its notes: music21's ABC reader drops them."""
+    from music21 import expressions
+
+    from seqgen_music import abcfile
+
+    flags = abcfile.fermatas(abcfile.read_tunes(path)[0].text)
+    notes = list(part.flatten().notes)
+    if len(flags) != len(notes):
+        if any(flags):
+            plugins.warn(f"--melody {path}: its fermatas could not be matched to its notes "
+                         f"({len(flags)} against music21's {len(notes)}): none read")
+        return
+    for note, flag in zip(notes, flags, strict=True):
+        if flag:
+            note.expressions.append(expressions.Fermata())
+
+
 def _from_score(path: Path) -> tuple[Chorale, bool]:
     from music21 import expressions
 
     score = scores.parse(path)
     parts = list(getattr(score, "parts", [])) or [score]
+    if path.suffix.lower() == ".abc":
+        _abc_fermatas(path, parts[0])
     several = len([p for p in parts if p.flatten().notes]) > 1
     rows = [(float(n.offset), float(n.offset + n.quarterLength), max(q.midi for q in n.pitches),
              any(isinstance(e, expressions.Fermata) for e in n.expressions))
@@ -108,11 +137,14 @@ def _into_range(ch: Chorale, source: str) -> Chorale:
 
 def read_melody(source: str) -> Chorale:
     """The tune as a chorale whose soprano alone sounds."""
-    path = Path(source)
+    # a shipped name first: a name has no suffix, so a file of that name could not be read
+    # anyway, and `seqgen serve` passes a name it listed expecting the tune, never a file
+    path = TUNES / f"{source}.abc" if source in tune_names() else Path(source)
     if not path.is_file():
-        raise SeqgenError(f"--melody {source}: no such file")
+        raise SeqgenError(f"--melody {source}: no such file, nor a shipped tune "
+                          f"({', '.join(tune_names())})")
     suffix = path.suffix.lower()
-    if suffix not in MIDI_SUFFIXES + scores.SCORE_SUFFIXES:
+    if suffix not in FORMATS:
         raise SeqgenError(f"--melody {source}: not a MusicXML, ABC, kern or MIDI file")
     try:
         ch, several = (_from_midi if suffix in MIDI_SUFFIXES else _from_score)(path)

@@ -7,12 +7,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from seqgen import plugins
 from seqgen.errors import SeqgenError
-from seqgen.serve.requests import MUSIC_PRIMERS
+from seqgen.serve.requests import MUSIC_PRIMERS, Offer
 
 if TYPE_CHECKING:
     from seqgen.inference import Model
@@ -37,6 +38,15 @@ class Panel:
     def view(self) -> str:
         return self.name if self.name in VIEWS else "generic"
 
+    @cached_property
+    def offer(self) -> Offer:
+        """The tunes its model harmonizes (the music view's requests only): none unless the
+        model takes a melody (Domain.takes_melody)."""
+        dom = self.model.domain if self.model is not None else None
+        if dom is None or self.view != "music" or not dom.takes_melody():
+            return Offer()
+        return Offer(tuple(dom.melodies()), tuple(dom.melody_formats))
+
     def public(self) -> dict[str, Any]:
         """What the page needs to draw the panel (no paths: the run's name only)."""
         out: dict[str, Any] = {"name": self.name, "view": self.view,
@@ -53,6 +63,9 @@ class Panel:
         out["examples"] = (list(dict.fromkeys(self.model.default_texts(4)))
                            if self.model.vocab is not None else [])
         out["primers"] = list(MUSIC_PRIMERS) if self.view == "music" else []
+        out["melodies"] = list(self.offer.names)
+        out["melody_formats"] = list(self.offer.formats)
+        out["temperature"] = float(dom.default_temperature)
         return out
 
 

@@ -31,9 +31,15 @@ class Limits:
     workers: int = 2  # generations running at once
     queue: int = 4  # requests waiting for a worker; more are refused at once (503)
     wait: float = 30.0  # how long a waiting request waits before it is refused (503)
+    upload_bytes: int = 256 * 1024  # a tune to harmonize, uploaded (decoded from base64)
 
     def public(self) -> dict[str, Any]:
         return asdict(self)
+
+    def body_room(self, upload: bool) -> int:
+        """The largest body a request may send: a panel that takes an upload gets room for
+        its base64 (4 characters per 3 bytes) over the usual JSON."""
+        return self.body_bytes + (4 * -(-self.upload_bytes // 3) if upload else 0)
 
 
 class Gate:

@@ -1,12 +1,18 @@
 """A generation request's JSON, checked field by field against the panel's view and the
 limits, into the one ``SampleSettings`` that ``Model.sample`` takes. No field names a file:
-a prime is text (the text domain), a style number, or one of a fixed list of music primers."""
+a prime is text (the text domain), a style number, or one of a fixed list of music primers; a
+tune to harmonize is one the model ships, by name, or the file's bytes (``Upload``), which the
+server writes under a name of its own (work.given_file)."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import math
 import os
+from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import Any
 
 from seqgen.engine.settings import SampleSettings
@@ -16,13 +22,32 @@ from seqgen.serve.limits import Limits, RequestError
 FIELDS = {
     "text": {"prime", "length"},
     "handwriting": {"text", "bias", "style"},
-    "music": {"primer", "seconds"},
+    "music": {"primer", "seconds", "melody", "melody_file"},
     "speech": {"text"},
     "generic": {"prime", "text", "length"},
 }
 COMMON = {"seed", "temperature", "top_p", "client"}
 #: primers for the music panel: works of music21's corpus (its first bars), named, never paths
 MUSIC_PRIMERS = ("bach/bwv66.6", "bach/bwv7.7", "bach/bwv10.7", "bach/bwv26.6")
+
+
+@dataclass(frozen=True)
+class Offer:
+    """The given parts (tunes to harmonize) a panel's model takes: the names it ships and the
+    file suffixes it reads; both empty where it takes none (Domain.takes_melody)."""
+
+    names: tuple[str, ...] = ()
+    formats: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A tune sent with a request: a suffix the model reads, the bytes, and the client's file
+    name (its last part, printable, short), used in messages only."""
+
+    suffix: str
+    data: bytes
+    name: str
 
 
 def parse_body(raw: bytes) -> dict[str, Any]:
@@ -70,16 +95,19 @@ def _text(body: dict[str, Any], key: str, limits: Limits, *, line: bool = False)
     return value
 
 
-def settings_for(view: str, body: dict[str, Any], limits: Limits) -> SampleSettings:
+def settings_for(view: str, body: dict[str, Any], limits: Limits,
+                 offer: Offer = Offer()) -> SampleSettings:
     """The SampleSettings a request asks for, every field checked; a 4xx otherwise."""
     allowed = FIELDS[view] | COMMON
     unknown = sorted(set(body) - allowed)
     if unknown:
         raise RequestError(400, f"unknown field {unknown[0]!r}: this panel takes "
                                 f"{', '.join(sorted(allowed))}")
+    # music: None is the domain's own default (the voices model samples best at 0.8)
+    own = view == "music" and body.get("temperature") is None
     s = SampleSettings(num=limits.samples,
                        seed=_whole(body, "seed", 0, 2**32 - 1),
-                       temperature=_number(body, "temperature", 0.0, 5.0, 1.0),
+                       temperature=None if own else _number(body, "temperature", 0, 5, 1.0),
                        top_p=_number(body, "top_p", 0.01, 1.0, 1.0))
     if s.top_p <= 0:
         raise RequestError(400, "top_p must be above 0")
@@ -94,14 +122,63 @@ def settings_for(view: str, body: dict[str, Any], limits: Limits) -> SampleSetti
         s.bias = _number(body, "bias", 0.0, 10.0, 0.0)
         s.style = _whole(body, "style", 0, 999)
     if view == "music":
-        primer = body.get("primer") or None
-        if primer is not None and primer not in MUSIC_PRIMERS:
-            raise RequestError(400, f"primer {str(primer)[:40]!r}: choose one of "
-                                    f"{', '.join(MUSIC_PRIMERS)}")
-        s.prime = primer
-        seconds = _number(body, "seconds", 1.0, limits.music_seconds, 15.0)
-        s.length = f"{seconds:g}s"
+        _music(s, body, limits, offer)
     return s
+
+
+def _music(s: SampleSettings, body: dict[str, Any], limits: Limits, offer: Offer) -> None:
+    """A piece from a primer, of a length; or a harmonization: a tune, named or uploaded (the
+    server sets ``s.melody`` to an upload's file when it has written it)."""
+    tune, sent = body.get("melody") or None, body.get("melody_file")
+    if tune is not None or sent is not None:
+        if not (offer.names or offer.formats):
+            raise RequestError(400, "this model takes no melody (it harmonizes no tune)")
+        if tune is not None and sent is not None:
+            raise RequestError(400, "give melody or melody_file, not both")
+        if tune is not None and tune not in offer.names:
+            raise RequestError(400, f"melody {str(tune)[:40]!r}: choose one of "
+                                    f"{', '.join(offer.names)}, or send melody_file")
+        # the tune is the whole piece: its own start and its own length
+        for key in ("primer", "seconds"):
+            if body.get(key) is not None:
+                raise RequestError(400, f"{key} is not used with a melody: the tune is the "
+                                        f"whole piece, as long as the tune")
+        s.melody, s.length = tune, None
+        return
+    primer = body.get("primer") or None
+    if primer is not None and primer not in MUSIC_PRIMERS:
+        raise RequestError(400, f"primer {str(primer)[:40]!r}: choose one of "
+                                f"{', '.join(MUSIC_PRIMERS)}")
+    s.prime = primer
+    seconds = _number(body, "seconds", 1.0, limits.music_seconds, 15.0)
+    s.length = f"{seconds:g}s"
+
+
+def upload_of(body: dict[str, Any], limits: Limits, offer: Offer) -> Upload | None:
+    """``melody_file``, {"name": "tune.mid", "data": BASE64}, checked: a suffix the model
+    reads, valid base64, at most ``limits.upload_bytes`` once decoded; None when not sent."""
+    sent = body.get("melody_file")
+    if sent is None:
+        return None
+    if (not isinstance(sent, dict) or set(sent) != {"name", "data"}
+            or not all(isinstance(v, str) for v in sent.values())):
+        raise RequestError(400, 'melody_file must be {"name": "tune.mid", "data": BASE64}')
+    # the last part of the name only, for messages: the file is written under the server's name
+    name = "".join(c for c in PurePosixPath(sent["name"].replace("\\", "/")).name
+                   if c.isprintable())[:60] or "melody"
+    suffix = PurePosixPath(name).suffix.lower()
+    if suffix not in offer.formats:
+        raise RequestError(400, f"melody_file {name!r}: send one of {', '.join(offer.formats)}")
+    try:
+        data = base64.b64decode(sent["data"], validate=True)
+    except (binascii.Error, ValueError):
+        raise RequestError(400, f"melody_file {name!r}: data is not base64") from None
+    if len(data) > limits.upload_bytes:
+        raise RequestError(413, f"melody_file is {len(data)} bytes: at most "
+                                f"{limits.upload_bytes}")
+    if not data:
+        raise RequestError(400, f"melody_file {name!r} is empty")
+    return Upload(suffix, data, name)
 
 
 def client_of(address: str, body: dict[str, Any]) -> str:

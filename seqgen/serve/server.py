@@ -21,8 +21,8 @@ from typing import Any
 from seqgen.errors import SeqgenError
 from seqgen.serve.catalog import Panel
 from seqgen.serve.limits import Gate, Limits, RequestError
-from seqgen.serve.requests import client_of, parse_body, settings_for
-from seqgen.serve.work import Results, Stopped, generate, render_bytes
+from seqgen.serve.requests import client_of, parse_body, settings_for, upload_of
+from seqgen.serve.work import Results, Stopped, generate, given_file, render_bytes
 
 ASSETS = {"/": ("index.html", "text/html; charset=utf-8"),
           "/static/app.js": ("app.js", "text/javascript; charset=utf-8"),
@@ -115,7 +115,7 @@ class Handler(BaseHTTPRequestHandler):
         try:
             self._guard()
             path = self.path.split("?", 1)[0]
-            body = self._body()
+            body = self._body(self._room(path))
             if path.startswith("/api/generate/"):
                 return self._generate(path.removeprefix("/api/generate/"), body)
             if path == "/api/render":
@@ -129,7 +129,15 @@ class Handler(BaseHTTPRequestHandler):
             print(f"seqgen serve: error: {type(exc).__name__}: {exc}", file=sys.stderr)
             self._error(RequestError(500, f"internal error: {type(exc).__name__}"))
 
-    def _body(self) -> dict[str, Any]:
+    def _room(self, path: str) -> int:
+        """The body a request to ``path`` may send: room for an upload where the panel's
+        model takes a tune, the usual 16 KiB elsewhere."""
+        panel = self.app.panels.get(path.removeprefix("/api/generate/"))
+        uploads = path.startswith("/api/generate/") and panel is not None and bool(
+            panel.offer.formats)
+        return self.app.limits.body_room(uploads)
+
+    def _body(self, room: int) -> dict[str, Any]:
         kind = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if kind != "application/json":
             raise RequestError(415, "send the request as JSON (Content-Type: application/json)")
@@ -137,9 +145,8 @@ class Handler(BaseHTTPRequestHandler):
             size = int(self.headers.get("Content-Length", ""))
         except ValueError:
             raise RequestError(411, "the request needs a Content-Length") from None
-        if not 0 <= size <= self.app.limits.body_bytes:
-            raise RequestError(413, f"the body is {size} bytes: at most "
-                                    f"{self.app.limits.body_bytes}")
+        if not 0 <= size <= room:
+            raise RequestError(413, f"the body is {size} bytes: at most {room}")
         return parse_body(self.rfile.read(size))
 
     def _panel(self, name: str) -> Panel:
@@ -168,11 +175,14 @@ class Handler(BaseHTTPRequestHandler):
 
     def _generate(self, name: str, body: dict[str, Any]) -> None:
         panel = self._panel(name)
-        settings = settings_for(panel.view, body, self.app.limits)
+        settings = settings_for(panel.view, body, self.app.limits, panel.offer)
+        upload = upload_of(body, self.app.limits, panel.offer)
         with self.app.gate.enter(client_of(self.client_address[0], body)):
             stream = Stream(self)
             try:
-                done = generate(panel, settings, stream.emit, self.app.limits, self.app.results)
+                with given_file(upload, settings):
+                    done = generate(panel, settings, stream.emit, self.app.limits,
+                                    self.app.results)
             except (BrokenPipeError, ConnectionResetError):
                 raise
             except (SeqgenError, Stopped) as exc:

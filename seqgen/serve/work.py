@@ -1,6 +1,7 @@
 """One generation as a stream of events (text as it is written, pen points as they are
 sampled, progress), and the samples kept in memory for their downloads, rendered by the
-domain's own renderers into a private temporary folder and read back."""
+domain's own renderers into a private temporary folder and read back. An uploaded tune is
+written into a private temporary folder for its one generation (given_file)."""
 
 from __future__ import annotations
 
@@ -9,17 +10,20 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from seqgen.engine.settings import SampleSettings
+from seqgen.errors import SeqgenError
 from seqgen.plugins import renderers_of
 from seqgen.render import render
 from seqgen.serve.catalog import Panel
 from seqgen.serve.limits import Limits, RequestError
+from seqgen.serve.requests import Upload
 
 Emit = Callable[[dict[str, Any]], None]
 FLUSH_S = 0.04  # stream what was sampled every 40 ms: smooth drawing, few small writes
@@ -73,6 +77,25 @@ def render_bytes(panel: Panel, samples: list[Any], fmt: object,
     return suffix, cache[suffix]
 
 
+@contextmanager
+def given_file(upload: Upload | None, settings: SampleSettings) -> Iterator[None]:
+    """For the generation inside: the uploaded tune in a folder of its own (mode 0700), under
+    a name the server chooses (``melody`` and the checked suffix: never the client's name),
+    ``settings.melody`` pointing at it; removed afterwards, whatever happened. A problem
+    reading it names the client's file, not the server's path."""
+    if upload is None:
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="seqgen-melody-") as tmp:
+        path = Path(tmp) / f"melody{upload.suffix}"
+        path.write_bytes(upload.data)
+        settings.melody = str(path)
+        try:
+            yield
+        except SeqgenError as exc:
+            raise SeqgenError(str(exc).replace(str(path), upload.name)) from None
+
+
 def generate(panel: Panel, settings: SampleSettings, emit: Emit, limits: Limits,
              results: Results) -> dict[str, Any]:
     """Sample once, emitting events as it goes; return the closing event (with the id)."""
@@ -114,11 +137,13 @@ def generate(panel: Panel, settings: SampleSettings, emit: Emit, limits: Limits,
     flush()
     key = results.add(panel, samples)
     return {"type": "done", "id": key, "steps": clock["steps"],
-            "seconds": round(time.monotonic() - clock["start"], 3), **summary(samples)}
+            "seconds": round(time.monotonic() - clock["start"], 3),
+            **summary(samples, settings.melody is not None)}
 
 
-def summary(samples: list[Any]) -> dict[str, Any]:
-    """What the page shows of a finished sample: its text, its notes (music), its lines."""
+def summary(samples: list[Any], melody: bool = False) -> dict[str, Any]:
+    """What the page shows of a finished sample: its text, its notes (music) and whose each
+    is (four voices), whether it harmonized a tune, its lines."""
     first = samples[0]
     out: dict[str, Any] = {}
     if isinstance(first, str):
@@ -127,6 +152,11 @@ def summary(samples: list[Any]) -> dict[str, Any]:
     if isinstance(notes, np.ndarray) and notes.ndim == 2 and notes.shape[1] == 4:
         out["notes"] = np.round(notes.astype(np.float64), 3).tolist()
         out["drums"] = bool(getattr(first, "drums", False))
+        voices = getattr(first, "note_voices", None)
+        if isinstance(voices, np.ndarray) and len(voices) == len(notes):
+            out["voices"] = voices.astype(int).tolist()
+    if melody:
+        out["melody"] = True
     said = getattr(first, "text", None)
     if isinstance(said, str) and "text" not in out:
         out["said"] = said

@@ -41,7 +41,7 @@ function seedField() {
 function formValues(form) {
   const out = {};
   for (const input of form.querySelectorAll("[name]")) {
-    if (input.value === "") continue;
+    if (input.value === "" || input.disabled) continue;  // a greyed-out control is not asked
     out[input.name] = input.type === "range" || input.type === "number" ? Number(input.value)
       : input.value;
   }
@@ -206,7 +206,20 @@ function play(notes, drums, onEnd) {
   return { t0, end, stop() { clearTimeout(timer); master.disconnect(); onEnd(); } };
 }
 
-function pianoRoll(notes) {
+// soprano, alto, tenor, bass: four hues far apart, so that the voices read apart when they cross
+const VOICE_COLOURS = ["#e8590c", "#2f9e44", "#1c7ed6", "#9c36b5"];
+
+function voiceLegend() {
+  const box = el("span", { class: "legend voices" });
+  ["S", "A", "T", "B"].forEach((name, v) => {
+    const swatch = el("svg:svg", { class: "swatch", viewBox: "0 0 1 1" },
+      el("svg:rect", { x: 0, y: 0, width: 1, height: 1, rx: 0.2, fill: VOICE_COLOURS[v] }));
+    box.append(el("span", { class: "voice", title: ["soprano", "alto", "tenor", "bass"][v] }, swatch, name));
+  });
+  return box;
+}
+
+function pianoRoll(notes, voices) {
   const svg = el("svg:svg", { class: "roll", id: "roll", preserveAspectRatio: "none" });
   if (!notes.length) return svg;
   const lo = Math.min(...notes.map((n) => n[2])) - 2, hi = Math.max(...notes.map((n) => n[2])) + 2;
@@ -217,10 +230,15 @@ function pianoRoll(notes) {
       svg.append(el("svg:rect", { class: "black", x: 0, y: hi - p, width: end, height: 1 }));
     }
   }
-  for (const [start, stop, pitch, velocity] of notes) {
-    const light = 70 - 35 * velocity / 127;
-    svg.append(el("svg:rect", { class: "note", x: start, y: hi - pitch + 0.1,
-      width: Math.max(stop - start, 0.03), height: 0.8, fill: `hsl(${215 + (pitch % 12) * 6} 62% ${light}%)` }));
+  // by voice: the bass drawn first, the soprano last (on top, where two voices share a note)
+  const order = notes.map((n, i) => i);
+  if (voices) order.sort((a, b) => voices[b] - voices[a] || a - b);
+  for (const i of order) {
+    const [start, stop, pitch, velocity] = notes[i];
+    const fill = voices ? VOICE_COLOURS[voices[i] % 4]
+      : `hsl(${215 + (pitch % 12) * 6} 62% ${70 - 35 * velocity / 127}%)`;
+    svg.append(el("svg:rect", { class: voices ? `note v${voices[i]}` : "note", x: start,
+      y: hi - pitch + 0.1, width: Math.max(stop - start, 0.03), height: 0.8, fill }));
   }
   const head = el("svg:line", { class: "head", x1: 0, x2: 0, y1: 0, y2: hi - lo + 1,
     "vector-effect": "non-scaling-stroke", visibility: "hidden" });
@@ -228,24 +246,49 @@ function pianoRoll(notes) {
   return svg;
 }
 
+// "Harmonize a tune": a shipped tune or an uploaded file, for a model that takes one (four voices)
+function tuneFields(panel) {
+  if (!(panel.melodies || []).length) return null;
+  const select = el("select", { name: "melody", id: "melody" },
+    el("option", { value: "", text: "\u2014 compose freely \u2014" }));
+  for (const name of panel.melodies) select.append(el("option", { value: name, text: name }));
+  const file = el("input", { type: "file", id: "melody-file", accept: panel.melody_formats.join(",") });
+  return { select, file, fields: [field("Harmonize a tune", select),
+    el("div", { class: "upload" }, el("label", { for: "melody-file", text: "or upload MusicXML, MIDI or ABC" }), file)] };
+}
+
+async function melodyFile(file) {
+  const limit = state.limits.upload_bytes;
+  if (file.size > limit) throw new Error(`${file.name} is ${file.size} bytes: at most ${limit}`);
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return { name: file.name, data: btoa(text) };
+}
+
 function music(panel) {
   const primer = el("select", { name: "primer" }, el("option", { value: "", text: "nothing (from silence)" }));
   for (const p of panel.primers) primer.append(el("option", { value: p, text: p }));
-  const fields = [field("Start from", primer),
-    slider("Length (seconds)", "seconds", 5, state.limits.music_seconds, 1, 15),
-    slider("Temperature", "temperature", 0.1, 1.5, 0.05, 1.0), seedField()];
+  const length = slider("Length (seconds)", "seconds", 5, state.limits.music_seconds, 1, 15);
+  const tune = tuneFields(panel);
+  const fields = [...(tune ? tune.fields : []), field("Start from", primer), length,
+    slider("Temperature", "temperature", 0.1, 1.5, 0.05, panel.temperature ?? 1.0), seedField()];
   let player = null;
   const ui = panelShell(panel, fields, "Compose", async (ui, values) => {
     if (player) player.stop();
+    const upload = tune && tune.file.files.length ? tune.file.files[0] : null;
+    if (upload) values.melody_file = await melodyFile(upload);
+    const asked = values.melody || (upload && upload.name);
     const done = await stream(`/api/generate/${panel.name}`, values, (ev) => {
-      if (ev.type === "progress") ui.say(`composing\u2026 ${ev.steps} events`);
+      if (ev.type === "progress") ui.say(`${asked ? "harmonizing" : "composing"}\u2026 ${ev.steps} steps`);
     });
     const notes = done.notes || [];
-    const roll = pianoRoll(notes);
+    const roll = pianoRoll(notes, done.voices);
     const button = el("button", { class: "small", type: "button", id: "play", text: "\u25B6 Play" });
+    const legend = done.voices ? voiceLegend() : el("span", { class: "legend",
+      text: "time \u2192, pitch \u2191; darker notes are louder" });
     ui.stage.replaceChildren(el("div", { class: "fill" }, roll,
-      el("div", { class: "row under" }, button, el("span", { class: "legend",
-        text: "time \u2192, pitch \u2191; darker notes are louder" }))));
+      el("div", { class: "row under" }, button, legend)));
     const head = roll.querySelector(".head");
     button.addEventListener("click", () => {
       if (player) { player.stop(); return; }
@@ -262,10 +305,23 @@ function music(panel) {
       };
       requestAnimationFrame(tick);
     });
-    ui.say(`${notes.length} notes, ${notes.length ? Math.max(...notes.map((n) => n[1])).toFixed(1) : 0} s, composed in ${done.seconds} s`);
+    const what = done.melody ? `${asked} harmonized` : "composed";
+    ui.say(`${notes.length} notes, ${notes.length ? Math.max(...notes.map((n) => n[1])).toFixed(1) : 0} s, ${what} in ${done.seconds} s`);
     if (notes.length) button.click();
     return done;
   });
+  if (tune) {
+    // a tune is the whole piece: its own start and length, so those controls rest meanwhile
+    const update = () => {
+      const given = tune.select.value !== "" || tune.file.files.length > 0;
+      primer.disabled = given;
+      length.querySelector("input").disabled = given;
+      ui.go.textContent = given ? "Harmonize" : "Compose";
+    };
+    ui.hint = "Press Compose, or choose a tune and press Harmonize: the alto, tenor and bass are written under it; the piece appears as a piano roll and plays here.";
+    tune.select.addEventListener("change", () => { if (tune.select.value) tune.file.value = ""; update(); });
+    tune.file.addEventListener("change", () => { if (tune.file.files.length) tune.select.value = ""; update(); });
+  }
   return ui;
 }
 
@@ -366,7 +422,7 @@ async function start() {
     let node;
     if (panel.ready) {
       const ui = VIEWS[panel.view](panel);
-      ui.stage.append(el("p", { class: "hint", text: HINTS[panel.view] || "Press Sample." }));
+      ui.stage.append(el("p", { class: "hint", text: ui.hint || HINTS[panel.view] || "Press Sample." }));
       node = ui.root;
     } else node = missing(panel);
     main.append(node);
@@ -376,7 +432,7 @@ async function start() {
   const wanted = location.hash.slice(1);
   show(domains.some((d) => d.name === wanted) ? wanted : (domains.find((d) => d.ready) || domains[0]).name);
   const l = state.limits;
-  document.getElementById("footer").textContent = `Everything runs on this machine. Limits: ${l.text_chars} characters, ${l.steps} steps, ${l.music_seconds} s of music, ${l.seconds} s a generation, ${l.workers} at once.`;
+  document.getElementById("footer").textContent = `Everything runs on this machine. Limits: ${l.text_chars} characters, ${l.steps} steps, ${l.music_seconds} s of music, ${Math.round(l.upload_bytes / 1024)} KiB a tune, ${l.seconds} s a generation, ${l.workers} at once.`;
 }
 
 start().catch((e) => {
