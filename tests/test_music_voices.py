@@ -33,7 +33,7 @@ def test_a_bach_chorale_encodes_and_decodes_to_the_same_notes(work: str) -> None
     for v, part in enumerate(score.parts):
         notes = [(round(float(n.offset) * 4), round(float(n.quarterLength) * 4), n.pitch.midi)
                  for n in part.flatten().stripTies().notes]
-        assert back.notes(v) == notes  # (sixteenth, sixteenths, pitch) as music21 reads them
+        assert back.line(v) == notes  # (sixteenth, sixteenths, pitch) as music21 reads them
     fermatas = [round(float(n.offset) * 4) for n in score.parts[0].flatten().stripTies().notes
                 if any(isinstance(e, m21.expressions.Fermata) for e in n.expressions)]
     starts = np.flatnonzero(np.diff(np.concatenate([[0], back.fermata.astype(int)])) == 1)
@@ -41,6 +41,9 @@ def test_a_bach_chorale_encodes_and_decodes_to_the_same_notes(work: str) -> None
     assert (back.bar, back.tonic, back.minor) == (ch.bar, ch.tonic, ch.minor)
     assert (back.pos == ch.pos).all() and back.pos[0] != 0  # both open with a pickup
     assert len(satb.encode(ch)) == satb.HEADER + satb.FRAME * ch.frames
+    bars = satb.encode(ch)[satb.HEADER::satb.FRAME]  # each frame's first token
+    assert ((bars >= satb.BAR0) == (ch.pos == 0)).all()  # BAR on the bar lines, POS elsewhere
+    assert set(((bars[bars >= satb.BAR0] - satb.BAR0) // 2).tolist()) == {satb.key_index(ch)}
 
 
 def test_bwv66_6_reads_as_written() -> None:
@@ -69,7 +72,7 @@ def _seen(header: list[int], frames: list[list[int]]) -> np.ndarray:
     """Tokens after a separator: the header, then frames of pitches (-1 rest) at pos 0, 1, ..."""
     out = [satb.SEP, *header]
     for i, f in enumerate(frames):
-        out.append(satb.POS0 + 2 * i)
+        out.append(satb.BAR0 + 2 * (header[1] - satb.KEY0) if i == 0 else satb.POS0 + 2 * i)
         out += [satb.REST_TOKEN if p < 0 else int(satb.pitch_token(p)) for p in f]
     return np.array([out])
 
@@ -92,6 +95,10 @@ def test_the_rule_forbids_parallel_fifths_crossing_and_range() -> None:
     # a voice that rested cannot hold
     seen = _seen(head, [[67, 64, -1, 48], [67, 64]])
     assert partrules.rule(False)(seen)[0][satb.HOLD]
+    # a bar line says the header's key again: D minor here, in 3/4
+    seen = _seen([satb.METER0 + 11, satb.KEY0 + 14], [[62, 57, 53, 50]] * 12)
+    allowed = np.flatnonzero(~partrules.rule(False)(seen)[0]).tolist()
+    assert allowed == [satb.SEP, satb.BAR0 + 28, satb.BAR0 + 29]
 
 
 def _parallels(ch: Chorale) -> int:
@@ -158,7 +165,7 @@ def test_melody_keeps_the_soprano_note_for_note(voices_run: Path, tmp_path: Path
 
     path, bach = _tune(tmp_path)
     for ch in Model(voices_run).sample(num=2, melody=str(path), seed=4):
-        assert ch.frames == bach.frames and ch.notes(0) == bach.notes(0)
+        assert ch.frames == bach.frames and ch.line(0) == bach.line(0)
         assert (ch.fermata == bach.fermata).all() and (ch.pos == bach.pos).all()
         assert (ch.pitch[:, 1:] >= 0).mean() > 0.8  # the other three voices were written
         assert (ch.tonic, ch.minor) == (bach.tonic, bach.minor)
@@ -178,8 +185,8 @@ def test_melody_from_midi_and_several_voices(tmp_path: Path) -> None:
 
     plugins._warned.clear()
     ch = melody.read_melody(str(tmp_path / "two.mid"))
-    assert [n[2] for n in ch.notes(0)] == [72, 74, 76, 77, 79]  # the top voice
-    assert [n[1] for n in ch.notes(0)] == [4] * 5  # a quarter at 100 qpm is 4 sixteenths
+    assert [n[2] for n in ch.line(0)] == [72, 74, 76, 77, 79]  # the top voice
+    assert [n[1] for n in ch.line(0)] == [4] * 5  # a quarter at 100 qpm is 4 sixteenths
     tokens = melody.given(str(tmp_path / "two.mid"))
     frames = tokens[satb.HEADER:].reshape(-1, satb.FRAME)
     assert (frames[:, 2:] == -1).all() and (frames[:, :2] >= 0).all()
@@ -217,3 +224,24 @@ def test_seqgen_stats_prints_the_voice_rows(runner: CliRunner, voices_run: Path)
     assert rows["pieces"][-1] == "2" and "parallel 5ths + 8ves per 100 moves" in rows
     assert "final chord: tonic triad" in rows
     assert "polyphony (notes sounding)" not in rows  # the note-array rows are for events
+
+
+def test_shipped_tunes_read_with_their_fermatas() -> None:
+    """music21's ABC reader drops fermatas; abcfile.fermatas puts them back on their notes."""
+    names = melody.tune_names()
+    assert {"old-hundredth", "new-britain", "twinkle"} <= set(names)
+    hundredth = melody.read_melody("old-hundredth")
+    pitches = [p for _, _, p in hundredth.line(0)]
+    assert pitches[:8] == [67, 67, 66, 64, 62, 67, 69, 71]  # G G F# E D G A B
+    held = [s for s, _, _ in hundredth.line(0) if hundredth.fermata[s]]
+    assert len(held) == 4 and (hundredth.tonic, hundredth.minor) == (7, False)
+    britain = melody.read_melody("new-britain")
+    assert britain.bar == 12 and britain.pos[0] == 8  # 3/4 with a one-beat pickup
+    assert melody.given("twinkle")[0] == satb.METER0 + 15
+
+
+def test_abc_fermata_marks_are_counted_per_note() -> None:
+    from seqgen_music import abcfile
+
+    body = 'X:1\nT:t\nM:4/4\nL:1/4\nK:C\n"C"C !fermata!D z H[EG] | {g}A !trill!B +fermata+c2 |]\n'
+    assert abcfile.fermatas(body) == [False, True, True, False, False, True]

@@ -37,6 +37,7 @@ class Chorale:
     tonic: int = 0  # pitch class of the key's tonic
     minor: bool = False
     name: str = ""
+    qpm: float = 100.0  # the tempo its sixteenths sound at (the domain's -o qpm)
 
     @property
     def frames(self) -> int:
@@ -51,7 +52,20 @@ class Chorale:
     def key_name(self) -> str:
         return (NAMES_MINOR if self.minor else NAMES_MAJOR)[self.tonic % 12]
 
-    def notes(self, voice: int) -> list[tuple[int, int, int]]:
+    @property
+    def notes(self) -> np.ndarray:
+        """(N, 4) every voice's notes in seconds at ``qpm``: start, end, pitch, velocity 80
+        (what a piano roll or a synthesizer takes; ``note_voices`` says whose each is)."""
+        step = 15.0 / self.qpm
+        rows = [(s * step, (s + n) * step, p, 80) for v in range(4) for s, n, p in self.line(v)]
+        return np.asarray(rows, np.float64).reshape(-1, 4)
+
+    @property
+    def note_voices(self) -> np.ndarray:
+        """(N,) the voice (0 soprano .. 3 bass) of each of ``notes``."""
+        return np.asarray([v for v in range(4) for _ in self.line(v)], np.int64)
+
+    def line(self, voice: int) -> list[tuple[int, int, int]]:
         """The voice's notes as (first frame, frames, pitch); rests left out."""
         out: list[tuple[int, int, int]] = []
         for f in range(self.frames):
@@ -69,7 +83,7 @@ class Chorale:
         pitch = np.where(self.pitch >= 0, self.pitch + k, REST).astype(np.int16)
         name = self.name + (f"{k:+d}" if k else "")
         return Chorale(pitch, self.attack.copy(), self.fermata.copy(), self.pos.copy(), self.bar,
-                       (self.tonic + k) % 12, self.minor, name)
+                       (self.tonic + k) % 12, self.minor, name, self.qpm)
 
     def in_range(self) -> bool:
         """Whether every voice stays within Bach's range for it."""

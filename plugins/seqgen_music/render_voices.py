@@ -38,7 +38,7 @@ def to_piece(ch: Chorale, qpm: float) -> Piece:
     """The four voices' notes in seconds (a sixteenth lasts 15 / qpm s), for the piano renderers
     and the synthesizer."""
     sec = 15.0 / qpm
-    rows = [(s * sec, (s + n) * sec, p, VELOCITY) for v in range(4) for s, n, p in ch.notes(v)]
+    rows = [(s * sec, (s + n) * sec, p, VELOCITY) for v in range(4) for s, n, p in ch.line(v)]
     return Piece(note_array(rows), ch.name)
 
 
@@ -63,7 +63,7 @@ def events(ch: Chorale, v: int) -> list[Event]:
     """Voice v's notes and the rests between them, covering every frame."""
     out: list[Event] = []
     now = 0
-    for s, n, p in ch.notes(v):
+    for s, n, p in ch.line(v):
         if s > now:
             out.append((now, s, REST))
         out.append((s, s + n, p))
@@ -75,7 +75,7 @@ def events(ch: Chorale, v: int) -> list[Event]:
 
 def fermata_frames(ch: Chorale) -> set[int]:
     """Frames where a soprano note under a fermata starts: the other voices hold theirs too."""
-    return {s for s, _, _ in ch.notes(0) if ch.fermata[s]}
+    return {s for s, _, _ in ch.line(0) if ch.fermata[s]}
 
 
 # ---- MusicXML -----------------------------------------------------------------------------
@@ -91,17 +91,35 @@ def _values(m21: Any, a: int, b: int) -> list[tuple[int, int]]:
     return out
 
 
-def _element(m21: Any, pitch: int, frames: int) -> Any:
+SHARPS = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+FLATS = ("C", "D-", "D", "E-", "E", "F", "G-", "G", "A-", "A", "B-", "B")
+
+
+def spelling(m21: Any, ch: Chorale) -> list[str]:
+    """A name for each pitch class in the chorale's key: the scale's own (F sharp, not G flat,
+    in D major), else sharps in sharp and minor keys (raised leading notes), flats in flat major
+    keys. music21's Note(midi) spells every black key as a sharp and writes a natural sign on
+    every white one (a page of redundant naturals in MuseScore)."""
+    key = m21.key.Key(ch.key_name)
+    own = {p.pitchClass: p.name for p in key.pitches}
+    other = FLATS if key.sharps < 0 and not ch.minor else SHARPS
+    return [own.get(pc, other[pc]) for pc in range(12)]
+
+
+def _element(m21: Any, pitch: int, frames: int, names: list[str]) -> Any:
     ql = frames * GRID
     if pitch == REST:
         return m21.note.Rest(quarterLength=ql)
-    n = m21.note.Note(pitch, quarterLength=ql)
+    p = m21.pitch.Pitch(names[pitch % 12])
+    p.octave = 4
+    p.octave += (pitch - p.midi) // 12  # the same pitch class: a whole number of octaves
+    n = m21.note.Note(p, quarterLength=ql)
     n.volume.velocity = VELOCITY
     return n
 
 
-def _notate(m21: Any, voice: list[Event], lines: list[int], fermatas: set[int]
-            ) -> list[list[tuple[int, Any]]]:
+def _notate(m21: Any, voice: list[Event], lines: list[int], fermatas: set[int],
+            names: list[str]) -> list[list[tuple[int, Any]]]:
     """Per bar, its (frame, note or rest): each event cut at the bar lines and into notatable
     values, its pieces tied; a fermata on the piece sounding when a soprano fermata starts."""
     bars: list[list[tuple[int, Any]]] = [[] for _ in lines[1:]]
@@ -110,7 +128,7 @@ def _notate(m21: Any, voice: list[Event], lines: list[int], fermatas: set[int]
         pieces = [v for a, b in zip(cuts, cuts[1:], strict=False) for v in _values(m21, a, b)]
         held = sorted(f for f in fermatas if s <= f < e)[:1]  # one fermata a note
         for k, (a, b) in enumerate(pieces):
-            el = _element(m21, p, b - a)
+            el = _element(m21, p, b - a, names)
             if p != REST and len(pieces) > 1:
                 el.tie = m21.tie.Tie("start" if k == 0 else
                                      "stop" if k == len(pieces) - 1 else "continue")
@@ -124,7 +142,7 @@ def _part(m21: Any, ch: Chorale, v: int, lines: list[int], qpm: float) -> Any:
     part = m21.stream.Part()
     part.partName, part.partAbbreviation = VOICES[v], VOICES[v][0]
     part.id = VOICES[v]
-    bars = _notate(m21, events(ch, v), lines, fermata_frames(ch))
+    bars = _notate(m21, events(ch, v), lines, fermata_frames(ch), spelling(m21, ch))
     lead = int(ch.pos[0]) % ch.bar if ch.bar > 0 else 0  # sixteenths of the bar before frame 0
     for i, (a, b) in enumerate(zip(lines, lines[1:], strict=False)):
         m = m21.stream.Measure(number=i + (not lead))
@@ -192,7 +210,7 @@ def _voice_track(mido: Any, ch: Chorale, v: int) -> Any:
     track.append(mido.MetaMessage("track_name", name=VOICES[v], time=0))
     track.append(mido.Message("program_change", channel=v, program=PROGRAM, time=0))
     timed = []  # tick, 0 off / 1 on, pitch: offs first, so a repeated pitch ends then starts
-    for s, n, p in ch.notes(v):
+    for s, n, p in ch.line(v):
         timed += [(s * TICKS_PER_SIXTEENTH, 1, p), ((s + n) * TICKS_PER_SIXTEENTH, 0, p)]
     last = 0
     for tick, on, p in sorted(timed):
@@ -228,7 +246,7 @@ def _draw_voices(ax: Any, ch: Chorale) -> None:
 
     for v in range(4):
         boxes = [[(s, p - 0.4), (s + n, p - 0.4), (s + n, p + 0.4), (s, p + 0.4)]
-                 for s, n, p in ch.notes(v)]
+                 for s, n, p in ch.line(v)]
         ax.add_collection(PolyCollection(boxes, facecolors=COLOURS[v], edgecolors="black",
                                          linewidths=0.3, label=VOICES[v][0], zorder=2))
 
@@ -271,7 +289,7 @@ def write_png(ch: Chorale, path: Path, size: tuple[int, int] = (1200, 480),
     # above the roll, right of the title: inside it would hide the soprano's top notes
     ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), fontsize=7, ncols=5, frameon=False)
     ax.set_xlabel("bar")
-    count = sum(len(ch.notes(v)) for v in range(4))
+    count = sum(len(ch.line(v)) for v in range(4))
     ax.set_title(f"{ch.name or 'sample'}: {ch.key_name} {meter(ch.bar)}, "
                  f"{ch.frames / max(ch.bar, 1):.1f} bars, {count} notes", fontsize=9)
     fig.savefig(path, format="png", dpi=ROLL_DPI)

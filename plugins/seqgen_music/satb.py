@@ -3,9 +3,12 @@
 A piece is its metre and key, then one frame per sixteenth note (BachBot, Liang 2016, with the
 frame's place in the bar and the fermata in one token)::
 
-    METER KEY | POS S A T B | POS S A T B | ...
+    METER KEY | POS S A T B | POS S A T B | ... | BAR S A T B | POS S A T B | ...
 
-``POS`` says the sixteenths since the bar line and whether the soprano holds a fermata; each of
+``POS`` says the sixteenths since the bar line and whether the soprano holds a fermata; a frame
+on a bar line opens with ``BAR`` instead, which says the key again (and the fermata): a model
+that reads the key once, a thousand tokens back, forgets it (the samples of a model trained
+with the header alone agreed with their own key in 1 of 16; Krumhansl's estimate). Each of
 soprano, alto, tenor and bass is a pitch (struck here), HOLD (the voice's note goes on: a tie)
 or REST. The soprano comes first, so a model sees each frame's tune note before it writes the
 other three voices: harmonizing a given melody is sampling with the soprano's tokens forced.
@@ -13,9 +16,10 @@ other three voices: harmonizing a given melody is sampling with the soprano's to
     0            separator (start and end of every piece)
     1, 2         HOLD, REST
     3 .. 75      pitch, MIDI 24 .. 96
-    76 .. 139    POS: 2 * sixteenths since the bar line (0..31) + fermata
+    76 .. 139    POS: 2 * sixteenths since the bar line (1..31) + fermata
     140 .. 171   METER: sixteenths a bar, 1..32
     172 .. 195   KEY: tonic pitch class + 12 if minor
+    196 .. 243   BAR: a frame on a bar line, 2 * key (as KEY) + fermata
 """
 
 from __future__ import annotations
@@ -31,7 +35,8 @@ MAX_POS = 32
 POS0 = PITCH0 + HIGH - LOW + 1
 METER0 = POS0 + 2 * MAX_POS
 KEY0 = METER0 + MAX_POS
-VOCAB = KEY0 + 24
+BAR0 = KEY0 + 24
+VOCAB = BAR0 + 48
 FRAME = 5  # tokens a frame: POS and four voices
 HEADER = 2  # METER and KEY
 
@@ -53,11 +58,33 @@ def voice_tokens(ch: Chorale) -> np.ndarray:
 
 
 def header(ch: Chorale) -> np.ndarray:
-    return np.array([METER0 + ch.bar - 1, KEY0 + ch.tonic % 12 + 12 * ch.minor], np.int64)
+    return np.array([METER0 + ch.bar - 1, KEY0 + key_index(ch)], np.int64)
+
+
+def key_index(ch: Chorale) -> int:
+    return ch.tonic % 12 + 12 * ch.minor
 
 
 def pos_tokens(ch: Chorale) -> np.ndarray:
-    return (POS0 + 2 * (ch.pos.astype(np.int64) % MAX_POS) + ch.fermata).astype(np.int64)
+    """(F,) each frame's POS, or BAR where it falls on a bar line."""
+    pos = POS0 + 2 * (ch.pos.astype(np.int64) % MAX_POS) + ch.fermata
+    bar = BAR0 + 2 * key_index(ch) + ch.fermata.astype(np.int64)
+    return np.where(ch.pos == 0, bar, pos).astype(np.int64)
+
+
+def is_frame(tokens: np.ndarray) -> np.ndarray:
+    """Which tokens open a frame (POS or BAR)."""
+    t = np.asarray(tokens)
+    return ((t >= POS0) & (t < METER0)) | (t >= BAR0)
+
+
+def frame_start(tok: int) -> tuple[int, bool] | None:
+    """(sixteenths since the bar line, fermata) of a POS or BAR token; None for others."""
+    if POS0 <= tok < METER0:
+        return (tok - POS0) // 2, (tok - POS0) % 2 == 1
+    if BAR0 <= tok < VOCAB:
+        return 0, (tok - BAR0) % 2 == 1
+    return None
 
 
 def encode(ch: Chorale) -> np.ndarray:
@@ -74,9 +101,9 @@ def _frames(tokens: np.ndarray) -> tuple[list[list[int]], int, int, bool]:
     for t in np.asarray(tokens, np.int64).tolist():
         if METER0 <= t < KEY0:
             bar = t - METER0 + 1
-        elif KEY0 <= t < VOCAB:
+        elif KEY0 <= t < BAR0:
             tonic, minor = (t - KEY0) % 12, t - KEY0 >= 12
-        elif POS0 <= t < METER0:
+        elif frame_start(t) is not None:
             frames.append([t])
         elif 0 < t < POS0 and frames and len(frames[-1]) < FRAME:
             frames[-1].append(t)
@@ -88,18 +115,11 @@ def _frames(tokens: np.ndarray) -> tuple[list[list[int]], int, int, bool]:
 def decode(tokens: np.ndarray, name: str = "seqgen sample") -> Chorale:
     frames, bar, tonic, minor = _frames(tokens)
     ch = empty(len(frames), bar, tonic, minor, name)
-    for f, (pos, *voices) in enumerate(frames):
-        ch.pos[f] = (pos - POS0) // 2
-        ch.fermata[f] = (pos - POS0) % 2 == 1
+    for f, (start, *voices) in enumerate(frames):
+        ch.pos[f], ch.fermata[f] = frame_start(start) or (0, False)
         for v, t in enumerate(voices):
             if t >= PITCH0:
                 ch.pitch[f, v], ch.attack[f, v] = t - PITCH0 + LOW, True
             elif t == HOLD and f and ch.pitch[f - 1, v] >= 0:
                 ch.pitch[f, v] = ch.pitch[f - 1, v]  # a HOLD after a rest is a rest
     return ch
-
-
-def token_seconds(tokens: np.ndarray, qpm: float) -> float:
-    """Seconds of music the tokens hold (one sixteenth a POS token)."""
-    frames = int(((np.asarray(tokens) >= POS0) & (np.asarray(tokens) < METER0)).sum())
-    return frames * 15.0 / qpm

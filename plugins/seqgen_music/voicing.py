@@ -14,7 +14,7 @@ import numpy as np
 from seqgen import plugins
 from seqgen.domain import Corpus, LengthRule, Prime, StopRule
 from seqgen.errors import SeqgenError
-from seqgen_music import chorale, fourpart, satb, scores
+from seqgen_music import chorale, fourpart, partrules, satb, scores
 from seqgen_music.chorale import Chorale
 
 #: a music21 work primes with its first bars (a file: whole)
@@ -75,41 +75,51 @@ def _frames_of(length: str | None, qpm: float) -> tuple[int | None, str]:
 def length_rule(dom: MusicDomain, length: str | None,
                 prime: Prime | None = None) -> tuple[int, StopRule | None]:
     """``30s``: seconds of music, ``500``: tokens (a fifth of them frames); the primer counts.
-    Past 90 % of it the sample ends at its next cadence: the first frame after a fermata."""
+    Past 90 % of it the sample ends at its next cadence: a fermata on the tonic triad."""
     frames, text = _frames_of(length, float(dom.options.qpm))
     primed = 0
     if prime is not None and prime.steps is not None:
         steps = np.asarray(prime.steps)
-        primed = int(((steps >= satb.POS0) & (steps < satb.METER0)).sum())
+        primed = int(satb.is_frame(steps).sum())
     if frames is not None and primed >= frames:
         raise SeqgenError(f"--prime {prime.source if prime else ''} is {primed} sixteenths, as "
                           f"long as --length {text} or longer: raise --length")
     want = (frames or DEFAULT_FRAMES) - primed
     cap = satb.HEADER + satb.FRAME * (int(want * LATEST_END) + 2)
-    return cap, _cadence_rule(want, frames is not None)
+    steps = np.zeros(0, np.int64) if prime is None or prime.steps is None else prime.steps
+    return cap, _cadence_rule(want + primed, frames is not None, np.asarray(steps, np.int64))
 
 
-def _cadence_rule(want: int, held: bool) -> LengthRule:
-    count: dict[str, Any] = {"frames": None, "fermata": None}
+def _cadence_rule(want: int, held: bool, primed: np.ndarray) -> LengthRule:
+    """Past HOLD_END of ``want`` frames (the primer's included) a row ends after a fermata on
+    the key's tonic triad (an authentic cadence's resting chord), or with its own end token;
+    at LATEST_END at the latest, between frames. The readers start from the primer's tokens."""
+    rows: list[partrules.Reader] = []
+
+    def reader() -> partrules.Reader:
+        r = partrules.Reader()
+        for tok in primed.tolist():
+            r.read(int(tok))
+        return r
 
     def stop(tokens: np.ndarray) -> np.ndarray:
-        t = np.asarray(tokens, np.int64)  # (B,)
-        pos = (t >= satb.POS0) & (t < satb.METER0)
-        fermata = pos & ((t - satb.POS0) % 2 == 1)
-        if count["frames"] is None:
-            count["frames"], count["fermata"] = np.zeros(len(t), int), np.zeros(len(t), bool)
-        after = pos & count["fermata"] & ~fermata  # the first frame past a fermata
-        count["frames"] = count["frames"] + pos
-        done = pos & (count["frames"] > want * LATEST_END)
-        if held:
-            done |= after & (count["frames"] > want * HOLD_END)
-        count["fermata"] = np.where(pos, fermata, count["fermata"])
+        if not rows:
+            rows.extend(reader() for _ in range(len(tokens)))
+        done = np.zeros(len(tokens), bool)
+        for b, (row, tok) in enumerate(zip(rows, np.asarray(tokens).tolist(), strict=True)):
+            row.read(int(tok))
+            if row.t <= satb.HEADER or (row.t - satb.HEADER) % satb.FRAME != 1:
+                continue  # decided at each frame's POS: the frame before is complete
+            frames = (row.t - satb.HEADER) // satb.FRAME
+            cadence = row.was_fermata and not row.fermata and row.tonic_chord(row.prev)
+            done[b] = frames > want * LATEST_END or (held and cadence and
+                                                     frames > want * HOLD_END)
         return done
 
     def hold() -> np.ndarray:
-        if not held or count["frames"] is None:
+        if not held or not rows:
             return np.array([held])
-        return count["frames"] < want * HOLD_END  # (B,)
+        return np.array([(r.t - satb.HEADER) // satb.FRAME < want * HOLD_END for r in rows])
 
     return LengthRule(stop, hold)
 
