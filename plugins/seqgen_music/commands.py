@@ -21,7 +21,8 @@ def add_commands(cli: typer.Typer) -> None:
         num: Annotated[int, typer.Option(help="How many samples to draw.")] = 8,
         length: Annotated[str, typer.Option(help="Length of each sample: events or seconds "
                                             "(30s).")] = "30s",
-        temperature: Annotated[float, typer.Option(help="Sampling temperature.")] = 1.0,
+        temperature: Annotated[float | None, typer.Option(
+            help="Sampling temperature (default: the model's, 0.8 for voices).")] = None,
         seed: Annotated[int | None, typer.Option(help="Random seed.")] = 1,
         ngram: Annotated[int, typer.Option(help="n of the event n-grams checked for verbatim "
                                            "copies of the training pieces.")] = 32,
@@ -30,7 +31,7 @@ def add_commands(cli: typer.Typer) -> None:
         print(music_stats(domain, run, num, length, temperature, seed, ngram))
 
 
-def music_stats(domain: str, run: Path | None, num: int, length: str, temperature: float,
+def music_stats(domain: str, run: Path | None, num: int, length: str, temperature: float | None,
                 seed: int | None, ngram: int) -> str:
     """The table that ``seqgen stats`` prints."""
     from seqgen.errors import SeqgenError
@@ -45,6 +46,8 @@ def music_stats(domain: str, run: Path | None, num: int, length: str, temperatur
     tokens = [dom.encode(p) for p in pieces]
     train, held = _split(model, dom, tokens)
     samples = model.sample(num=num, length=length, temperature=temperature, seed=seed)
+    if temperature is None:
+        temperature = float(dom.default_temperature)
     groups = {"training": [pieces[i] for i in train], "held-out": [pieces[i] for i in held],
               "samples": samples}
     known = [tokens[i] for i in train]
