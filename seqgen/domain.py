@@ -203,7 +203,9 @@ class Domain(ABC):
         Called before every sampling step with the tokens (B, T) so far (the separator, the
         prime, then what was drawn), it returns (B, V) booleans, True where a token may not
         be drawn next: an illegal move, a note out of a voice's range. A row that would have
-        nothing left is drawn unconstrained. Token domains only (categorical heads).
+        nothing left is drawn unconstrained. Token domains only (categorical heads). A sample
+        asks ``length_rule`` first, then ``encode_melody`` (with ``--melody``), then this: a
+        rule may depend on what those two were asked (music ends on the tonic there).
         """
         return None
 

@@ -205,20 +205,21 @@ class Model:
         if steps < 1:
             raise SeqgenError("--num and --length must be at least 1")
         stream = self._streamer(on_text, s.prime, keep) if s.num == 1 and not texts else None
+        given = None
+        if s.melody is not None:  # a given part: its steps kept, the rest sampled around them
+            if s.prime is not None or s.style is not None:
+                raise SeqgenError("--melody is the sample's given part: it takes no --prime")
+            given, stop_rule = dom.encode_melody(s.melody), None
         plan = Plan(rows=len(texts) or s.num, steps=steps, stop_token=dom.separator(),
                     stop_rule=stop_rule, cond=self._cond(texts) if self.vocab else None,
                     feedback=dom.feedback, on_step=stream, never=dom.never_sampled(),
-                    constraint=dom.constraint_rule(p))
+                    constraint=dom.constraint_rule(p), given=given)
         if isinstance(dom, Aligned) and dom.aligned():  # each row's known columns: its length
             if s.prime is not None or s.style is not None:
                 raise SeqgenError("this model speaks from known phonemes: it takes no "
                                   "--prime or --prime-style")
             plan.known, plan.known_len = _padded(dom.tracks(texts, self.companion))
             plan.steps = plan.known.shape[1]
-        if s.melody is not None:  # a given part: its steps kept, the rest sampled around them
-            if s.prime is not None or s.style is not None:
-                raise SeqgenError("--melody is the sample's given part: it takes no --prime")
-            plan.given, plan.stop_rule = dom.encode_melody(s.melody), None
         return plan
 
     def _decode(self, seqs: list[np.ndarray], p: Prime, texts: list[str], n_lines: int,

@@ -245,3 +245,42 @@ def test_abc_fermata_marks_are_counted_per_note() -> None:
 
     body = 'X:1\nT:t\nM:4/4\nL:1/4\nK:C\n"C"C !fermata!D z H[EG] | {g}A !trill!B +fermata+c2 |]\n'
     assert abcfile.fermatas(body) == [False, True, True, False, False, True]
+
+
+def test_relative_pitches_read_the_same_in_every_key_and_decode_exactly() -> None:
+    ch = _bach("bach/bwv66.6")
+    here = satb.encode(ch, relative=True)
+    for k in (-5, -1, 2, 6):
+        moved = ch.transposed(k)
+        there = satb.encode(moved, relative=True)
+        voices = there[satb.HEADER:].reshape(-1, satb.FRAME)[:, 1:]
+        shift = voices - here[satb.HEADER:].reshape(-1, satb.FRAME)[:, 1:]
+        # the same tokens, or every pitch an octave apart (the tonic counted from the C
+        # nearest it: F sharp minor from F sharp below C, C sharp minor from C sharp above)
+        assert len(np.unique(shift)) <= 2 and set(np.unique(shift).tolist()) <= {0, 12, -12}
+        back = satb.decode(there, relative=True)
+        assert (back.pitch == moved.pitch).all() and back.tonic == moved.tonic
+    assert MusicDomain().options.relative  # measured better: the default
+
+
+def test_a_harmonization_closes_on_the_tonic_triad(voices_run: Path) -> None:
+    """The ending rule: under the tune's last note a complete tonic triad, root in the bass;
+    the tiny model alone would end anywhere."""
+    from seqgen.inference import Model
+
+    model = Model(voices_run)
+    for seed in (1, 2, 3):
+        ch = model.sample(melody="twinkle", seed=seed, temperature=1.5)[0]
+        last = ch.pitch[-1]
+        assert {int(p) % 12 for p in last} == {0, 4, 7} and last[3] % 12 == 0  # C E G, C below
+    model.domain.options.voice_leading = False
+    ends = [model.sample(melody="twinkle", seed=s, temperature=1.5)[0].pitch[-1] for s in range(4)]
+    assert any({int(p) % 12 for p in e} != {0, 4, 7} or e[3] % 12 for e in ends)
+
+
+def test_the_ending_completes_the_triad_with_one_third() -> None:
+    row = partrules.Reader()
+    row.tonic, row.minor, row.cur = 9, True, [73, 69, REST, REST]  # A minor: C sharp, A
+    tenor = row.pitches[partrules._tonic(row, 2)]
+    assert set(((tenor - 9) % 12).tolist()) == {7}  # the fifth: no C natural beside C sharp
+    assert set(((row.pitches[partrules._tonic(row, 3)] - 9) % 12).tolist()) == {0}

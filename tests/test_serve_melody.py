@@ -50,11 +50,11 @@ def opened(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Path, bool, int]]:
     seen: list[tuple[Path, bool, int]] = []
     real = melody.given
 
-    def spy(source: str) -> np.ndarray:
+    def spy(source: str, relative: bool = False) -> np.ndarray:
         path = Path(source)
         mode = stat.S_IMODE(path.parent.stat().st_mode) if path.exists() else -1
         seen.append((path, path.is_file(), mode))
-        return real(source)
+        return real(source, relative)
 
     monkeypatch.setattr(melody, "given", spy)
     return seen

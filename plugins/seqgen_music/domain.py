@@ -64,6 +64,10 @@ class MusicOptions:
         "help": "voices: while sampling, keep each voice in Bach's range, no voice above the "
                 "one over it, no parallel fifths or octaves (the grammar of frames is always "
                 "kept)"})
+    relative: bool = field(default=True, metadata={
+        "help": "voices: pitch tokens count from the key's tonic, so every key of a piece "
+                "reads the same (BachBot's transposition to C, in the tokens); false: MIDI "
+                "pitches (measured worse: docs/domains/music.md)"})
     limit: int = field(default=0, metadata={
         "help": "read at most this many files or tunes of the source (0: all)"})
 
@@ -202,13 +206,13 @@ class MusicDomain(Domain):
 
     def encode(self, document: Any) -> np.ndarray:
         if self.voiced:
-            return voicing.encode(document)
+            return voicing.encode(document, bool(self.options.relative))
         notes = document.notes if isinstance(document, Piece) else np.asarray(document)
         return self.codec.encode(notes)
 
     def decode(self, array: np.ndarray) -> Any:
         if self.voiced:
-            piece = satb.decode(array)
+            piece = satb.decode(array, relative=bool(self.options.relative))
             piece.qpm = float(self.options.qpm)
             return piece
         return Piece(self.codec.decode(array), "seqgen sample", self.options.drums == "only")
@@ -287,11 +291,7 @@ class MusicDomain(Domain):
     def constraint_rule(self, prime: Prime | None = None
                         ) -> Callable[[np.ndarray], np.ndarray] | None:
         """Voices: the frames' grammar, and voice leading unless ``-o voice_leading=false``."""
-        if not self.voiced:
-            return None
-        from seqgen_music.partrules import rule
-
-        return rule(bool(self.options.voice_leading))
+        return voicing.constraint_rule(self) if self.voiced else None
 
     def takes_melody(self) -> bool:
         return self.voiced  # the events encodings have no soprano to keep
@@ -304,7 +304,7 @@ class MusicDomain(Domain):
         if not self.voiced:
             raise SeqgenError("--melody needs a model of four voices (-o encoding=voices; the "
                               "shipped chorales model is one)")
-        return melody.given(source)
+        return voicing.encode_melody(self, source)
 
     # ---- output ---------------------------------------------------------------------------
     def renderers(self) -> dict[str, Renderer]:

@@ -162,11 +162,11 @@ def read_melody(source: str) -> Chorale:
     return _into_range(ch, source)
 
 
-def given(source: str) -> np.ndarray:
+def given(source: str, relative: bool = False) -> np.ndarray:
     """The steps of a harmonization: the header, each frame's POS and soprano given (>= 0),
     alto, tenor and bass to sample (-1)."""
     ch = read_melody(source)
-    tokens = satb.encode(ch).copy()
+    tokens = satb.encode(ch, relative).copy()
     frames = tokens[satb.HEADER:].reshape(-1, satb.FRAME)  # (F, 5) a view
     frames[:, 2:] = -1
     return tokens

@@ -49,11 +49,19 @@ def pitch_token(p: np.ndarray | int) -> np.ndarray:
     return PITCH0 + q - LOW
 
 
-def voice_tokens(ch: Chorale) -> np.ndarray:
+def reference(tonic: int, relative: bool) -> int:
+    """What a relative pitch token counts from: the tonic nearest C (-6..5), so that every key
+    of a piece gives the same tokens (BachBot's transposition to C, in the tokens alone); 0 for
+    absolute pitches."""
+    return (tonic + 6) % 12 - 6 if relative else 0
+
+
+def voice_tokens(ch: Chorale, relative: bool = False) -> np.ndarray:
     """(F, 4) the voices' tokens: a pitch where struck, HOLD where tied over, REST."""
     prev = np.vstack([np.full((1, 4), REST, np.int16), ch.pitch[:-1]])  # (F, 4)
     held = (ch.pitch >= 0) & ~ch.attack & (prev == ch.pitch)
-    tok = np.where(ch.pitch < 0, REST_TOKEN, pitch_token(ch.pitch))
+    ref = reference(ch.tonic, relative)
+    tok = np.where(ch.pitch < 0, REST_TOKEN, pitch_token(ch.pitch.astype(np.int64) - ref))
     return np.where(held, HOLD, tok).astype(np.int64)
 
 
@@ -87,9 +95,10 @@ def frame_start(tok: int) -> tuple[int, bool] | None:
     return None
 
 
-def encode(ch: Chorale) -> np.ndarray:
-    """(2 + 5 F,) tokens of one piece (the engine adds the separators)."""
-    frames = np.concatenate([pos_tokens(ch)[:, None], voice_tokens(ch)], 1)  # (F, 5)
+def encode(ch: Chorale, relative: bool = False) -> np.ndarray:
+    """(2 + 5 F,) tokens of one piece (the engine adds the separators); ``relative``: pitches
+    counted from the key's tonic (``reference``)."""
+    frames = np.concatenate([pos_tokens(ch)[:, None], voice_tokens(ch, relative)], 1)  # (F, 5)
     return np.concatenate([header(ch), frames.reshape(-1)])
 
 
@@ -112,14 +121,15 @@ def _frames(tokens: np.ndarray) -> tuple[list[list[int]], int, int, bool]:
     return frames, bar, tonic, minor
 
 
-def decode(tokens: np.ndarray, name: str = "seqgen sample") -> Chorale:
+def decode(tokens: np.ndarray, name: str = "seqgen sample", relative: bool = False) -> Chorale:
     frames, bar, tonic, minor = _frames(tokens)
     ch = empty(len(frames), bar, tonic, minor, name)
+    ref = reference(tonic, relative)
     for f, (start, *voices) in enumerate(frames):
         ch.pos[f], ch.fermata[f] = frame_start(start) or (0, False)
         for v, t in enumerate(voices):
             if t >= PITCH0:
-                ch.pitch[f, v], ch.attack[f, v] = t - PITCH0 + LOW, True
+                ch.pitch[f, v], ch.attack[f, v] = t - PITCH0 + LOW + ref, True
             elif t == HOLD and f and ch.pitch[f - 1, v] >= 0:
                 ch.pitch[f, v] = ch.pitch[f - 1, v]  # a HOLD after a rest is a rest
     return ch

@@ -53,11 +53,11 @@ def fit(dom: MusicDomain, documents: Sequence[Any]) -> None:
     dom.events_per_second = tokens / seconds if seconds else 0.0
 
 
-def encode(document: Any) -> np.ndarray:
+def encode(document: Any, relative: bool = False) -> np.ndarray:
     if not isinstance(document, Chorale):
         raise SeqgenError("the voices encoding takes four-part pieces (a Chorale), not "
                           f"{type(document).__name__}")
-    return satb.encode(document)
+    return satb.encode(document, relative)
 
 
 # ---- lengths ------------------------------------------------------------------------------
@@ -86,18 +86,22 @@ def length_rule(dom: MusicDomain, length: str | None,
                           f"long as --length {text} or longer: raise --length")
     want = (frames or DEFAULT_FRAMES) - primed
     cap = satb.HEADER + satb.FRAME * (int(want * LATEST_END) + 2)
+    # what this sample asked, for the constraint rule asked next: close on the tonic at the
+    # fermatas where the cadence rule below may end it
+    dom.ending = partrules.Ending(fermatas=int(HOLD_END * (want + primed)) if frames else None)
     steps = np.zeros(0, np.int64) if prime is None or prime.steps is None else prime.steps
-    return cap, _cadence_rule(want + primed, frames is not None, np.asarray(steps, np.int64))
+    return cap, _cadence_rule(want + primed, frames is not None, np.asarray(steps, np.int64),
+                              bool(dom.options.relative))
 
 
-def _cadence_rule(want: int, held: bool, primed: np.ndarray) -> LengthRule:
+def _cadence_rule(want: int, held: bool, primed: np.ndarray, relative: bool) -> LengthRule:
     """Past HOLD_END of ``want`` frames (the primer's included) a row ends after a fermata on
     the key's tonic triad (an authentic cadence's resting chord), or with its own end token;
     at LATEST_END at the latest, between frames. The readers start from the primer's tokens."""
     rows: list[partrules.Reader] = []
 
     def reader() -> partrules.Reader:
-        r = partrules.Reader()
+        r = partrules.Reader(relative)
         for tok in primed.tolist():
             r.read(int(tok))
         return r
@@ -122,6 +126,27 @@ def _cadence_rule(want: int, held: bool, primed: np.ndarray) -> LengthRule:
         return np.array([(r.t - satb.HEADER) // satb.FRAME < want * HOLD_END for r in rows])
 
     return LengthRule(stop, hold)
+
+
+# ---- rules and given tunes ----------------------------------------------------------------
+def constraint_rule(dom: MusicDomain) -> Any:
+    """The frames' grammar, and voice leading (with its ending, ``dom.ending``: set by the
+    length rule and a given tune of the same sample) unless ``-o voice_leading=false``."""
+    ending = getattr(dom, "ending", None)
+    dom.ending = None  # one sample's: the next asks its length again
+    return partrules.rule(bool(dom.options.voice_leading), bool(dom.options.relative), ending)
+
+
+def encode_melody(dom: MusicDomain, source: str) -> np.ndarray:
+    """The tune's given steps; the harmonization closes on the tonic under its last note."""
+    from seqgen_music import melody
+
+    given = melody.given(source, bool(dom.options.relative))
+    soprano = given[satb.HEADER + 1::satb.FRAME]  # (F,) each frame's soprano token
+    struck = np.flatnonzero(soprano >= satb.PITCH0)
+    final = int(struck[-1]) if len(struck) else None
+    dom.ending = partrules.Ending(final=final)
+    return given
 
 
 # ---- primers ------------------------------------------------------------------------------
@@ -149,4 +174,4 @@ def encode_prime(dom: MusicDomain, prime: str) -> np.ndarray:
     """A four-part score (whole) or a music21 work such as ``bach/bwv66.6`` (its first four
     bars), in its own key."""
     bars = None if Path(prime).is_file() else PRIME_BARS
-    return satb.encode(read_four_parts(prime, "--prime", bars))
+    return satb.encode(read_four_parts(prime, "--prime", bars), bool(dom.options.relative))
