@@ -6,16 +6,17 @@ frame's place in the bar and the fermata in one token)::
     METER KEY | POS S A T B | POS S A T B | ... | BAR S A T B | POS S A T B | ...
 
 ``POS`` says the sixteenths since the bar line and whether the soprano holds a fermata; a frame
-on a bar line opens with ``BAR`` instead, which says the key again (and the fermata): a model
-that reads the key once, a thousand tokens back, forgets it (the samples of a model trained
-with the header alone agreed with their own key in 1 of 16; Krumhansl's estimate). Each of
+on a bar line opens with ``BAR`` instead, which says the key again (and the fermata). Each of
 soprano, alto, tenor and bass is a pitch (struck here), HOLD (the voice's note goes on: a tie)
-or REST. The soprano comes first, so a model sees each frame's tune note before it writes the
-other three voices: harmonizing a given melody is sampling with the soprano's tokens forced.
+or REST. A pitch is counted from the key's tonic (``relative``, the music domain's default:
+every key of a chorale reads the same, as BachBot's transposition to C; measured against MIDI
+pitches in docs/domains/music.md), or is the MIDI pitch. The soprano comes first, so a model sees
+each frame's tune note before it writes the other three voices: harmonizing a given melody is
+sampling with the soprano's tokens forced.
 
     0            separator (start and end of every piece)
     1, 2         HOLD, REST
-    3 .. 75      pitch, MIDI 24 .. 96
+    3 .. 75      pitch 24 .. 96: MIDI, or relative to the tonic nearest C (``reference``)
     76 .. 139    POS: 2 * sixteenths since the bar line (1..31) + fermata
     140 .. 171   METER: sixteenths a bar, 1..32
     172 .. 195   KEY: tonic pitch class + 12 if minor
