@@ -180,8 +180,8 @@ def resume_run(domain: str | None, run: str | Path | None, progress: ProgressFn 
     vocab = TextVocab(config["condition"]["chars"]) if config.get("condition") else None
     enc = encode_corpus(dom, corpus, cache_dir(), vocab)
     if enc.key != config["data"]["key"]:
-        plugins.warn(f"the corpus {config['data']['source'] or '(default)'} changed since "
-                     f"{run_dir} started: resuming on the new contents")
+        plugins.warn(f"the corpus {config['data']['source'] or '(default)'} or the domain's code "
+                     f"changed since {run_dir} started: resuming on the new encoding")
     return _train_run(dom, enc, mcfg, tcfg, run_dir, config, progress, vocab, resume=True,
                       paced="eval_every" not in given, n_threads=n_threads)
 

@@ -54,11 +54,41 @@ class Encoded:
 
 
 def codec_key(domain: Codec, corpus: Corpus, vocab: TextVocab | None = None) -> str:
-    """Cache key: the corpus contents, the domain and version, its options and codec state."""
+    """Cache key: the corpus contents, the domain and version, its options and codec state, and
+    its code (issue 28: an edited ``encode`` with the same version was silently not called)."""
     blob = json.dumps([domain.name, domain.version, corpus.key, domain.get_state(),
-                       repr(domain.options), vocab.chars if vocab else None],
-                      sort_keys=True, default=str)
+                       repr(domain.options), vocab.chars if vocab else None,
+                       code_digest(type(domain))], sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+def _source_files(cls: type) -> list[Path]:
+    """The files whose code can change what ``cls`` encodes: the module of each class it is made
+    of, and every module of the package its own class lives in (a plugin's helpers)."""
+    import sys
+
+    files: set[Path] = set()
+    for klass in cls.__mro__:
+        path = getattr(sys.modules.get(klass.__module__), "__file__", None)
+        if path:
+            files.add(Path(path))
+    top = cls.__module__.split(".")[0]
+    roots = getattr(sys.modules.get(top), "__path__", None)
+    if roots and top != "seqgen":  # a plugin package: all of it, helpers included
+        files.update(p for d in roots for p in Path(d).rglob("*.py"))
+    return sorted(files)
+
+
+def code_digest(cls: type) -> str:
+    """A digest of the source of ``cls`` (``_source_files``): it changes when the code does.
+    A class with no file (defined at a prompt) gives its qualified name alone."""
+    h = hashlib.sha256(f"{cls.__module__}.{cls.__qualname__}".encode())
+    for path in _source_files(cls):
+        try:
+            h.update(path.read_bytes())
+        except OSError:
+            continue  # a module that is gone: nothing to tell apart
+    return h.hexdigest()[:16]
 
 
 class _Sink:
