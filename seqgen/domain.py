@@ -196,6 +196,15 @@ class Domain(ABC):
             raise SeqgenError(f"--length {length!r}: expected a whole number of steps") from None
         return steps, None
 
+    def stop_rule(self, prime: Prime | None = None) -> StopRule | None:
+        """When a sample is complete by its own content, or None (the default): called after
+        every step with the tokens (or frames) just drawn, (B,) or (B, D), it returns (B,)
+        booleans, True where the sample ends with that step (a game at checkmate, a gene at
+        its stop codon). The engine ends a row at this rule, the length rule (``--length``)
+        or the separator, whichever comes first; no need to override ``length_rule``. It is
+        made once per sample call, so it may keep state across steps."""
+        return None
+
     def constraint_rule(self, prime: Prime | None = None
                         ) -> Callable[[np.ndarray], np.ndarray] | None:
         """A rule that forbids tokens given the sequence so far, or None (the default).

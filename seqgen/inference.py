@@ -19,6 +19,7 @@ from seqgen.engine.data import encode_corpus, pad_ids, split
 from seqgen.engine.evaluate import evaluate
 from seqgen.engine.optim import resolve_device
 from seqgen.engine.sample import Plan, SampleSettings, StepCallback, generate
+from seqgen.engine.specs import either
 from seqgen.engine.vocab import TextVocab
 from seqgen.errors import SeqgenError
 from seqgen.render import render
@@ -199,6 +200,7 @@ class Model:
               on_text: Callable[[str], None] | None) -> Plan:
         dom = self.domain
         steps, stop_rule = dom.length_rule(None if s.length is None else str(s.length), p)
+        stop_rule = either(stop_rule, dom.stop_rule(p))  # --length, or the domain's own end
         if texts and s.length is None and self.vocab is not None:
             assert isinstance(dom, TextConditioned)
             steps = dom.max_steps_per_char * max(len(t) for t in texts)

@@ -72,6 +72,15 @@ def test_eval_and_info(runner: CliRunner, trained: Path, corpus: Path) -> None:
     assert "1 x 32 LSTM" in info.stdout and "step" in info.stdout
 
 
+def test_info_says_a_time_limit_not_a_placeholder_step_count() -> None:
+    from seqgen.cli.tables import _limit
+    from seqgen.config import TIME_BOUND_STEPS
+
+    assert _limit({"max_steps": TIME_BOUND_STEPS, "max_time": 1500.0}) == "max_time 25 m 00 s"
+    assert _limit({"max_steps": 30, "max_time": None}) == "max_steps 30"
+    assert _limit({"max_steps": 30, "max_time": 90.0}) == "max_steps 30, max_time 1 m 30 s"
+
+
 def test_domains_table_and_options(runner: CliRunner) -> None:
     out = cli(runner, "domains")
     assert "text" in out.stdout and ".txt" in out.stdout and "python-docs" in out.stdout

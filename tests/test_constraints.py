@@ -102,3 +102,22 @@ def test_a_given_part_is_kept_step_for_step_and_decides_the_length() -> None:
     free = np.stack(got.sequences)[:, given < 0]
     assert len(np.unique(free)) > 2  # the free steps were sampled, not copied
     assert 5 in seen_at_free  # the rule saw the given steps before the free step 4
+
+
+def test_the_domains_stop_rule_and_the_length_rule_end_a_row_together() -> None:
+    """``Domain.stop_rule`` (issue 28 item 6) joins the length rule: a row ends at whichever
+    says so first, and a length rule's hold on the end token stays."""
+    from seqgen.engine.specs import LengthRule, either
+
+    def at_five(steps: np.ndarray) -> np.ndarray:
+        return steps == 5
+
+    held = LengthRule(lambda s: np.zeros(len(s), bool), lambda: np.array([True]))
+    both = either(held, at_five)
+    assert isinstance(both, LengthRule) and both.hold is held.hold
+    assert both(np.array([5, 2])).tolist() == [True, False]
+    assert either(None, at_five) is at_five and either(held, None) is held
+    got = generate(_net(), np.array([0]), SampleSettings(seed=1, temperature=2.0),
+                   Plan(rows=8, steps=60, stop_rule=either(None, at_five)))
+    for seq in got.sequences:
+        assert 5 not in seq[:-1].tolist()  # ended at its first 5

@@ -45,7 +45,12 @@ def test_example_plugin_through_the_cli(installed: Path, tmp_path: Path) -> None
     for name in ("genes-1.fasta", "genes-2.fasta"):
         text = (tmp_path / name).read_text()
         assert text.startswith(">seqgen sample\nATG")
-        assert set("".join(text.splitlines()[1:])) <= set("ACGTN")
+        gene = "".join(text.splitlines()[1:])
+        assert set(gene) <= set("ACGTN")
+        codons = [gene[i:i + 3] for i in range(0, len(gene) - len(gene) % 3, 3)]
+        stops = [i for i, c in enumerate(codons) if c in ("TAA", "TAG", "TGA")]
+        # the plugin's stop_rule ends a gene at its first stop codon in frame: only there
+        assert stops in ([], [len(codons) - 1]) and (stops or len(gene) >= 299), gene
     bad = _run(installed, "seqgen.cli.main", "sample", "--domain", "dna", "--prime", "AUG",
                cwd=tmp_path)
     assert bad.returncode == 2 and bad.stderr.strip().splitlines() == [
@@ -68,7 +73,7 @@ def test_example_plugin_passes_its_own_conformance_tests(installed: Path) -> Non
     out = _run(installed, "pytest", "-q", "-p", "no:cacheprovider", str(DNA / "tests"),
                cwd=DNA)
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "2 passed" in out.stdout
+    assert "3 passed" in out.stdout
 
 
 def test_scaffolded_plugin_installs_and_passes(tmp_path: Path) -> None:

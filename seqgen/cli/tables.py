@@ -43,6 +43,20 @@ def domain_options_table(name: str) -> None:
     Console(width=max(Console().width, 120)).print(table)
 
 
+def _limit(t: dict[str, Any]) -> str:
+    """What ends the run: its steps, its time, or both (a --max-time run's step count is a
+    placeholder, never shown: issue 28)."""
+    from seqgen.config import TIME_BOUND_STEPS
+    from seqgen.engine.status import clock
+
+    steps = t.get("max_steps")
+    seconds = t.get("max_time")
+    parts = [] if steps in (None, TIME_BOUND_STEPS) else [f"max_steps {steps}"]
+    if seconds:
+        parts.append(f"max_time {clock(float(seconds))}")
+    return ", ".join(parts) or "no limit"
+
+
 def _feedback(p: float | None) -> str:
     return f", feedback dropout {p}" if p else ""
 
@@ -62,7 +76,7 @@ def run_info(run: Path) -> None:
                  f"{_feedback(m.get('feedback_dropout'))}; head {cfg['head']['name']}, "
                  f"{cfg['input']['kind']} of size {cfg['input']['size']}",
         "training": f"seq_len {t['seq_len']}, batch {t['batch_size']}, {t['optimizer']} "
-                    f"lr {t['lr']}, max_steps {t['max_steps']}, seed {t['seed']}",
+                    f"lr {t['lr']}, {_limit(t)}, seed {t['seed']}",
         "step": str(cfg.get("step", 0)), "val loss": _val(cfg.get("val_loss")),
         "sampled weights": (f"step {cfg['best_step']} (the best validation, "
                             f"{_val(cfg.get('best_val_loss'))})" if cfg.get("best_step")

@@ -107,3 +107,16 @@ class Transcribed(Protocol):
     """A codec whose documents carry a text (what a text-conditioned model reads)."""
 
     def text_of(self, document: Any) -> str | None: ...
+
+
+def either(length: StopRule | None, own: StopRule | None) -> StopRule | None:
+    """The length rule and the domain's own stop rule as one: a row ends at whichever says
+    so first (both are called every step: either may keep state); a length rule's hold on
+    the end token is kept."""
+    if own is None or length is None:
+        return own if length is None else length
+
+    def stop(steps: np.ndarray) -> np.ndarray:
+        a, b = np.asarray(length(steps), bool), np.asarray(own(steps), bool)
+        return a | b
+    return LengthRule(stop, length.hold) if isinstance(length, LengthRule) else stop

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seqgen.domain import Corpus, Domain, HeadSpec, Renderer, TokenInput
+from seqgen.domain import Corpus, Domain, HeadSpec, Prime, Renderer, TokenInput
 from seqgen.errors import SeqgenError
 
 BASES = "ACGTN"  # token 0 separates records; bases are 1..5
@@ -112,6 +112,20 @@ class DnaDomain(Domain):
                 forbid[np.arange(len(seen)), seen[:, -1]] = run
             return forbid
         return no_run_of_four
+
+    def stop_rule(self, prime: Prime | None = None) -> Callable[[np.ndarray], np.ndarray]:
+        """A gene is complete at its first stop codon in frame (the frame its start sets)."""
+        primed = [] if prime is None or prime.steps is None else prime.steps.tolist()
+        genes: list[list[int]] = []
+
+        def at_stop_codon(bases: np.ndarray) -> np.ndarray:  # (B,) -> (B,)
+            if not genes:
+                genes.extend(list(primed) for _ in bases)
+            for gene, base in zip(genes, bases.tolist(), strict=True):
+                gene.append(base)
+            return np.array([len(g) % 3 == 0 and self.decode(np.array(g[-3:])) in STOPS
+                             for g in genes])
+        return at_stop_codon
 
     def renderers(self) -> dict[str, Renderer]:
         fasta = Renderer(".fasta", write_fasta, "FASTA", read=read_fasta)
