@@ -39,11 +39,17 @@ def register_domains(register):
     register({cls})
 '''
 
-DOMAIN = '''"""The {name} domain. Start here: replace the toy corpus and codec with your own."""
+DOMAIN = '''"""The {name} domain. Start here: replace the toy corpus and codec with your own.
+
+seqgen's docs/plugins.md walks through a whole plugin (DNA, FASTA in and out) and the conformance
+kit that tests it; docs/engine.md lists every method a Domain may have (a rule that forbids
+tokens, a rule that ends a sample, priming, renderers).
+"""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -110,12 +116,25 @@ class {cls}(Domain):
     def separator(self) -> int:
         return 0
 
+    def constraint_rule(self, prime: object = None) -> Callable[[np.ndarray], np.ndarray]:
+        """Never two spaces in a row: the tokens so far (B, T) -> (B, V) True where forbidden."""
+        space = SYMBOLS.index(" ") + 1
+
+        def one_space(seen: np.ndarray) -> np.ndarray:
+            forbid = np.zeros((len(seen), len(SYMBOLS) + 1), dtype=bool)
+            forbid[:, space] = seen[:, -1] == space
+            return forbid
+        return one_space
+
     def renderers(self) -> dict[str, Renderer]:
         return {{".txt": Renderer(".txt", write_txt, "plain text", read=read_txt),
                 **super().renderers()}}
 '''
 
-TEST = '''"""The conformance kit from seqgen.testing runs every check on the domain."""
+TEST = '''"""The conformance kit from seqgen.testing runs every check on the domain (one test a
+check; ``seqgen.testing.check_domain`` runs them all from one test function)."""
+
+import numpy as np
 
 from seqgen.testing import DomainConformance
 from seqgen_{name}.domain import {cls}
@@ -123,12 +142,24 @@ from seqgen_{name}.domain import {cls}
 
 class Test{cls}(DomainConformance):
     domain = {cls}
-    bad_sources = ["no-such-file.txt"]
+
+    def bad_sources(self, tmp_path):
+        (tmp_path / "letters.txt").write_text("not digits")
+        return [str(tmp_path / "letters.txt"), str(tmp_path / "no-such-file.txt")]
+
+
+def test_never_two_spaces_in_a_row():
+    rule = {cls}().constraint_rule()
+    space = len("0123456789 ")  # the token of " "
+    forbid = rule(np.array([[0, 1, space], [0, space, 2]]))
+    assert forbid[0, space] and not forbid[1, space]
 '''
 
 README = '''# seqgen-{name}
 
-A [seqgen](https://example.invalid/seqgen) domain plugin made by `seqgen new-domain {name}`.
+A seqgen domain plugin made by `seqgen new-domain {name}`. seqgen's docs/plugins.md is the
+tutorial (a complete DNA plugin and the conformance kit); docs/engine.md lists the Domain
+interface.
 
 ```bash
 pip install -e .            # registers the domain through the `seqgen` entry-point group

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -133,12 +133,20 @@ class DomainConformance:
         class TestMyDomain(DomainConformance):
             domain = MyDomain
             bad_sources = ["tests/fixtures/broken.xyz"]
+
+    ``bad_sources`` may also be a method that writes broken files into pytest's ``tmp_path``:
+
+            def bad_sources(self, tmp_path):
+                (tmp_path / "bad.xyz").write_text("not this format")
+                return [str(tmp_path / "bad.xyz"), str(tmp_path / "missing.xyz")]
+
+    ``check_domain`` runs the same checks from one test function (docs/plugins.md).
     """
 
     domain: type[Domain]
     source: str | None = None
     options: dict[str, Any] | None = None
-    bad_sources: Sequence[str] = ()
+    bad_sources: Sequence[str] | Callable[[Path], Sequence[str]] = ()
 
     def _fitted(self) -> tuple[Domain, list[Any]]:
         dom = self.domain(parse_options(self.domain.Options, self.options or {}))
@@ -158,5 +166,6 @@ class DomainConformance:
     def test_renderers(self) -> None:
         check_renderers(*self._fitted())
 
-    def test_bad_input(self) -> None:
-        check_bad_input(self._fitted()[0], list(self.bad_sources))
+    def test_bad_input(self, tmp_path: Path) -> None:
+        bad = self.bad_sources
+        check_bad_input(self._fitted()[0], list(bad(tmp_path) if callable(bad) else bad))
