@@ -20,6 +20,10 @@ if TYPE_CHECKING:  # the engine's trainer imports torch: not needed to print a l
     from seqgen.engine.train import ProgressFn
 
 ESTIMATE_STEPS, ESTIMATE_SECONDS = 20, 5.0  # measured over this many steps or seconds
+#: said again once, if the pace after this many seconds is this far (either way) from the
+#: first: a run's first steps can be slower or faster than the rest (a first validation, a
+#: cache warming, the thread count settling: issue 28 saw "about 116 steps" run 538)
+RECHECK_SECONDS, RECHECK_RATIO = 60.0, 1.5
 
 
 def fmt(x: Any) -> str:
@@ -35,6 +39,8 @@ class Pace:
         self.seconds = seconds
         self.first: tuple[int, float] | None = None  # (step, time) of the first report
         self.said = False
+        self.said_rate: float | None = None  # the pace the first estimate was made at
+        self.rechecked = False
 
     def rate(self, step: int, now: float) -> float | None:
         """Steps per second since the first report (None before two reports)."""
@@ -52,11 +58,27 @@ class Pace:
     def estimate(self, step: int, now: float, elapsed: float) -> str | None:
         """The run's length at this machine's speed, once, after its first steps."""
         rate = self.rate(step, now)
-        if self.said or rate is None or self.first is None or not (self.total or self.seconds):
+        if rate is None or self.first is None or not (self.total or self.seconds):
             return None
+        if self.said:
+            return self._recheck(step, now, elapsed, rate)
         if step - self.first[0] < ESTIMATE_STEPS and now - self.first[1] < ESTIMATE_SECONDS:
             return None
-        self.said = True
+        self.said, self.said_rate = True, rate
+        return self._say(step, elapsed, rate)
+
+    def _recheck(self, step: int, now: float, elapsed: float, rate: float) -> str | None:
+        """The estimate again, once, where the pace since has moved far from the first."""
+        assert self.first is not None and self.said_rate
+        if self.rechecked or now - self.first[1] < RECHECK_SECONDS:
+            return None
+        self.rechecked = True
+        if 1 / RECHECK_RATIO < rate / self.said_rate < RECHECK_RATIO:
+            return None
+        return f"{self._say(step, elapsed, rate)}; its first steps ran at {self.said_rate:.2g}"
+
+    def _say(self, step: int, elapsed: float, rate: float) -> str:
+        assert self.first is not None
         if self.seconds:
             steps = int(step + rate * max(self.seconds - elapsed, 0.0))
             return (f"--max-time {clock(self.seconds)}: about {steps:,} steps at this "

@@ -163,3 +163,20 @@ def test_one_validation_takes_about_a_hundredth_of_the_run() -> None:
     assert timed.reserve() == pytest.approx(12 * 0.2 + 1.0)
     assert timed.left(50.0) == pytest.approx(60 - 50 - 0.1 - 3.4)
     assert timed.closing_batches(57.0) == 10  # what still fits before the save
+
+
+def test_the_runs_length_is_said_again_when_its_pace_moves_far() -> None:
+    """A first estimate from slow first steps is corrected once, after a minute (issue 28:
+    "about 116 steps" ran 538); a steady pace is not said twice."""
+    from seqgen.progress import Pace
+
+    slow_start = Pace(0, 600.0)
+    said = [slow_start.estimate(s, t, t) for s, t in
+            [(0, 0.0), (20, 10.0), (400, 40.0), (1300, 70.0), (2000, 100.0)]]
+    assert said[0] is None and said[1] is not None and "about 1,200 steps" in said[1]
+    assert said[2] is None  # under a minute: not yet
+    assert said[3] is not None and "its first steps ran at 2" in said[3]
+    assert said[4] is None  # once
+    steady = Pace(0, 600.0)
+    again = [steady.estimate(s, t, t) for s, t in [(0, 0.0), (20, 10.0), (140, 70.0)]]
+    assert again[1] is not None and again[2] is None
