@@ -246,9 +246,18 @@ class Domain(ABC):
         """
         return sampled
 
-    def stream_decoder(self) -> Callable[[int], str] | None:
-        """A function token -> text for printing samples as they are generated, or None."""
+    def stream_decoder(self) -> Callable[..., str] | None:
+        """A function ``token -> text`` for printing samples as they are generated, or None;
+        or ``(token, position) -> text``, where position counts the sample's tokens from its
+        start, the prime's included (ply 4 is white's third move). The streamed texts joined
+        are the sample ``decode`` gives."""
         return None
+
+    def decode_continuation(self, prime: np.ndarray, steps: np.ndarray) -> Any:
+        """The sampled steps alone, decoded in the context of the prime they continue
+        (``--no-keep-prime``): a chess plugin writes ``3... Nf6``, not ``1. Nf6``. The default
+        decodes the steps alone."""
+        return self.decode(steps)
 
     # ---- output ---------------------------------------------------------------------------
     def renderers(self) -> dict[str, Renderer]:

@@ -23,6 +23,7 @@ from seqgen.engine.specs import either
 from seqgen.engine.vocab import TextVocab
 from seqgen.errors import SeqgenError
 from seqgen.render import render
+from seqgen.streaming import streamer
 
 #: written by a text-conditioned run that recorded no example texts (an older run)
 PANGRAM = "the quick brown fox jumps over the lazy dog"
@@ -206,7 +207,7 @@ class Model:
             steps = dom.max_steps_per_char * max(len(t) for t in texts)
         if steps < 1:
             raise SeqgenError("--num and --length must be at least 1")
-        stream = self._streamer(on_text, s.prime, keep) if s.num == 1 and not texts else None
+        stream = streamer(dom, on_text, p, keep) if s.num == 1 and not texts else None
         given = None
         if s.melody is not None:  # a given part: its steps kept, the rest sampled around them
             if s.prime is not None or s.style is not None:
@@ -229,7 +230,8 @@ class Model:
         dom = self.domain
         if keep and p.steps is not None:
             seqs = [np.concatenate([p.steps.astype(q.dtype), q]) for q in seqs]
-        decoded = [dom.decode(q) for q in seqs]
+        decoded = [dom.decode(q) if keep or p.steps is None or not p.shown
+                   else dom.decode_continuation(p.steps, q) for q in seqs]
         if texts:  # each row says its line (and the prime's text when the prime is kept)
             assert isinstance(dom, TextConditioned)
             said = texts if keep else [t[len(p.text):].lstrip() if p.text else t for t in texts]
@@ -264,23 +266,6 @@ class Model:
     def _cond(self, texts: list[str]) -> np.ndarray:
         assert self.vocab is not None
         return pad_ids([self.vocab.encode(t) for t in texts])  # (B, U)
-
-    def _streamer(self, on_text: Callable[[str], None] | None, prime: str | None,
-                  keep: bool) -> Any:
-        decoder = self.domain.stream_decoder()
-        if on_text is None or decoder is None:
-            return None
-        if keep and prime:
-            on_text(prime)
-
-        sep = self.domain.separator()
-
-        def on_step(tokens: np.ndarray, done: np.ndarray) -> None:
-            # every step of the sample, the one a stop rule ends it on included (issue 28:
-            # the last move was missing); only the separator, never part of a sample, is not
-            if sep is None or int(tokens[0]) != sep:
-                on_text(decoder(int(tokens[0])))
-        return on_step
 
     def evaluate(self, data: str | None = None) -> dict[str, float]:
         """Held-out loss in the domain's units: the run's validation split, or all of ``data``."""
