@@ -38,6 +38,27 @@ def check_round_trip(domain: Domain, documents: list[Any]) -> None:
         assert _same(arr, again), f"{domain.name}: encode(decode(encode(doc))) != encode(doc)"
 
 
+def check_tokens(domain: Domain, documents: list[Any]) -> None:
+    """Token domains: every token encode gives (and the separator) is one the input and the
+    head have, and encode gives the same tokens twice (issue 28: an off-by-one over reserved
+    tokens surfaced as torch's ``IndexError: Target 218 is out of bounds``)."""
+    spec = domain.input_spec()
+    if not isinstance(spec, TokenInput):
+        return
+    classes = int(domain.head_spec().kwargs.get("num_classes", spec.vocab_size))
+    limit = min(spec.vocab_size, classes)
+    sep = domain.separator()
+    assert sep is None or 0 <= sep < limit, \
+        f"{domain.name}: the separator {sep} is outside 0..{limit - 1}"
+    for i, doc in enumerate(documents[:20]):
+        arr = np.asarray(domain.encode(doc))
+        bad = arr[(arr < 0) | (arr >= limit)]
+        assert not len(bad), (f"{domain.name}: document {i} encodes to token {int(bad[0])}, "
+                              f"outside 0..{limit - 1} (input_spec has {spec.vocab_size} "
+                              f"tokens, head_spec {classes} classes)")
+        assert _same(arr, domain.encode(doc)), f"{domain.name}: encode is not deterministic"
+
+
 def check_state(domain: Domain, documents: list[Any]) -> Domain:
     state = json.loads(json.dumps(domain.get_state()))  # must survive JSON
     fresh = type(domain)(domain.options, state=state)
@@ -120,6 +141,7 @@ def check_domain(domain_cls: type[Domain], source: str | None = None,
     docs = list(corpus.documents)
     assert docs, f"{domain.name}: the corpus has no documents"
     domain.fit(docs)
+    check_tokens(domain, docs)
     check_round_trip(domain, docs)
     domain = check_state(domain, docs)
     check_learns(domain, docs)
@@ -153,6 +175,9 @@ class DomainConformance:
         docs = list(dom.load_corpus(self.source).documents)
         dom.fit(docs)
         return dom, docs
+
+    def test_tokens(self) -> None:
+        check_tokens(*self._fitted())
 
     def test_round_trip(self) -> None:
         check_round_trip(*self._fitted())

@@ -4,6 +4,7 @@ with the same ``version`` is called again, not answered from the cache."""
 from __future__ import annotations
 
 import importlib
+import shutil
 import sys
 from pathlib import Path
 
@@ -47,7 +48,11 @@ def _load(folder: Path, offset: int) -> type:
     (folder / "letters_plugin" / "__init__.py").write_text("")
     helper = folder / "letters_plugin" / "domain.py"
     helper.write_text(PLUGIN.replace("OFFSET = 1", f"OFFSET = {offset}"))
-    sys.modules.pop("letters_plugin.domain", None)
+    for name in ("letters_plugin.domain", "letters_plugin"):  # another test's folder
+        sys.modules.pop(name, None)
+    # an edit within the same second and of the same size would reuse the stale bytecode
+    shutil.rmtree(folder / "letters_plugin" / "__pycache__", ignore_errors=True)
+    importlib.invalidate_caches()
     module = importlib.import_module("letters_plugin.domain")
     return module.Letters
 
@@ -70,3 +75,17 @@ def test_an_edited_encode_is_encoded_again(tmp_path: Path,
     # a helper module of the plugin's package counts too
     (tmp_path / "letters_plugin" / "tables.py").write_text("ALPHABET = 'abc'\n")
     assert codec_key(edited, corpus) != enc2.key
+
+
+def test_the_kit_names_a_token_outside_the_vocabulary(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """``check_tokens`` (in check_domain and DomainConformance): an off-by-one over reserved
+    tokens is named with the limit, not met later as torch's IndexError (issue 28 item 2)."""
+    from seqgen.testing import check_tokens
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    fine = _load(tmp_path, 1)()
+    check_tokens(fine, fine.load_corpus(None).documents)
+    over = _load(tmp_path, 6)()  # tokens 6, 7, 8 with 8 classes: 8 is out
+    with pytest.raises(AssertionError, match=r"encodes to token 8, outside 0\.\.7"):
+        check_tokens(over, over.load_corpus(None).documents)
