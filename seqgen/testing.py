@@ -59,6 +59,22 @@ def check_tokens(domain: Domain, documents: list[Any]) -> None:
         assert _same(arr, domain.encode(doc)), f"{domain.name}: encode is not deterministic"
 
 
+def check_stream(domain: Domain, documents: list[Any]) -> None:
+    """A domain that streams text: the streamed pieces of a document's tokens, joined, are the
+    text ``decode`` gives (what ``on_text`` prints is what the sample is)."""
+    from seqgen.streaming import _arity
+
+    decoder = domain.stream_decoder()
+    if decoder is None:
+        return
+    two = _arity(decoder) >= 2
+    for doc in documents[:5]:
+        tokens = np.asarray(domain.encode(doc)).tolist()
+        streamed = "".join(decoder(t, i) if two else decoder(t) for i, t in enumerate(tokens))
+        assert streamed == domain.decode(np.asarray(tokens)), \
+            f"{domain.name}: the stream decoder's text differs from decode's"
+
+
 def check_state(domain: Domain, documents: list[Any]) -> Domain:
     state = json.loads(json.dumps(domain.get_state()))  # must survive JSON
     fresh = type(domain)(domain.options, state=state)
@@ -142,6 +158,7 @@ def check_domain(domain_cls: type[Domain], source: str | None = None,
     assert docs, f"{domain.name}: the corpus has no documents"
     domain.fit(docs)
     check_tokens(domain, docs)
+    check_stream(domain, docs)
     check_round_trip(domain, docs)
     domain = check_state(domain, docs)
     check_learns(domain, docs)
@@ -178,6 +195,9 @@ class DomainConformance:
 
     def test_tokens(self) -> None:
         check_tokens(*self._fitted())
+
+    def test_stream(self) -> None:
+        check_stream(*self._fitted())
 
     def test_round_trip(self) -> None:
         check_round_trip(*self._fitted())

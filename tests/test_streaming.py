@@ -72,3 +72,15 @@ def test_a_continuation_is_decoded_in_the_context_of_its_prime(model: Any) -> No
     kept = model.sample(seed=2, length=12, prime="All", keep_prime=True)[0]
     assert cut.startswith("[after 3]") and calls == [(3, len(cut) - len("[after 3]"))]
     assert kept.startswith("All") and len(calls) == 1  # a kept prime decodes with the sample
+
+
+def test_the_kit_checks_the_stream_is_the_sample(model: Any) -> None:
+    from seqgen.testing import check_stream
+
+    dom = model.domain
+    docs = ["All the world", "a stage"]
+    check_stream(dom, docs)  # the text domain's decoder: one character a token
+    plain = dom.stream_decoder()
+    dom.stream_decoder = lambda: (lambda t: plain(t).upper())
+    with pytest.raises(AssertionError, match="differs from decode"):
+        check_stream(dom, docs)

@@ -87,7 +87,7 @@ def test_scaffolded_plugin_installs_and_passes(tmp_path: Path) -> None:
     assert "drums" in listed.stdout
     tests = _run(target, "pytest", "-q", "-p", "no:cacheprovider", str(pkg / "tests"), cwd=pkg)
     assert tests.returncode == 0, tests.stdout + tests.stderr
-    assert "7 passed" in tests.stdout  # the kit's five checks and the scaffold's rule
+    assert "8 passed" in tests.stdout  # the kit's five checks and the scaffold's rule
     trained = _run(target, "seqgen.cli.main", "train", "--domain", "drums", "--preset", "tiny",
                    "--quiet", "--max-steps", "5", cwd=tmp_path)
     assert trained.returncode == 0, trained.stderr
