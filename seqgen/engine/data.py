@@ -64,15 +64,16 @@ def codec_key(domain: Codec, corpus: Corpus, vocab: TextVocab | None = None) -> 
 
 def _source_files(cls: type) -> list[Path]:
     """The files whose code can change what ``cls`` encodes: the module of each class it is made
-    of, and every module of the package its own class lives in (a plugin's helpers)."""
+    of (seqgen's or the plugin's own: not the standard library's, which another user may not
+    even read), and every module of the package its own class lives in (a plugin's helpers)."""
     import sys
 
+    top = cls.__module__.split(".")[0]
     files: set[Path] = set()
     for klass in cls.__mro__:
         path = getattr(sys.modules.get(klass.__module__), "__file__", None)
-        if path:
+        if path and klass.__module__.split(".")[0] in (top, "seqgen"):
             files.add(Path(path))
-    top = cls.__module__.split(".")[0]
     roots = getattr(sys.modules.get(top), "__path__", None)
     if roots and top != "seqgen":  # a plugin package: all of it, helpers included
         files.update(p for d in roots for p in Path(d).rglob("*.py"))
