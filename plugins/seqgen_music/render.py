@@ -107,7 +107,7 @@ def write_musicxml(piece: Piece | Chorale, path: Path, qpm: float = 100.0) -> No
     grid = 0.25  # quarter lengths
     ql_per_s = qpm / 60.0
     score = m21.stream.Score()
-    score.insert(0, m21.metadata.Metadata(title=piece.name or "seqgen sample"))
+    score.insert(0, m21.metadata.Metadata(title=piece.name or "seqgen sample", composer="seqgen"))
     treble = piece.notes[:, 2] >= 60
     for name, mask, clef in (("Right hand", treble, m21.clef.TrebleClef()),
                              ("Left hand", ~treble, m21.clef.BassClef())):

@@ -178,7 +178,8 @@ def score(ch: Chorale, qpm: float) -> Any:
     if not ch.frames:  # an empty sample: a bar of rests, a score MuseScore still opens
         ch = empty(max(ch.bar, 1), ch.bar, ch.tonic, ch.minor, ch.name)
     sc = m21.stream.Score()
-    sc.insert(0, m21.metadata.Metadata(title=ch.name or "seqgen sample"))
+    # a composer, or music21 signs the page "Music21"
+    sc.insert(0, m21.metadata.Metadata(title=ch.name or "seqgen sample", composer="seqgen"))
     lines = bar_lines(ch)
     for v in range(4):
         sc.insert(0, _part(m21, ch, v, lines, qpm))
