@@ -7,7 +7,10 @@ whether the server still answers. The figures in docs/reliability.md come from:
         --run runs/text/X --run runs/music/Y --run runs/handwriting/Z --run runs/speech/W
 
 With --url it loads a server already running; else it starts one in this process on a free
-port, serving the --run directories (default: each domain's latest run).
+port, serving the --run directories (default: each domain's latest run). Its clients all ask
+from 127.0.0.1, one address: the queue serves them first come, first served.
+benchmarks/hostile_serve.py runs issue 29's attacks (clients of several addresses, stalled
+connections, hostile requests).
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ import pytest
 
 import seqgen
 from seqgen.serve.catalog import Panel, load_panels
+from seqgen.serve.connections import Server
 from seqgen.serve.limits import Limits
 from seqgen.serve.server import App, make_server
 
@@ -72,16 +73,25 @@ def voices_panel(root: Path) -> Panel:
 
 
 @contextmanager
-def running(panels: list[Panel], limits: Limits | None = None) -> Iterator[str]:
-    """The server on 127.0.0.1, port 0 (a free one), serving on a thread; its base URL."""
-    server = make_server(App(panels, limits), "127.0.0.1", 0)
+def serving(panels: list[Panel], limits: Limits | None = None,
+            host: str = "127.0.0.1") -> Iterator[tuple[Server, str]]:
+    """The server on host, port 0 (a free one), serving on a thread; it and its base URL."""
+    server = make_server(App(panels, limits), host, 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    shown = f"[{host}]" if ":" in host else host
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield server, f"http://{shown}:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def running(panels: list[Panel], limits: Limits | None = None) -> Iterator[str]:
+    """The server on 127.0.0.1, port 0 (a free one), serving on a thread; its base URL."""
+    with serving(panels, limits) as (_, base):
+        yield base
 
 
 def request(url: str, body: Any = None, *, raw: bytes | None = None,

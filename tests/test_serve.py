@@ -167,18 +167,27 @@ def test_get_on_an_endpoint_and_a_bad_format(url: str) -> None:
     assert status == 400 and b"renders .txt" in out
 
 
-def test_a_prime_that_names_a_file_is_refused(tmp_path: Path) -> None:
+def test_a_prime_that_looks_like_a_file_is_refused_whether_or_not_it_exists(
+        tmp_path: Path) -> None:
     (tmp_path / "secret.txt").write_text("x")
-    with pytest.raises(RequestError, match="names a file"):
-        settings_for("generic", {"prime": str(tmp_path / "secret.txt")}, Limits())
-    assert settings_for("generic", {"prime": "ACGT"}, Limits()).prime == "ACGT"
+    answers = set()
+    for prime in (str(tmp_path / "secret.txt"), str(tmp_path / "absent.txt"), "~/x", "./x",
+                  "notes.txt", "a\\b"):
+        with pytest.raises(RequestError, match="looks like a file name") as refused:
+            settings_for("generic", {"prime": prime}, Limits())
+        answers.add((refused.value.status, str(refused.value)))
+    assert len(answers) == 1  # the same answer: nothing said about the server's disk
+    for text in ("ACGT", "Hello there.", "a.b c"):
+        assert settings_for("generic", {"prime": text}, Limits()).prime == text
 
 
 def test_the_gate_refuses_at_once() -> None:
+    """One address: first come, first served; a full queue refuses a newcomer at once, and a
+    page id (client) already in flight is 429 (tests/test_serve_hostile.py: between addresses)."""
     gate = Gate(Limits(workers=1, queue=1, wait=0.2))
-    with gate.enter("a"):
+    with gate.enter("127.0.0.1", "a"):
         with pytest.raises(RequestError) as same:
-            with gate.enter("a"):
+            with gate.enter("127.0.0.1", "a"):
                 pass
         assert same.value.status == 429
         holder = threading.Event()
@@ -186,20 +195,21 @@ def test_the_gate_refuses_at_once() -> None:
 
         def queued() -> None:
             with pytest.raises(RequestError):  # waits 0.2 s for the worker, then 503
-                with gate.enter("b"):
+                with gate.enter("127.0.0.1", "b"):
                     holder.set()
             release.set()
 
         t = threading.Thread(target=queued)
         t.start()
         time.sleep(0.05)
+        t0 = time.monotonic()
         with pytest.raises(RequestError) as full:
-            with gate.enter("c"):
+            with gate.enter("127.0.0.1", "c"):
                 pass
-        assert full.value.status == 503
+        assert full.value.status == 503 and time.monotonic() - t0 < 0.1
         t.join()
         assert release.is_set() and not holder.is_set()
-    with gate.enter("a"):  # every place given back
+    with gate.enter("127.0.0.1", "a"):  # every place given back
         pass
 
 

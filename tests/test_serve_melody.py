@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 import stat
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -161,6 +163,28 @@ def test_a_body_past_the_upload_room_is_413(url: str) -> None:
     room = Limits().body_room(True)
     status, _, out = request(f"{url}/api/generate/music", raw=b" " * (room + 1))
     assert status == 413 and f"at most {room}" in json.loads(out)["error"]
+
+
+def test_an_upload_that_arrives_too_slowly_is_408(panel: Panel, tmp_path: Path,
+                                                  scratch: Path) -> None:
+    """A tune's bytes have ``read_seconds`` from connecting, as every request's body: half an
+    upload, then nothing, is cut off with a 408 (one line of JSON) and writes no file."""
+    data = json.dumps(upload("tune.mid", midi_bytes(tmp_path, TUNE))).encode()
+    with running([panel], Limits(read_seconds=1.0)) as base:
+        host = base.removeprefix("http://")
+        head = (f"POST /api/generate/music HTTP/1.0\r\nHost: {host}\r\nContent-Type: "
+                f"application/json\r\nContent-Length: {len(data)}\r\n\r\n").encode()
+        t0 = time.monotonic()
+        with socket.create_connection(("127.0.0.1", int(host.rsplit(":", 1)[1])), 10) as sock:
+            sock.sendall(head + data[:len(data) // 2])
+            reply = b""
+            while chunk := sock.recv(65536):
+                reply += chunk
+        waited = time.monotonic() - t0
+    head_part, _, body = reply.partition(b"\r\n\r\n")
+    assert head_part.startswith(b"HTTP/1.0 408") and 0.9 < waited < 3.0, (reply, waited)
+    assert body.count(b"\n") == 1 and "more than 1 s" in json.loads(body)["error"]
+    assert list(scratch.iterdir()) == []
 
 
 def test_settings_for_a_tune_and_the_default_temperature() -> None:

@@ -15,6 +15,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+#: a temperature below this samples greedily: exp(-gap / T) < 1e-43 for any logit gap over 1e-4
+GREEDY_BELOW = 1e-6
+
 
 class Head(nn.Module):
     """Base class: subclasses set ``n_params`` in __init__ before calling ``super().__init__``."""
@@ -63,7 +66,9 @@ class CategoricalHead(Head):
     def sample(self, params: np.ndarray, rng: np.random.Generator, *, temperature: float = 1.0,
                top_k: int = 0, top_p: float = 1.0, bias: float = 0.0) -> np.ndarray:
         logits = params.astype(np.float64, copy=True)  # (B, V)
-        if temperature <= 0:  # greedy decoding
+        # greedy decoding: at 0, and below GREEDY_BELOW, where dividing could overflow (1e-320
+        # is subnormal: 1 / T is inf) and the softmax is the argmax anyway
+        if temperature < GREEDY_BELOW:
             return logits.argmax(axis=1)
         logits /= temperature
         if 0 < top_k < logits.shape[1]:

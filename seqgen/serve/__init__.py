@@ -1,9 +1,11 @@
 """``seqgen serve``: a local playground in the browser, one panel per installed domain.
 
-The server (server.py) is the standard library's ThreadingHTTPServer; the page (static/) is
+The server (server.py) is the standard library's ThreadingHTTPServer, with a cap on open
+connections and a deadline on reading each request (connections.py); the page (static/) is
 plain HTML, JavaScript, SVG and WebAudio, shipped as package data: it works offline. Models
-load once at start (catalog.py); requests are bounded JSON (requests.py, limits.py) and
-samples stream back as NDJSON (work.py). docs/serve.md says how to use it.
+load once at start (catalog.py); requests are bounded JSON (requests.py) through a queue fair
+between client addresses (limits.py), and samples stream back as NDJSON (work.py).
+docs/serve.md says how to use it.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ loaded once when the server starts. No request chooses a run."""
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,16 @@ if TYPE_CHECKING:
 
 #: the built-in domains with a view of their own; any other domain gets the generic panel
 VIEWS = ("text", "music", "handwriting", "speech")
+#: an absolute path (/..., ~/..., C:\\...) in a message, less the punctuation after it
+_PATH = r"""(?<![\w.~/\\-])(?:[A-Za-z]:)?(?:~|\.\.?)?[\\/][^\s'"`]*[^\s'"`:;,.)\]]"""
+
+
+def hide_paths(line: str) -> str:
+    """A message for a client with the server's paths taken out: where its runs are is the
+    server's business, and a home folder names its user (``no trained 'chess' run under
+    /home/ann/runs: train one ...`` reads ``no trained 'chess' run: train one ...``)."""
+    line = re.sub(r"\s+(?:under|in|at)\s+" + _PATH, "", line)
+    return re.sub(_PATH, "\u2026", line)
 
 
 @dataclass
@@ -33,6 +44,11 @@ class Panel:
     run: str = ""
     #: one sample at a time per model: a loaded run's state is not shared between threads
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def shown_problem(self) -> str | None:
+        """Why there is no model, as a client reads it (no paths)."""
+        return None if self.problem is None else hide_paths(self.problem)
 
     @property
     def view(self) -> str:
@@ -51,7 +67,7 @@ class Panel:
         """What the page needs to draw the panel (no paths: the run's name only)."""
         out: dict[str, Any] = {"name": self.name, "view": self.view,
                                "description": self.description, "ready": self.model is not None,
-                               "problem": self.problem, "run": self.run}
+                               "problem": self.shown_problem, "run": self.run}
         if self.model is None:
             return out
         dom = self.model.domain

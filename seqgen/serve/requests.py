@@ -9,8 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import math
-import os
+import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
@@ -50,10 +49,16 @@ class Upload:
     name: str
 
 
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def parse_body(raw: bytes) -> dict[str, Any]:
     """The request's JSON object, or a 400 naming what is wrong."""
     try:
-        body = json.loads(raw.decode("utf-8"))
+        body = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+    except RecursionError:  # 16 KiB of "[" nests deeper than the parser recurses
+        raise RequestError(400, "the body is not JSON (nested too deeply)") from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise RequestError(400, f"the body is not JSON ({str(exc).splitlines()[0]})") from None
     if not isinstance(body, dict):
@@ -61,12 +66,21 @@ def parse_body(raw: bytes) -> dict[str, Any]:
     return body
 
 
+def _shown(value: int | float) -> str:
+    """A number for a message: a 400-digit integer is not repeated back (nor has a float)."""
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value) if abs(value) < 10**15 else f"of {len(str(abs(value)))} digits"
+
+
 def _number(body: dict[str, Any], key: str, low: float, high: float, default: float) -> float:
     value = body.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise RequestError(400, f"{key} must be a number")
+    # compared as it came: a JSON integer may have hundreds of digits, too many for a float
+    # (math.isfinite would overflow); NaN and Infinity are refused by parse_body
     if not low <= value <= high:
-        raise RequestError(400, f"{key} {value:g}: must be between {low:g} and {high:g}")
+        raise RequestError(400, f"{key} {_shown(value)}: must be between {low:g} and {high:g}")
     return float(value)
 
 
@@ -77,7 +91,7 @@ def _whole(body: dict[str, Any], key: str, low: int, high: int) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise RequestError(400, f"{key} must be a whole number")
     if not low <= value <= high:
-        raise RequestError(400, f"{key} {value}: must be between {low} and {high}")
+        raise RequestError(400, f"{key} {_shown(value)}: must be between {low} and {high}")
     return value
 
 
@@ -90,7 +104,9 @@ def _text(body: dict[str, Any], key: str, limits: Limits, *, line: bool = False)
     if len(value) > limits.text_chars:
         raise RequestError(413, f"{key} is {len(value)} characters: at most "
                                 f"{limits.text_chars}")
-    if line and ("\n" in value or "\r" in value):
+    # every line break Python knows (\v, \f, \x1c-\x1e, \x85, \u2028, \u2029 as well as \n
+    # and \r): the domain splits its text into lines the same way
+    if line and value.splitlines() != [value]:
         raise RequestError(400, f"{key} must be one line")
     return value
 
@@ -114,8 +130,9 @@ def settings_for(view: str, body: dict[str, Any], limits: Limits,
     if view in ("text", "generic"):
         s.prime = _text(body, "prime", limits)
         s.length = _whole(body, "length", 1, limits.steps) or min(500, limits.steps)
-    if view == "generic" and s.prime is not None and os.path.lexists(s.prime):
-        raise RequestError(400, "prime names a file: the server reads no files for a request")
+    if view == "generic" and s.prime is not None and path_like(s.prime):
+        raise RequestError(400, "prime looks like a file name (a / or \\, a leading ~ or ., "
+                                "or a suffix): the server reads no files for a request")
     if view in ("handwriting", "speech", "generic"):
         s.text = _text(body, "text", limits, line=view != "generic")
     if view == "handwriting":
@@ -181,9 +198,19 @@ def upload_of(body: dict[str, Any], limits: Limits, offer: Offer) -> Upload | No
     return Upload(suffix, data, name)
 
 
-def client_of(address: str, body: dict[str, Any]) -> str:
-    """Who asks: the client's address and the page's own id (the page makes one per tab)."""
+def path_like(prime: str) -> bool:
+    """Whether a generic panel's prime could name a file, which a third-party domain might
+    read: a path separator, a leading ~ or ., or one word with a suffix (``notes.txt``).
+    Judged by its form alone, never by looking on the disk: an answer that differed with
+    whether the path exists would tell any caller what the server's disk holds."""
+    return ("/" in prime or "\\" in prime or "\0" in prime or prime.startswith(("~", "."))
+            or re.fullmatch(r"\S+\.[A-Za-z0-9]{1,8}", prime) is not None)
+
+
+def tag_of(body: dict[str, Any]) -> str:
+    """The page's own id (one per tab): a courtesy (one request at a time per tab), never
+    whose share a request counts against (that is its address: limits.Gate)."""
     tag = body.get("client")
     if tag is not None and (not isinstance(tag, str) or len(tag) > 64):
         raise RequestError(400, "client must be a short string")
-    return f"{address}/{tag or ''}"
+    return tag or ""

@@ -1,12 +1,14 @@
-"""The HTTP side of ``seqgen serve``: the standard library's ThreadingHTTPServer, one page and
-its assets (package data, read once at start), and three JSON endpoints.
+"""The HTTP side of ``seqgen serve``: one page and its assets (package data, read once at
+start), and three JSON endpoints, on the listening side of connections.py.
 
     GET  /                     the page;  GET /static/app.js, /static/style.css
     GET  /api/domains          the panels: which domains, their models, renderers, limits
     POST /api/generate/NAME    JSON settings in; NDJSON events out, the last {"type": "done"}
     POST /api/render           {"id", "format"} in; the sample's file out (a download)
 
-Every refusal is a 4xx (or 503) with one line of JSON, {"error": "..."}, never a traceback.
+Every refusal, the standard library's own included (a malformed request line, 414, 431, 501),
+is a 4xx (or 503) with one line of JSON, {"error": "..."}, and the security headers; never a
+traceback, on the wire or on stderr.
 """
 
 from __future__ import annotations
@@ -14,14 +16,15 @@ from __future__ import annotations
 import json
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from importlib import resources
 from typing import Any
 
 from seqgen.errors import SeqgenError
-from seqgen.serve.catalog import Panel
-from seqgen.serve.limits import Gate, Limits, RequestError
-from seqgen.serve.requests import client_of, parse_body, settings_for, upload_of
+from seqgen.serve.catalog import Panel, hide_paths
+from seqgen.serve.connections import HEADERS, Server, Server6
+from seqgen.serve.limits import Gate, Limits, RequestError, address_key
+from seqgen.serve.requests import parse_body, settings_for, tag_of, upload_of
 from seqgen.serve.work import Results, Stopped, generate, given_file, render_bytes
 
 ASSETS = {"/": ("index.html", "text/html; charset=utf-8"),
@@ -30,11 +33,6 @@ ASSETS = {"/": ("index.html", "text/html; charset=utf-8"),
 TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".wav": "audio/wav",
          ".mid": "audio/midi", ".txt": "text/plain; charset=utf-8", ".inkml": "application/xml",
          ".musicxml": "application/vnd.recordare.musicxml+xml", ".json": "application/json"}
-HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
-           "Cache-Control": "no-store",
-           "Content-Security-Policy": "default-src 'self'; img-src 'self' blob: data:; "
-                                      "media-src 'self' blob:; object-src 'none'; "
-                                      "frame-ancestors 'none'"}
 
 
 class App:
@@ -63,10 +61,32 @@ class App:
 
 class Handler(BaseHTTPRequestHandler):
     server_version = "seqgen-serve"
+    # not HTTP/0.9, the standard library's default: a request line that does not parse would
+    # be answered with a bare body (no status line, no headers)
+    default_request_version = "HTTP/1.0"
     app: App  # set on the class made for each server
+    server: Server
 
     def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: one line per refused request only (the load test makes thousands)."""
+        """Quiet: a refusal is the client's business (the load tests make thousands)."""
+
+    def handle(self) -> None:
+        """One request (HTTP/1.0: the connection closes after it). A client that goes away,
+        or stops reading or sending for ``read_seconds``, costs its thread, nothing else."""
+        try:
+            super().handle()
+        except (ConnectionError, TimeoutError):
+            pass
+
+    def send_error(self, code: int, message: str | None = None,
+                   explain: str | None = None) -> None:
+        """The standard library's own refusals (a malformed request line or header, 414,
+        431, 501 for another method, 505) as the handlers' own: one line of JSON."""
+        self.close_connection = True
+        if code == 501:
+            message = f"method {self.command[:20]!r} is not supported: GET, HEAD or POST"
+        shown = message or self.responses.get(code, ("refused",))[0]
+        self._json(code, {"error": " ".join(shown.split())[:200]}, {"Connection": "close"})
 
     def _send(self, status: int, body: bytes, kind: str,
               extra: dict[str, str] | None = None) -> None:
@@ -86,15 +106,23 @@ class Handler(BaseHTTPRequestHandler):
         line = " ".join(str(exc).split())  # one line, whatever the message held
         self._json(exc.status, {"error": line}, extra)
 
-    def _guard(self) -> None:
-        """The Host header names this server (a page elsewhere cannot rebind its name)."""
-        host = self.headers.get("Host", "")
+    def _guard(self, post: bool) -> None:
+        """The Host header names this server (a page elsewhere cannot rebind its name), and a
+        POST that says where it comes from (Origin) comes from this server's own page."""
+        host = self.headers.get("Host", "").lower()
         if self.app.hosts and host not in self.app.hosts:
             raise RequestError(421, f"Host {host[:60]!r} is not this server's")
+        origin = self.headers.get("Origin")
+        own = f"http://{host.removesuffix(':80')}"
+        if post and origin is not None and origin.lower().removesuffix(":80") != own:
+            raise RequestError(403, f"Origin {origin[:60]!r} is not this server's: only its "
+                                    f"own page may ask it for work")
 
     def do_GET(self) -> None:
+        if not self.server.request_read(self.connection):
+            return  # closed for being too slow, or to make room: answered already
         try:
-            self._guard()
+            self._guard(post=False)
             path = self.path.split("?", 1)[0]
             if path in self.app.assets:
                 body, kind = self.app.assets[path]
@@ -112,8 +140,10 @@ class Handler(BaseHTTPRequestHandler):
     do_HEAD = do_GET
 
     def do_POST(self) -> None:
+        if not self.server.still_open(self.connection):
+            return
         try:
-            self._guard()
+            self._guard(post=True)
             path = self.path.split("?", 1)[0]
             body = self._body(self._room(path))
             if path.startswith("/api/generate/"):
@@ -123,8 +153,8 @@ class Handler(BaseHTTPRequestHandler):
             raise RequestError(404, f"no endpoint {path[:60]!r}")
         except RequestError as exc:
             self._error(exc)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client went away
+        except (ConnectionError, TimeoutError):
+            pass  # the client went away, or stopped sending or reading
         except Exception as exc:  # never a traceback to the client; one line on stderr
             print(f"seqgen serve: error: {type(exc).__name__}: {exc}", file=sys.stderr)
             self._error(RequestError(500, f"internal error: {type(exc).__name__}"))
@@ -147,7 +177,10 @@ class Handler(BaseHTTPRequestHandler):
             raise RequestError(411, "the request needs a Content-Length") from None
         if not 0 <= size <= room:
             raise RequestError(413, f"the body is {size} bytes: at most {room}")
-        return parse_body(self.rfile.read(size))
+        data = self.rfile.read(size)
+        if len(data) < size or not self.server.request_read(self.connection):
+            raise ConnectionAbortedError  # gone mid-body, or closed for being too slow
+        return parse_body(data)
 
     def _panel(self, name: str) -> Panel:
         panel = self.app.panels.get(name)
@@ -155,7 +188,7 @@ class Handler(BaseHTTPRequestHandler):
             raise RequestError(404, f"no domain {name[:40]!r}: this server has "
                                     f"{', '.join(self.app.panels)}")
         if panel.model is None:
-            raise RequestError(409, f"{name}: no model ({panel.problem})")
+            raise RequestError(409, f"{name}: no model ({panel.shown_problem})")
         return panel
 
     def _render(self, body: dict[str, Any]) -> None:
@@ -163,11 +196,12 @@ class Handler(BaseHTTPRequestHandler):
         if unknown:
             raise RequestError(400, f"unknown field {unknown[0]!r}: give id and format")
         panel, samples, cache = self.app.results.get(body.get("id"))
-        with self.app.gate.enter(client_of(self.client_address[0], body)):
+        # one lane for every render: they share a lock (work.render_bytes: pyplot)
+        with self.app.gate.enter(address_key(self.client_address[0]), tag_of(body), "render"):
             try:
                 suffix, data = render_bytes(panel, samples, body.get("format"), cache)
             except SeqgenError as exc:
-                raise RequestError(400, str(exc)) from None
+                raise RequestError(400, hide_paths(str(exc))) from None
         self.app.count()
         name = f"{panel.name}-sample{suffix}"
         self._send(200, data, TYPES.get(suffix, "application/octet-stream"),
@@ -177,18 +211,19 @@ class Handler(BaseHTTPRequestHandler):
         panel = self._panel(name)
         settings = settings_for(panel.view, body, self.app.limits, panel.offer)
         upload = upload_of(body, self.app.limits, panel.offer)
-        with self.app.gate.enter(client_of(self.client_address[0], body)):
+        lane = f"model {id(panel.lock)}"  # the lock a sample holds: one request at a time
+        with self.app.gate.enter(address_key(self.client_address[0]), tag_of(body), lane):
             stream = Stream(self)
             try:
                 with given_file(upload, settings):
                     done = generate(panel, settings, stream.emit, self.app.limits,
                                     self.app.results)
-            except (BrokenPipeError, ConnectionResetError):
+            except (ConnectionError, TimeoutError):
                 raise
             except (SeqgenError, Stopped) as exc:
                 if not stream.started and isinstance(exc, SeqgenError):
-                    raise RequestError(400, str(exc)) from None
-                done = {"type": "error", "error": " ".join(str(exc).split())}
+                    raise RequestError(400, hide_paths(str(exc))) from None
+                done = {"type": "error", "error": " ".join(hide_paths(str(exc)).split())}
             except Exception as exc:
                 if not stream.started:
                     raise
@@ -218,17 +253,23 @@ class Stream:
         h.wfile.write(json.dumps(event).encode() + b"\n")
 
 
-class Server(ThreadingHTTPServer):
-    #: connections waiting to be accepted (the standard library's 5 drops a crowd's)
-    request_queue_size = 128
-
-
-def make_server(app: App, host: str = "127.0.0.1", port: int = 8765) -> ThreadingHTTPServer:
-    """A server bound to host:port (port 0: a free one); serve_forever() runs it."""
-    handler = type("BoundHandler", (Handler,), {"app": app})
-    server = Server((host, port), handler)
-    server.daemon_threads = True
-    bound = server.server_address[1]
-    names = {host, "127.0.0.1", "localhost", "[::1]"} if host not in ("0.0.0.0", "::") else set()
-    app.hosts = {f"{n}:{bound}" for n in names} if names else set()
+def make_server(app: App, host: str = "127.0.0.1", port: int = 8765) -> Server:
+    """A server bound to host:port (port 0: a free one; an IPv6 address such as ::1 is
+    bound as IPv6); serve_forever() runs it."""
+    # the socket's own timeout is a backstop (the accept loop answers a late request 408 at
+    # read_seconds) and the bound on a client that stops reading what it asked for
+    handler = type("BoundHandler", (Handler,), {"app": app,
+                                                "timeout": app.limits.read_seconds + 2.0})
+    server = (Server6 if ":" in host else Server)((host, port), handler, app.limits)
+    app.hosts = allowed_hosts(host, server.server_address[1])
     return server
+
+
+def allowed_hosts(host: str, port: int) -> set[str]:
+    """The Host headers a request may carry: this machine's loopback names and the address
+    bound, each with the server's port or with none or :80 (a browser leaves out the
+    scheme's default port); any Host where the server listens on every address."""
+    if host in ("0.0.0.0", "::", ""):
+        return set()
+    names = {f"[{host}]" if ":" in host else host, "127.0.0.1", "localhost", "[::1]"}
+    return {f"{n}{p}" for n in {n.lower() for n in names} for p in ("", ":80", f":{port}")}
