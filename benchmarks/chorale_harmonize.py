@@ -51,10 +51,11 @@ def soprano_file(ch: Any, folder: Path) -> Path:
     return path
 
 
-def harmonize(model: Any, sources: list[str], seed: int, temp: float | None) -> list[Any]:
+def harmonize(model: Any, sources: list[str], seed: int, temp: float | None,
+              top_p: float = 1.0) -> list[Any]:
     out = []
     for i, src in enumerate(sources):
-        out += model.sample(melody=src, seed=seed + i, temperature=temp)
+        out += model.sample(melody=src, seed=seed + i, temperature=temp, top_p=top_p)
     return out
 
 
@@ -66,6 +67,7 @@ def main() -> None:
     ap.add_argument("--tunes", type=int, default=24, help="held-out sopranos to harmonize")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--temperature", type=float, default=None)
+    ap.add_argument("--top-p", type=float, default=1.0)
     ap.add_argument("--no-rules", action="store_true", help="-o voice_leading=false")
     args = ap.parse_args()
 
@@ -80,11 +82,11 @@ def main() -> None:
     bach = bach[: args.tunes]
     t0 = time.perf_counter()
     samples = model.sample(num=args.num, length=args.length, seed=args.seed,
-                           temperature=args.temperature)
+                           temperature=args.temperature, top_p=args.top_p)
     with tempfile.TemporaryDirectory() as tmp:
         files = [str(soprano_file(ch, Path(tmp))) for ch in bach]
-        harmonized = harmonize(model, files, args.seed, args.temperature)
-    tunes = harmonize(model, melody.tune_names(), args.seed, args.temperature)
+        harmonized = harmonize(model, files, args.seed, args.temperature, args.top_p)
+    tunes = harmonize(model, melody.tune_names(), args.seed, args.temperature, args.top_p)
     seconds = time.perf_counter() - t0
     kept = sum(h.line(0) == b.line(0) for h, b in zip(harmonized, bach, strict=True))
     sets = {"samples": samples, "harmonized": harmonized, "tunes": tunes, "held-out Bach": bach}
@@ -94,7 +96,7 @@ def main() -> None:
             ("32-grams copied from training", [f"{100 * c:.1f} %" for c in copied.values()]),
             *vs.rows({name: vs.set_voice_stats(group) for name, group in sets.items()})]
     temp = model.domain.default_temperature if args.temperature is None else args.temperature
-    print(f"model {model.run_dir}; temperature {temp:g}, rules "
+    print(f"model {model.run_dir}; temperature {temp:g}, top-p {args.top_p:g}, rules "
           f"{'off' if args.no_rules else 'on'}, seed {args.seed}; {seconds:.0f} s to sample")
     print(f"soprano kept note for note in {kept} of {len(bach)} harmonized held-out tunes")
     print(st.table(rows, ["", *sets]))

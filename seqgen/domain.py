@@ -103,6 +103,9 @@ class Domain(ABC):
     default_bias: float = 0.0
     #: the sampling temperature when none is given, found by measurement
     default_temperature: float = 1.0
+    #: the same for a sample around a given part (``--melody``), where it differs (None: as
+    #: default_temperature): a given tune constrains the rest more than a free sample is
+    melody_temperature: float | None = None
     #: file suffixes ``--melody`` reads (".mid", ".abc", ...), where ``takes_melody()``
     melody_formats: tuple[str, ...] = ()
 

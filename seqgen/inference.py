@@ -181,7 +181,8 @@ class Model:
         if s.bias is None:
             s.bias = float(self.domain.default_bias)
         if s.temperature is None:
-            s.temperature = float(self.domain.default_temperature)
+            given = self.domain.melody_temperature if s.melody is not None else None
+            s.temperature = float(self.domain.default_temperature if given is None else given)
         s.check()
         self._voice(s.voice)
         p = self._prime(s.prime, s.style)

@@ -284,3 +284,17 @@ def test_the_ending_completes_the_triad_with_one_third() -> None:
     tenor = row.pitches[partrules._tonic(row, 2)]
     assert set(((tenor - 9) % 12).tolist()) == {7}  # the fifth: no C natural beside C sharp
     assert set(((row.pitches[partrules._tonic(row, 3)] - 9) % 12).tolist()) == {0}
+
+
+def test_harmonizing_samples_at_its_own_default_temperature(voices_run: Path) -> None:
+    from seqgen.inference import Model
+
+    model = Model(voices_run)
+    assert (model.domain.default_temperature, model.domain.melody_temperature) == (0.8, 0.6)
+    plain = model.sample(melody="twinkle", seed=5)[0]
+    same = model.sample(melody="twinkle", seed=5, temperature=0.6)[0]
+    hotter = model.sample(melody="twinkle", seed=5, temperature=1.5)[0]
+    assert (plain.pitch == same.pitch).all() and (plain.pitch != hotter.pitch).any()
+    free = model.sample(length="4s", seed=5)[0]
+    at_08 = model.sample(length="4s", seed=5, temperature=0.8)[0]
+    assert free.frames == at_08.frames and (free.pitch == at_08.pitch).all()
