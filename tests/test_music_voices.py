@@ -165,6 +165,7 @@ def test_melody_keeps_the_soprano_note_for_note(voices_run: Path, tmp_path: Path
 
     path, bach = _tune(tmp_path)
     for ch in Model(voices_run).sample(num=2, melody=str(path), seed=4):
+        assert ch.name == "Tune, harmonized"  # the score's title names the tune
         assert ch.frames == bach.frames and ch.line(0) == bach.line(0)
         assert (ch.fermata == bach.fermata).all() and (ch.pos == bach.pos).all()
         assert (ch.pitch[:, 1:] >= 0).mean() > 0.8  # the other three voices were written

@@ -212,7 +212,8 @@ class MusicDomain(Domain):
 
     def decode(self, array: np.ndarray) -> Any:
         if self.voiced:
-            piece = satb.decode(array, relative=bool(self.options.relative))
+            piece = satb.decode(array, getattr(self, "title", "seqgen sample"),
+                                relative=bool(self.options.relative))
             piece.qpm = float(self.options.qpm)
             return piece
         return Piece(self.codec.decode(array), "seqgen sample", self.options.drums == "only")

@@ -89,6 +89,7 @@ def length_rule(dom: MusicDomain, length: str | None,
     # what this sample asked, for the constraint rule asked next: close on the tonic at the
     # fermatas where the cadence rule below may end it
     dom.ending = partrules.Ending(fermatas=int(HOLD_END * (want + primed)) if frames else None)
+    dom.title = "seqgen sample"  # a harmonization names its tune (encode_melody, next)
     steps = np.zeros(0, np.int64) if prime is None or prime.steps is None else prime.steps
     return cap, _cadence_rule(want + primed, frames is not None, np.asarray(steps, np.int64),
                               bool(dom.options.relative))
@@ -142,6 +143,7 @@ def encode_melody(dom: MusicDomain, source: str) -> np.ndarray:
     from seqgen_music import melody
 
     given = melody.given(source, bool(dom.options.relative))
+    dom.title = f"{Path(source).stem.replace('-', ' ').replace('_', ' ').title()}, harmonized"
     soprano = given[satb.HEADER + 1::satb.FRAME]  # (F,) each frame's soprano token
     struck = np.flatnonzero(soprano >= satb.PITCH0)
     final = int(struck[-1]) if len(struck) else None
