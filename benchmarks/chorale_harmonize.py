@@ -14,7 +14,7 @@ tests), beside the floor: the held-out Bach chorales themselves.
 Copying: the share of the samples' 32-token n-grams found verbatim in the training chorales.
 
     python benchmarks/chorale_harmonize.py [--run RUN] [--num 8] [--tunes 24] [--seed 1]
-        [--temperature T] [--no-rules]
+        [--temperature T] [--top-p P] [--no-rules]
 """
 
 from __future__ import annotations
@@ -95,8 +95,11 @@ def main() -> None:
     rows = [("pieces", [str(len(g)) for g in sets.values()]),
             ("32-grams copied from training", [f"{100 * c:.1f} %" for c in copied.values()]),
             *vs.rows({name: vs.set_voice_stats(group) for name, group in sets.items()})]
-    temp = model.domain.default_temperature if args.temperature is None else args.temperature
-    print(f"model {model.run_dir}; temperature {temp:g}, top-p {args.top_p:g}, rules "
+    dom = model.domain
+    temp = (f"{args.temperature:g}" if args.temperature is not None else
+            f"the model's defaults ({dom.default_temperature:g} free, "
+            f"{dom.melody_temperature or dom.default_temperature:g} harmonizing)")
+    print(f"model {model.run_dir}; temperature {temp}, top-p {args.top_p:g}, rules "
           f"{'off' if args.no_rules else 'on'}, seed {args.seed}; {seconds:.0f} s to sample")
     print(f"soprano kept note for note in {kept} of {len(bach)} harmonized held-out tunes")
     print(st.table(rows, ["", *sets]))
