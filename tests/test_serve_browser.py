@@ -123,8 +123,11 @@ def test_music_harmonizes_a_tune_in_four_voices(browser: Any, tmp_path: Path,
             panel = browser.find_element(By.ID, "panel-music")
             go = panel.find_element(By.CSS_SELECTOR, "button.go")
             assert go.text == "Compose" and panel.find_element(By.ID, "melody-file")
+            knob = panel.find_element(By.NAME, "temperature")
+            assert knob.get_attribute("value") == "0.8"  # the model's own, free
             Select(panel.find_element(By.ID, "melody")).select_by_value("old-hundredth")
             assert go.text == "Harmonize"
+            assert knob.get_attribute("value") == "0.6"  # and its own for harmonizing
             assert not panel.find_element(By.NAME, "primer").is_enabled()  # the tune is all
             go.click()
             WebDriverWait(browser, 60).until(

@@ -97,6 +97,7 @@ def test_the_listing_offers_the_tunes(url: str) -> None:
     assert music["melodies"] == melody.tune_names() == ["new-britain", "old-hundredth", "twinkle"]
     assert {".mid", ".musicxml", ".abc"} <= set(music["melody_formats"])
     assert music["temperature"] == 0.8  # the voices model's own default
+    assert music["melody_temperature"] == 0.6  # and its own for harmonizing
     assert listing["limits"]["upload_bytes"] == Limits().upload_bytes
 
 

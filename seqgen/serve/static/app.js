@@ -271,8 +271,9 @@ function music(panel) {
   for (const p of panel.primers) primer.append(el("option", { value: p, text: p }));
   const length = slider("Length (seconds)", "seconds", 5, state.limits.music_seconds, 1, 15);
   const tune = tuneFields(panel);
-  const fields = [...(tune ? tune.fields : []), field("Start from", primer), length,
-    slider("Temperature", "temperature", 0.1, 1.5, 0.05, panel.temperature ?? 1.0), seedField()];
+  const heat = slider("Temperature", "temperature", 0.1, 1.5, 0.05, panel.temperature ?? 1.0);
+  const fields = [...(tune ? tune.fields : []), field("Start from", primer), length, heat,
+    seedField()];
   let player = null;
   const ui = panelShell(panel, fields, "Compose", async (ui, values) => {
     if (player) player.stop();
@@ -312,11 +313,19 @@ function music(panel) {
   });
   if (tune) {
     // a tune is the whole piece: its own start and length, so those controls rest meanwhile
+    // the model's own temperature for each (harmonizing samples cooler), until the user moves it
+    const knob = heat.querySelector("input");
+    let moved = false;
+    knob.addEventListener("input", () => { moved = true; });
     const update = () => {
       const given = tune.select.value !== "" || tune.file.files.length > 0;
       primer.disabled = given;
       length.querySelector("input").disabled = given;
       ui.go.textContent = given ? "Harmonize" : "Compose";
+      if (!moved) {
+        knob.value = given ? (panel.melody_temperature ?? panel.temperature) : panel.temperature;
+        heat.querySelector("output").textContent = knob.value;
+      }
     };
     ui.hint = "Press Compose, or choose a tune and press Harmonize: the alto, tenor and bass are written under it; the piece appears as a piano roll and plays here.";
     tune.select.addEventListener("change", () => { if (tune.select.value) tune.file.value = ""; update(); });
