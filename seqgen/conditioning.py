@@ -43,6 +43,12 @@ class TextConditioned(ABC):
         """A decoded sample, labelled with the text it says."""
         return sample
 
+    def line_width(self) -> int | None:
+        """The longest line (in characters) the model writes well, or None: a longer line of
+        --text is wrapped at word boundaries into lines of at most this many (a word longer
+        than that is kept whole), so that a paragraph comes out as lines, not one strip."""
+        return None
+
     def join_lines(self, lines: list[Any]) -> Any:
         """Compose one sample from the decoded lines of a multi-line --text."""
         return lines

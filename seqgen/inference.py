@@ -141,7 +141,9 @@ class Model:
                 fix: Callable[[str], str]) -> list[list[str]]:
         """Each sample's lines: those of the text (through ``fix``), or with no text the
         i-th of default_texts for sample i (one line each)."""
-        lines = [fix(ln) for ln in (text or "").splitlines() if ln.strip()]
+        width = self.domain.line_width() if isinstance(self.domain, TextConditioned) else None
+        lines = [fix(part) for ln in (text or "").splitlines() if ln.strip()
+                 for part in _wrap(ln.strip(), width)]
         if text is not None and not lines:
             raise SeqgenError("--text is empty: give the text to write or say")
         return [[ln] for ln in self.default_texts(num)] if not lines else [lines] * num
@@ -301,3 +303,12 @@ class Model:
         if not self.attention:
             raise SeqgenError("--attention needs a text-conditioned model and a --text")
         return plot_attention(self.attention[row], self.texts[row], Path(out))
+
+
+def _wrap(line: str, width: int | None) -> list[str]:
+    """A line cut at word boundaries into lines of at most ``width`` characters."""
+    import textwrap
+
+    if not width or len(line) <= width:
+        return [line]
+    return textwrap.wrap(line, width, break_long_words=False, break_on_hyphens=False)

@@ -100,6 +100,7 @@ class HandwritingDomain(TextConditioned, Domain):
     max_steps_per_char = 60
     keep_prime = False  # a style prime is someone else's ink: leave it out of the sample
     Options = HandwritingOptions
+    line_chars = 0  # the longest training line, from the codec state (0: unknown)
     # batch 16 beat 32 in the same 20 minutes (ink-eval CER 0.059 against 0.080, val -3.98
     # against -3.76 nats/point: docs/domains/handwriting.md, issue 15's search)
     preset_tuning = {"small": {"batch_size": 16}}
@@ -155,6 +156,7 @@ class HandwritingDomain(TextConditioned, Domain):
         chars = sum(len(d.text) for d in documents if d.text)
         points = sum(len(d.strokes) for d in documents if d.text)
         self.set_state({
+            "line_chars": max((len(d.text) for d in documents if d.text), default=0),
             "points_per_char": points / chars if chars else 0.0,
             "mean": rows[:, :2].mean(axis=0).tolist(),
             "std": np.maximum(rows[:, :2].std(axis=0), 1e-6).tolist(),
@@ -171,7 +173,7 @@ class HandwritingDomain(TextConditioned, Domain):
         return {"mean": [float(v) for v in self.mean], "std": [float(v) for v in self.std],
                 "points_per_line": self.points_per_line, "step": self.step,
                 "points_per_char": self.points_per_char,
-                "styles": self.styles}
+                "line_chars": self.line_chars, "styles": self.styles}
 
     def set_state(self, state: dict[str, Any]) -> None:
         self.mean = np.asarray(state.get("mean", [0.0, 0.0]), np.float32)
@@ -182,6 +184,13 @@ class HandwritingDomain(TextConditioned, Domain):
         if self.points_per_char > 0:  # the engine reads this attribute to cap each line
             self.max_steps_per_char = max(10, int(np.ceil(3 * self.points_per_char)))
         self.styles = list(state.get("styles", []))
+        # the longest training line; a run fitted before it was recorded: the synthetic
+        # corpus's own limit
+        self.line_chars = int(state.get("line_chars", self.options.max_chars))
+
+    def line_width(self) -> int | None:
+        """--text is wrapped into lines no longer than the training lines (issue 27)."""
+        return self.line_chars or None
 
     def encode(self, document: Any) -> np.ndarray:
         rows = np.asarray(document.strokes, np.float32)

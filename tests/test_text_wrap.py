@@ -1,0 +1,29 @@
+"""Text of any length (issue 27 item 2, first part): a --text line longer than the model writes
+well is wrapped at word boundaries into lines, so that a paragraph comes out as a page."""
+
+from __future__ import annotations
+
+import pytest
+
+from seqgen.inference import _wrap
+
+
+def test_wrap_cuts_at_word_boundaries_and_keeps_long_words_whole() -> None:
+    text = "Ask Dr. Wu about the 42 boxes, then call QUINN at 9."
+    lines = _wrap(text, 20)
+    assert lines == ["Ask Dr. Wu about the", "42 boxes, then call", "QUINN at 9."]
+    assert " ".join(lines) == text and all(len(ln) <= 20 for ln in lines)
+    assert _wrap("a supercalifragilistic word", 10) == ["a", "supercalifragilistic", "word"]
+    assert _wrap(text, None) == [text] and _wrap("short", 20) == ["short"]
+
+
+def test_the_shipped_handwriting_model_writes_a_paragraph_as_lines() -> None:
+    pytest.importorskip("seqgen_handwriting")
+    import seqgen
+
+    model = seqgen.load(model="cursive")
+    assert model.domain.line_width() == 20  # its corpus's lines (max_chars: fitted before)
+    text = "the quick brown fox jumps over the lazy dog near the river bank"
+    page = model.sample(text=text, seed=1)[0]
+    said = [line.text for line in page.lines]
+    assert " ".join(said) == text and len(said) == 4 and max(map(len, said)) <= 20
