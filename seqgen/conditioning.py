@@ -20,6 +20,9 @@ class TextConditioned(ABC):
 
     #: text-conditioned sampling stops at this many steps per character of the text at most
     max_steps_per_char: int = 40
+    #: write a text's lines one after another, each primed with the line before (seqgen/lines.py:
+    #: one hand down the page) rather than side by side as batch rows
+    chain_lines: bool = False
 
     def conditioned(self) -> bool:
         """True when this instance's model reads a text (a mode option may turn it off)."""

@@ -190,6 +190,11 @@ class Model:
         p = self._prime(s.prime, s.style)
         keep = (self.domain.keep_prime if s.keep_prime is None else s.keep_prime) and p.shown
         texts, n_lines = self._rows(s.num, s.text, p)
+        if n_lines > 1 and isinstance(self.domain, TextConditioned) and not keep \
+                and self.domain.chain_lines:  # one hand down the page: line after line
+            from seqgen.lines import chained
+
+            return chained(self, s, p, on_step)
         plan = self._plan(s, p, texts, keep, on_text)
         if on_step is not None:
             plan.on_step = _both(plan.on_step, on_step)

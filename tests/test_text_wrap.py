@@ -27,3 +27,32 @@ def test_the_shipped_handwriting_model_writes_a_paragraph_as_lines() -> None:
     page = model.sample(text=text, seed=1)[0]
     said = [line.text for line in page.lines]
     assert " ".join(said) == text and len(said) == 4 and max(map(len, said)) <= 20
+
+
+def test_chained_lines_are_each_primed_with_the_line_before(monkeypatch: pytest.MonkeyPatch
+                                                             ) -> None:
+    """``TextConditioned.chain_lines``: the lines of a page are written one after another, each
+    from the ink and the text of the line before (seqgen/lines.py), not side by side."""
+    pytest.importorskip("seqgen_handwriting")
+    import seqgen
+    from seqgen import lines
+
+    model = seqgen.load(model="cursive")
+    monkeypatch.setattr(model.domain, "chain_lines", True)
+    contexts: list[tuple[int, str]] = []
+    real = lines.generate
+
+    def spy(net, context, settings, plan, device):  # type: ignore[no-untyped-def]
+        contexts.append((len(context), model.vocab.decode(plan.cond[0])))
+        return real(net, context, settings, plan, device)
+
+    monkeypatch.setattr(lines, "generate", spy)
+    page = model.sample(text="the quick brown fox jumps over the lazy dog", seed=2)[0]
+    said = [line.text for line in page.lines]
+    assert said == ["the quick brown fox", "jumps over the lazy", "dog"]
+    assert [text for _, text in contexts] == [
+        "the quick brown fox", "the quick brown fox jumps over the lazy",
+        "jumps over the lazy dog"]  # each row: the line before, then its own
+    first, *later = [n for n, _ in contexts]
+    assert first == 1 and all(n > 20 for n in later)  # the line before's ink as the prime
+    assert all(len(line.strokes) > 5 for line in page.lines)

@@ -101,6 +101,10 @@ class HandwritingDomain(TextConditioned, Domain):
     keep_prime = False  # a style prime is someone else's ink: leave it out of the sample
     Options = HandwritingOptions
     line_chars = 0  # the longest training line, from the codec state (0: unknown)
+    # each line primed with the line before (seqgen/lines.py) keeps one hand, but a primed line
+    # is twice a training line long for a model of 20-character lines, and its ink fell apart:
+    # off until the corpus has longer lines (issue 27)
+    chain_lines = False
     # batch 16 beat 32 in the same 20 minutes (ink-eval CER 0.059 against 0.080, val -3.98
     # against -3.76 nats/point: docs/domains/handwriting.md, issue 15's search)
     preset_tuning = {"small": {"batch_size": 16}}
