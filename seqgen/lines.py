@@ -7,16 +7,15 @@ each in a style of its own."""
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from seqgen.domain import Prime, TextConditioned
 from seqgen.engine.sample import SampleSettings, StepCallback, generate
 
-if TYPE_CHECKING:
-    from seqgen.inference import Model
-
+#: seqgen.inference.Model, whose sample() calls this module (so it is not imported here)
+Model = Any
 
 def chained(model: Model, s: SampleSettings, first: Prime,
             on_step: StepCallback | None) -> list[Any]:
