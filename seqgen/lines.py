@@ -39,6 +39,6 @@ def chained(model: Model, s: SampleSettings, first: Prime,
             got = generate(model.net, model._context(p), one, plan, model.device)
             ink = model._decode(got.sequences, p, [text], 1, False)[0]
             done.append(ink)
-            p = Prime(np.asarray(dom.encode(ink)), line, "the line before", shown=False)
+            p = Prime(np.asarray(model.domain.encode(ink)), line, "the line before", shown=False)
         pages.append(dom.join_lines(done) if len(done) > 1 else done[0])
     return pages
