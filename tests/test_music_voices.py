@@ -299,3 +299,23 @@ def test_harmonizing_samples_at_its_own_default_temperature(voices_run: Path) ->
     free = model.sample(length="4s", seed=5)[0]
     at_08 = model.sample(length="4s", seed=5, temperature=0.8)[0]
     assert free.frames == at_08.frames and (free.pitch == at_08.pitch).all()
+
+
+def test_four_track_midi_files_are_read_as_four_voices(tmp_path: Path) -> None:
+    """A MIDI file of four pitched tracks (as seqgen, or a sequencer, writes a chorale) is a
+    four-voice piece: a folder of them trains in the voices encoding."""
+    from seqgen_music import render_voices
+
+    folder = tmp_path / "midi"
+    folder.mkdir()
+    originals = [_bach("bach/bwv66.6"), _bach("bach/bwv269")]
+    for ch in originals:
+        render_voices.write_mid(ch, folder / f"{ch.name.split('/')[-1]}.mid", 100.0)
+    dom = MusicDomain()
+    corpus = dom.load_corpus(str(folder))
+    assert dom.options.encoding == "voices"
+    read = {d.name: d for d in corpus.documents}
+    for ch in originals:
+        back = read[ch.name.split("/")[-1]]
+        assert [back.line(v) for v in range(4)] == [ch.line(v) for v in range(4)]
+        assert (back.bar, back.tonic, back.minor) == (ch.bar, ch.tonic, ch.minor)

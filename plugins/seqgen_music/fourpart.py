@@ -20,15 +20,20 @@ from seqgen.engine.status import counted
 from seqgen_music import chorale, corpus, scores
 from seqgen_music.chorale import Chorale
 
-PARSER_VERSION = 1
+PARSER_VERSION = 2  # 2: MIDI files of four tracks; sources with none cached too
 Read = tuple[Chorale | None, str | None]
 
 
 def read_item(item: corpus.Item) -> Read:
-    """One score as a chorale, or None and why not (not a score, not four parts, unreadable)."""
+    """One score as a chorale, or None and why not (not four parts, unreadable); a MIDI file of
+    four pitched tracks too (fourmidi.py), as a four-voice sequencer writes a chorale."""
     path = Path(item.path)
+    if path.suffix.lower() in corpus.MIDI_SUFFIXES:
+        from seqgen_music.fourmidi import read_four_tracks
+
+        return read_four_tracks(path)
     if path.suffix.lower() not in scores.SCORE_SUFFIXES:
-        return None, "not a score file (four voices are read from MusicXML, ABC or kern)"
+        return None, "not a score or MIDI file"
     try:
         score = scores.parse(path, item.number)
         name = path.stem + ("" if item.number is None else f"#{item.number}")
@@ -56,15 +61,16 @@ def _to_arrays(parsed: Parsed) -> dict | None:
     import numpy as np
 
     pieces, said = parsed
-    if not pieces:
-        return None
+    if not pieces:  # kept too: a MIDI folder is not read again to learn it has no four voices
+        return {"said": np.array(json.dumps(said))}
     return {**chorale.pack(pieces), "said": np.array(json.dumps(said))}
 
 
 def _from_arrays(z: dict) -> Parsed:
     import json
 
-    return chorale.unpack(z), [(str(a), str(b)) for a, b in json.loads(str(z["said"]))]
+    said = [(str(a), str(b)) for a, b in json.loads(str(z["said"]))]
+    return (chorale.unpack(z) if "meta" in z else []), said
 
 
 def load(source: str | None, limit: int = 0) -> tuple[str, Parsed, int]:

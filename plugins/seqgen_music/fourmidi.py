@@ -1,0 +1,56 @@
+"""A MIDI file of four pitched tracks read as four voices (the soprano the highest on average),
+on the sixteenth grid of the file's own tempo map (pretty_midi: ticks, not seconds, so that a
+tempo change does not move the grid); the metre from its first time signature, the key by
+Krumhansl's estimate, bar lines from bar 1 at time 0 (MIDI has no pickup bar: a piece that
+starts with one reads a beat early). No fermatas: MIDI has none."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from seqgen_music import chorale
+from seqgen_music.chorale import GRID, Chorale
+
+
+def _rows(pm: Any, inst: Any) -> list[tuple[float, float, int]]:
+    """(start, end in quarter notes, pitch) of a track's notes."""
+    return [(pm.time_to_tick(n.start) / pm.resolution, pm.time_to_tick(n.end) / pm.resolution,
+             int(n.pitch)) for n in inst.notes]
+
+
+def read_four_tracks(path: Path) -> tuple[Chorale | None, str | None]:
+    """The file as a chorale, or None and why not (not four pitched tracks, unreadable)."""
+    import warnings
+
+    try:
+        import pretty_midi
+
+        with warnings.catch_warnings():  # its doubts about odd files: smf.py says what it mends
+            warnings.simplefilter("ignore")
+            pm = pretty_midi.PrettyMIDI(str(path))
+    except Exception as exc:  # noqa: BLE001 - a damaged file raises every kind of error
+        first = (str(exc).strip().splitlines() or ["no detail"])[0][:120]
+        return None, f"not a readable MIDI file ({type(exc).__name__}: {first})"
+    tracks = [i for i in pm.instruments if not i.is_drum and i.notes]
+    if len(tracks) != 4:
+        return None, f"{len(tracks)} pitched tracks, not 4 voices"
+    voices = sorted((_rows(pm, t) for t in tracks), key=lambda r: -np.mean([p for *_, p in r]))
+    end = max(b for rows in voices for _, b, _ in rows)
+    sigs = pm.time_signature_changes
+    bar = round(sigs[0].numerator * 16 / sigs[0].denominator) if sigs else 16
+    frames = round(end / GRID)
+    if not 0 < frames <= chorale.MAX_FRAMES or not 1 <= bar <= 32:
+        return None, f"{frames} sixteenths in bars of {bar}: not a chorale's shape"
+    from seqgen_music.melody import _key_of
+
+    tonic, minor = _key_of([p for rows in voices for *_, p in rows])
+    ch = chorale.empty(frames, bar, tonic, minor, path.stem)
+    for v, rows in enumerate(voices):
+        for a, b, p in sorted(rows):
+            i, j = round(a / GRID), min(round(b / GRID), frames)
+            if j > i:
+                ch.pitch[i:j, v], ch.attack[i, v] = p, True
+    return ch, None
