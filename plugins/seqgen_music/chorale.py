@@ -21,6 +21,7 @@ VOICES = ("Soprano", "Alto", "Tenor", "Bass")
 RANGES = ((57, 81), (53, 74), (48, 69), (36, 64))
 MAX_FRAMES = 4096  # 256 bars of 4/4: longer is not a chorale
 REST = -1
+VELOCITY = 80  # the voices encoding has no dynamics: one mezzo-forte for every note
 NAMES_MAJOR = ("C", "D-", "D", "E-", "E", "F", "F#", "G", "A-", "A", "B-", "B")
 NAMES_MINOR = ("c", "c#", "d", "e-", "e", "f", "f#", "g", "g#", "a", "b-", "b")
 
@@ -57,7 +58,8 @@ class Chorale:
         """(N, 4) every voice's notes in seconds at ``qpm``: start, end, pitch, velocity 80
         (what a piano roll or a synthesizer takes; ``note_voices`` says whose each is)."""
         step = 15.0 / self.qpm
-        rows = [(s * step, (s + n) * step, p, 80) for v in range(4) for s, n, p in self.line(v)]
+        rows = [(s * step, (s + n) * step, p, VELOCITY) for v in range(4)
+                for s, n, p in self.line(v)]
         return np.asarray(rows, np.float64).reshape(-1, 4)
 
     @property
@@ -139,7 +141,7 @@ def _fill(ch: Chorale, part: Any, v: int) -> int:
     return off_grid
 
 
-def _positions(ch: Chorale, part: Any) -> None:
+def positions(ch: Chorale, part: Any) -> None:
     """Each frame's sixteenths since its bar line, from the measures (a pickup bar is padded
     on the left, music21's paddingLeft)."""
     for m in part.getElementsByClass("Measure"):
@@ -165,7 +167,7 @@ def from_score(score: Any, name: str) -> tuple[Chorale | None, str | None]:
     key = score.analyze("key")
     ch = empty(frames, bar, int(key.tonic.pitchClass), key.mode == "minor", name)
     off = sum(_fill(ch, p, v) for v, p in enumerate(parts))
-    _positions(ch, parts[0])
+    positions(ch, parts[0])
     if not (ch.pitch >= 0).any():
         return None, "no notes"
     return ch, (f"{off} notes off the sixteenth grid, moved onto it" if off else None)

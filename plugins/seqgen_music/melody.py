@@ -91,36 +91,21 @@ def _from_score(path: Path) -> tuple[Chorale, bool]:
                        bool(key and key.mode == "minor"), path.stem)
     several |= _skyline(rows, frames, ch) or any(len(n.pitches) > 1 for n in
                                                   parts[0].flatten().notes)
-    chorale._positions(ch, parts[0])
+    chorale.positions(ch, parts[0])
     return ch, several
 
 
 def _from_midi(path: Path) -> tuple[Chorale, bool]:
-    import pretty_midi
+    from seqgen_music import fourmidi
 
-    pm = pretty_midi.PrettyMIDI(str(path))
+    pm = fourmidi.load(path)
     tracks = [i for i in pm.instruments if not i.is_drum and i.notes]
-
-    def q(t: float) -> float:  # seconds -> quarter notes, through the file's tempo map
-        return pm.time_to_tick(t) / pm.resolution
-    rows = [(q(n.start), q(n.end), n.pitch, False) for i in tracks[:1] for n in i.notes]
-    sigs = pm.time_signature_changes
-    bar = round(sigs[0].numerator * 16 / sigs[0].denominator) if sigs else 16
+    rows = [(a, b, p, False) for t in tracks[:1] for a, b, p in fourmidi.quarter_rows(pm, t)]
     frames = round(max((r[1] for r in rows), default=0.0) / GRID)
-    tonic, minor = _key_of([r[2] for r in rows])
-    ch = chorale.empty(frames, bar, tonic, minor, path.stem)
+    tonic, minor = fourmidi.key_of([r[2] for r in rows])
+    ch = chorale.empty(frames, fourmidi.bar_of(pm), tonic, minor, path.stem)
     several = _skyline(rows, frames, ch) or len(tracks) > 1
     return ch, several
-
-
-def _key_of(pitches: list[int]) -> tuple[int, bool]:
-    from seqgen_music.augment import estimate_key
-
-    if not pitches:
-        return 0, False
-    notes = np.array([[0.0, 1.0, p, 80] for p in pitches])
-    tonic, mode = estimate_key(notes)
-    return tonic, mode == "minor"
 
 
 def _into_range(ch: Chorale, source: str) -> Chorale:

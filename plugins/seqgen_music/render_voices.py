@@ -10,16 +10,16 @@ tied over it, a fermata on the soprano's note and on the notes the other voices 
 from __future__ import annotations
 
 import bisect
+import dataclasses
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from seqgen.errors import SeqgenError
-from seqgen_music.chorale import GRID, REST, VOICES, Chorale, empty
+from seqgen_music.chorale import GRID, REST, VELOCITY, VOICES, Chorale, empty
 from seqgen_music.encoding import Piece, note_array
 
-VELOCITY = 80  # the voices encoding has no dynamics: one mezzo-forte for every note
 #: music21 clefs by voice: the tenor sings an octave below the treble clef, as Bach's scores
 #: in modern editions write it
 CLEFS = ("TrebleClef", "TrebleClef", "Treble8vbClef", "BassClef")
@@ -37,9 +37,7 @@ Event = tuple[int, int, int]
 def to_piece(ch: Chorale, qpm: float) -> Piece:
     """The four voices' notes in seconds (a sixteenth lasts 15 / qpm s), for the piano renderers
     and the synthesizer."""
-    sec = 15.0 / qpm
-    rows = [(s * sec, (s + n) * sec, p, VELOCITY) for v in range(4) for s, n, p in ch.line(v)]
-    return Piece(note_array(rows), ch.name)
+    return Piece(note_array(dataclasses.replace(ch, qpm=qpm).notes), ch.name)
 
 
 def meter(bar: int) -> str:
