@@ -48,12 +48,12 @@ def text(out: Path) -> None:
 
 
 def handwriting(out: Path, lines: int = 300) -> None:
-    from seqgen_handwriting import synth
+    from seqgen_handwriting import synth, texts
 
     folder = out / "handwriting"
     folder.mkdir(parents=True, exist_ok=True)
     writer = synth.make_writers(1, seed=11)[0]
-    for i, line in enumerate(synth.make_texts(lines, seed=11, max_chars=20)):
+    for i, line in enumerate(texts.make_texts(lines, seed=11, max_chars=75)):
         polys = synth.write_line(line, writer, np.random.default_rng([11, i]))
         coords = np.concatenate([np.c_[p, np.r_[np.zeros(len(p) - 1), 1.0]] for p in polys])
         rows = np.c_[np.diff(coords[:, :2], axis=0), coords[1:, 2]]

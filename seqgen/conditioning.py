@@ -23,6 +23,9 @@ class TextConditioned(ABC):
     #: write a text's lines one after another, each primed with the line before (seqgen/lines.py:
     #: one hand down the page) rather than side by side as batch rows
     chain_lines: bool = False
+    #: with chain_lines: the most characters of the line before that prime the next (its last
+    #: words; 0 = the whole line), so the prime and the line stay near a training line's length
+    chain_chars: int = 0
 
     def conditioned(self) -> bool:
         """True when this instance's model reads a text (a mode option may turn it off)."""
@@ -51,6 +54,11 @@ class TextConditioned(ABC):
         --text is wrapped at word boundaries into lines of at most this many (a word longer
         than that is kept whole), so that a paragraph comes out as lines, not one strip."""
         return None
+
+    def prime_start(self, steps: np.ndarray, at: int) -> int:
+        """The first step at or after ``at`` where a prime cut from ``steps`` may begin (a
+        chained line's prime: seqgen/lines.py); by default ``at`` itself."""
+        return at
 
     def join_lines(self, lines: list[Any]) -> Any:
         """Compose one sample from the decoded lines of a multi-line --text."""

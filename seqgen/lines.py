@@ -39,6 +39,30 @@ def chained(model: Model, s: SampleSettings, first: Prime,
             got = generate(model.net, model._context(p), one, plan, model.device)
             ink = model._decode(got.sequences, p, [text], 1, False)[0]
             done.append(ink)
-            p = Prime(np.asarray(model.domain.encode(ink)), line, "the line before", shown=False)
+            steps, kept = tail(dom, np.asarray(got.sequences[0]), got.attention, len(text) -
+                               len(line), line)
+            p = Prime(steps, kept, "the line before", shown=False)
         pages.append(dom.join_lines(done) if len(done) > 1 else done[0])
     return pages
+
+
+def tail(dom: TextConditioned, steps: np.ndarray, attention: np.ndarray | None, offset: int,
+         line: str) -> tuple[np.ndarray, str]:
+    """The prime for the next line: the written line's last words, at most
+    ``dom.chain_chars`` characters (all of it where 0 or no attention was kept), so that the
+    prime and the line it primes stay near a training line's length. The cut is where the
+    attention window (Graves 2013 eq. 46-51, its peak per step, ``attention``: (1, T, U))
+    has passed the space before the kept words, moved on to where the domain lets a prime
+    start (``prime_start``: handwriting, a new stroke)."""
+    limit = dom.chain_chars
+    if not limit or len(line) <= limit or attention is None:
+        return steps, line
+    starts = [i + 1 for i, c in enumerate(line) if c == " " and len(line) - i - 1 <= limit]
+    if not starts:
+        return steps, line
+    at = attention[0, :len(steps)].argmax(axis=1)  # (T,) the character each step writes
+    passed = np.flatnonzero(at >= offset + starts[0])
+    cut = dom.prime_start(steps, int(passed[0])) if len(passed) else 0
+    if not 0 < cut < len(steps):
+        return steps, line
+    return steps[cut:], line[starts[0]:]

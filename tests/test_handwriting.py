@@ -178,9 +178,9 @@ def test_encode_decode_and_state_through_json() -> None:
     assert m["nats/point"] == -2.0 and m["sse"] == 0.5
     assert m["nats/sequence"] == pytest.approx(-2.0 * state["points_per_line"])
     steps, text = again.style_prime(0)
-    assert text and steps.shape[1] == 3 and len(state["styles"]) == 6
-    with pytest.raises(SeqgenError, match="0 to 5"):
-        again.style_prime(6)
+    assert text and steps.shape[1] == 3 and len(state["styles"]) == 8
+    with pytest.raises(SeqgenError, match="0 to 7"):
+        again.style_prime(8)
 
 
 def test_conformance_kit() -> None:

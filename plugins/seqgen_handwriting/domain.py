@@ -28,7 +28,7 @@ from seqgen.domain import (
     VectorInput,
 )
 from seqgen.errors import SeqgenError
-from seqgen_handwriting.ink import Ink, Page, thin
+from seqgen_handwriting.ink import Ink, Page, at_scale, thin
 
 STYLE_EXAMPLES = 8  # style-priming lines kept in the codec state (one per writer)
 
@@ -38,11 +38,11 @@ class HandwritingOptions:
     mode: str = field(default="synthesis", metadata={
         "help": "synthesis: write a given text (the model attends to it); prediction: "
                 "unconditional ink", "choices": ("synthesis", "prediction")})
-    lines: int = field(default=3000, metadata={
+    lines: int = field(default=12000, metadata={
         "help": "lines in the synthetic default corpus"})
-    writers: int = field(default=6, metadata={
+    writers: int = field(default=8, metadata={
         "help": "distinct synthetic writers (styles) in the default corpus"})
-    max_chars: int = field(default=20, metadata={
+    max_chars: int = field(default=75, metadata={
         "help": "longest line of the synthetic corpus, in characters"})
     stride: int = field(default=3, metadata={
         "help": "keep every N-th point of each stroke (ends kept): N times fewer steps per "
@@ -173,6 +173,14 @@ class HandwritingDomain(TextConditioned, Domain):
                        for who, d in sorted(styles.items())
                        ][:STYLE_EXAMPLES]})
 
+    def grow(self, documents: Sequence[Any]) -> list[str]:
+        """``--init-from``: each line brought to the source model's pen scale (its median
+        pen-down step), as a --prime is, since the source's statistics normalise it; the
+        alphabet grows in the engine."""
+        for d in documents:
+            d.strokes = at_scale(d.strokes, self.step)
+        return []
+
     def get_state(self) -> dict[str, Any]:
         return {"mean": [float(v) for v in self.mean], "std": [float(v) for v in self.std],
                 "points_per_line": self.points_per_line, "step": self.step,
@@ -235,12 +243,7 @@ class HandwritingDomain(TextConditioned, Domain):
             raise SeqgenError(f"--prime {prime}: no such file (give strokes: .inkml, IAM .xml, "
                               f".svg, or .npy with a .txt or -chars.npy beside it)")
         ink = self._thin(read_file(path, self.options.npy_layout)[:1])[0]
-        strokes = ink.strokes.copy()
-        pen_down = strokes[1:][strokes[:-1, 2] < 0.5, :2]
-        steps = np.hypot(pen_down[:, 0], pen_down[:, 1])
-        if (steps > 0).any():  # your own ink, at the training data's scale
-            strokes[:, :2] *= self.step / float(np.median(steps[steps > 0]))
-        encoded = self.encode(Ink(strokes, ink.text))
+        encoded = self.encode(Ink(at_scale(ink.strokes, self.step), ink.text))  # our scale
         if not self.conditioned():
             return encoded
         if not ink.text:
@@ -269,6 +272,11 @@ class HandwritingDomain(TextConditioned, Domain):
         if isinstance(sample, Ink):
             sample.text = text  # the .inkml renderer writes it as the transcription
         return sample
+
+    def prime_start(self, steps: np.ndarray, at: int) -> int:
+        """A chained line's prime begins with a stroke: the first point after a pen lift."""
+        lifts = np.flatnonzero(steps[at - 1 if at > 0 else 0:, 2] > 0.5) + max(at - 1, 0) + 1
+        return int(lifts[0]) if len(lifts) else len(steps)
 
     def join_lines(self, lines: list[Any]) -> Any:
         return lines[0] if len(lines) == 1 else Page(list(lines))

@@ -76,6 +76,18 @@ def thin(ink: Ink, stride: int) -> Ink:
     return Ink(from_polylines(polys), ink.text, ink.writer)
 
 
+def at_scale(strokes: np.ndarray, step: float) -> np.ndarray:
+    """Offsets scaled so that the median pen-down step is ``step`` (a model's training scale):
+    ink of any origin (screen pixels, sjvasquez's normalised offsets, IAM's units) then means
+    what the model's ink means."""
+    out = np.asarray(strokes, np.float32).copy()
+    pen_down = out[1:][out[:-1, 2] < 0.5, :2]
+    steps = np.hypot(pen_down[:, 0], pen_down[:, 1])
+    if (steps > 0).any():
+        out[:, :2] *= step / float(np.median(steps[steps > 0]))
+    return out
+
+
 def check_strokes(arr: object, where: str) -> np.ndarray:
     """Validate a (T, 3) stroke array read from a file: shape, finiteness, not empty."""
     try:

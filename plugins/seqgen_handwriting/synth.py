@@ -1,8 +1,9 @@
 """The embedded default corpus: synthetic cursive handwriting drawn with the Hershey fonts.
 
-Lines of text come from a word list (every letter, capital, digit and common punctuation mark
-appears many times, Q, X and Z included). Each line is written with the Hershey ``cursive``
-stroke font (Hershey-Fonts on PyPI, MIT): letters are joined into cursive strokes, the line is
+The lines of text are what people type, wrapped as a page wraps it (texts.py: prose, names,
+numbers, dates, addresses, capitals; up to 75 characters). Each writer writes in one of the
+Hershey script stroke faces (Hershey-Fonts on PyPI, MIT; ``cursive`` and ``scripts`` in turn):
+letters are joined into cursive strokes, the line is
 varied (slant, width, size, baseline drift, letter and word spacing, smooth pen jitter) around
 one of several "writers" (parameter sets), smoothed and resampled along its arc length at a
 writer-specific pen speed (slower in curves) to about 26 to 36 points per letter, as in
@@ -20,40 +21,11 @@ from pathlib import Path
 import numpy as np
 
 from seqgen_handwriting.ink import Ink, from_polylines
+from seqgen_handwriting.texts import make_texts
 
-GENERATOR_VERSION = 1
-FONT = "cursive"
-
-WORDS = """the of and to in is was he for it with as his on be at by had not are but from
-or have an they which one you were her all she there would their we him been has when who will
-more no if out so said what up its about into than them can only other new some could time
-these two may then do first any my now such like our over man me even most made after also did
-many before must through back years where much your way well down should because each just
-those people how too little state good very make world still own see men work long get here
-between both life being under never day same another know while last might us great old year
-off come since against go came right used take three small place jump quick quiet quite question
-queen quality equal square unique liquid box six fix next mix extra example text exact taxi
-relax zero zone lazy size jazz puzzle maze quartz prize dozen frozen amazing citizen joy jar
-just major object enjoy judge kind keep make dark book walk black thank pocket keen week
-yellow yes young happy very every story early sky gave have love move seven voice river
-valley flower window water town power follow fox brown dog over garden bridge village window
-letter paper pencil ink pen write hand line page word sentence morning evening night summer
-winter spring autumn weather rain snow cloud wind light heavy table chair house street city
-music song piano violin dance paint colour green blue red orange purple silver golden""".split()
-
-NAMES = """Alice Anna Boston Bella Clara Cairo David Dublin Emma Egypt Frank Florence George
-Geneva Hanna Harold Iris India James Japan Kate Kyoto London Lucy Maria Madrid Nina Naples
-Oscar Oslo Paris Peter Quebec Quentin Robert Rome Sarah Sydney Tokyo Thomas Ursula Utah Victor
-Vienna Walter Wales Xavier Xenia Yvonne York Zurich Zoe""".split()
-
-PANGRAMS = ["The quick brown fox jumps over the lazy dog.",
-            "Pack my box with five dozen liquor jugs!",
-            "Jackdaws love my big sphinx of quartz.",
-            "How vexingly quick daft zebras jump;",
-            "Sphinx of black quartz, judge my vow:",
-            "Quiet Xavier and Zoe (aged 12) won 3-0 \"fairly\".",
-            "Zurich, Quebec, Xenia: 4567 or 890?"]
-
+GENERATOR_VERSION = 2
+#: the Hershey script faces the writers write in, in turn: cursive (joined) and script simplex
+FACES = ("cursive", "scripts")
 
 @dataclass(frozen=True)
 class Writer:
@@ -68,6 +40,7 @@ class Writer:
     drift: float      # amplitude of the baseline drift (font units)
     density: float    # points per letter
     curve_slow: float  # how much the pen slows down in curves (point density there)
+    face: str = FACES[0]  # the Hershey script face of the letters
 
 
 def make_writers(n: int, seed: int = 0) -> list[Writer]:
@@ -82,57 +55,19 @@ def make_writers(n: int, seed: int = 0) -> list[Writer]:
     traits = [spread(-0.2, 0.5), spread(0.8, 1.3), spread(0.8, 1.25), spread(-0.5, 4.0),
               spread(0.7, 1.5), spread(0.05, 0.35), spread(0.0, 2.0), spread(27.0, 36.0),
               spread(0.3, 2.0)]
-    return [Writer(*(float(t[k]) for t in traits)) for k in range(n)]
+    names = ("slant", "width", "size", "spacing", "word_gap", "jitter", "drift", "density",
+             "curve_slow")
+    return [Writer(**{a: float(t[k]) for a, t in zip(names, traits, strict=True)},
+                   face=FACES[k % len(FACES)]) for k in range(n)]
 
 
-def make_texts(n: int, seed: int = 0, max_chars: int = 20) -> list[str]:
-    """n lines of varied text; the pangrams come first so that every character is covered."""
-    rng = np.random.default_rng([seed, 104729])
-    texts = [chunk for p in PANGRAMS for chunk in _chunks(p, max_chars)][:n]
-    while len(texts) < n:
-        target = int(rng.integers(8, max(max_chars, 9) + 1))
-        words: list[str] = []
-        while sum(len(w) + 1 for w in words) < target:
-            r = rng.random()
-            if r < 0.15:
-                words.append(str(NAMES[int(rng.integers(len(NAMES)))]))
-            elif r < 0.2:
-                words.append(str(int(rng.integers(0, 10 ** int(rng.integers(1, 5))))))
-            else:
-                words.append(str(WORDS[int(rng.integers(len(WORDS)))]))
-        if rng.random() < 0.5:
-            words[0] = words[0][:1].upper() + words[0][1:]
-        if rng.random() < 0.08:
-            i = int(rng.integers(len(words)))
-            words[i] = f"({words[i]})" if rng.random() < 0.5 else f"\"{words[i]}\""
-        if rng.random() < 0.15 and len(words) > 2:
-            i = int(rng.integers(len(words) - 1))
-            words[i] += str(rng.choice([",", ";", ":", " -"]))
-        line = " ".join(words)
-        if rng.random() < 0.5:
-            line += str(rng.choice([".", ".", ",", "!", "?", "'s", ":"]))
-        while len(line) > max_chars and " " in line:
-            line = line.rsplit(" ", 1)[0]
-        texts.append(line[:max_chars].strip() or "ink")
-    return texts
-
-
-def _chunks(text: str, max_chars: int) -> list[str]:
-    out = [""]
-    for word in text.split():
-        if out[-1] and len(out[-1]) + 1 + len(word) > max_chars:
-            out.append("")
-        out[-1] = f"{out[-1]} {word}".strip()
-    return out
-
-
-@lru_cache(maxsize=1)
-def _glyphs() -> dict[str, tuple[float, list[tuple[np.ndarray, float]]]]:
-    """char -> (advance width, [(stroke points with y up, stroke length)])."""
+@lru_cache(maxsize=len(FACES))
+def _glyphs(face: str = FACES[0]) -> dict[str, tuple[float, list[tuple[np.ndarray, float]]]]:
+    """char -> (advance width, [(stroke points with y up, stroke length)]) in one face."""
     from HersheyFonts import HersheyFonts
 
     font = HersheyFonts()
-    font.load_default_font(FONT)
+    font.load_default_font(face)
     table = {}
     for ch, g in font.all_glyphs.items():
         strokes = []
@@ -144,13 +79,14 @@ def _glyphs() -> dict[str, tuple[float, list[tuple[np.ndarray, float]]]]:
 
 
 def alphabet() -> str:
-    """The characters the synthetic writers can write."""
-    return "".join(sorted(c for c in _glyphs() if c.isprintable()))
+    """The characters the synthetic writers can write (in every face)."""
+    common = set.intersection(*(set(_glyphs(f)) for f in FACES))
+    return "".join(sorted(c for c in common if c.isprintable()))
 
 
 def _layout(text: str, w: Writer, rng: np.random.Generator) -> list[np.ndarray]:
     """Glyph strokes placed along a line (y up), joined into cursive strokes."""
-    glyphs = _glyphs()
+    glyphs = _glyphs(w.face)
     strokes: list[np.ndarray] = []
     x_font = x_extra = x_extra_prev = 0.0
     prev: str | None = None
@@ -256,7 +192,7 @@ def write_line(text: str, w: Writer, rng: np.random.Generator) -> list[np.ndarra
     p = np.concatenate(strokes)
     sid = np.repeat(np.arange(len(strokes)), [len(s) for s in strokes])
     p, sid = _chaikin(p, sid)
-    glyphs = _glyphs()
+    glyphs = _glyphs(w.face)
     letters = max(1, sum(1 for c in text if c != " " and c in glyphs))
     seg = np.hypot(*np.diff(p, axis=0).T)[sid[1:] == sid[:-1]]
     step = float(seg.sum()) * (1.0 + 0.3 * w.curve_slow) / (
@@ -270,12 +206,12 @@ def write_line(text: str, w: Writer, rng: np.random.Generator) -> list[np.ndarra
 
 
 def params_key(lines: int, writers: int, max_chars: int, seed: int) -> str:
-    spec = {"version": GENERATOR_VERSION, "font": FONT, "lines": lines, "writers": writers,
+    spec = {"version": GENERATOR_VERSION, "faces": FACES, "lines": lines, "writers": writers,
             "max_chars": max_chars, "seed": seed}
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
 
 
-def generate(lines: int = 3000, writers: int = 6, max_chars: int = 20,
+def generate(lines: int = 12000, writers: int = 8, max_chars: int = 75,
              seed: int = 0) -> list[Ink]:
     """The synthetic corpus: line i is written by writer i % writers."""
     from seqgen.engine.status import counted
