@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -39,6 +40,31 @@ class TextConditioned(ABC):
         """``--prime-style N``: the N-th style example, encoded, with its text."""
         raise SeqgenError(f"domain {getattr(self, 'name', '?')!r} has no --prime-style "
                           f"examples")
+
+    # ---- a writer's own hand: saved styles (seqgen/styles.py) -------------------------------
+    #: the suffix of a saved style's example files; None: this domain keeps no styles
+    example_suffix: str | None = None
+
+    def _no_styles(self) -> SeqgenError:
+        return SeqgenError(f"domain {getattr(self, 'name', '?')!r} keeps no styles of its own")
+
+    def drawn(self, strokes: Sequence[Sequence[Sequence[float]]], text: str) -> Any:
+        """A document from strokes drawn on a screen (each a list of (x, y, t): pixels with y
+        pointing down, milliseconds) and the text written."""
+        raise self._no_styles()
+
+    def read_examples(self, source: str) -> list[Any]:
+        """Every document (with its text) in a file, folder or glob of example lines."""
+        raise self._no_styles()
+
+    def write_example(self, document: Any, path: Path) -> None:
+        """Write one line, with its text, as a file that ``read_examples`` reads back."""
+        raise self._no_styles()
+
+    def prime_from(self, documents: Sequence[Any]) -> tuple[np.ndarray, str]:
+        """One prime (encoded steps and their text) from a saved style's lines, in the order
+        they were written."""
+        raise self._no_styles()
 
     def normalise_text(self, text: str, alphabet: str) -> str:
         """A --text in the form the corpus's transcripts take (speech: lower case), given the

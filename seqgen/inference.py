@@ -99,7 +99,7 @@ class Model:
         plan.steps = plan.known.shape[1]
         return generate(self.net, self._context(Prime()), s, plan, self.device).sequences
 
-    def _prime(self, prime: str | None, style: int | None) -> Prime:
+    def _prime(self, prime: str | None, style: int | str | None) -> Prime:
         if prime is not None and style is not None:
             raise SeqgenError("give --prime or --prime-style, not both")
         got: Any = None
@@ -108,7 +108,9 @@ class Model:
         elif style is not None:
             if not isinstance(self.domain, TextConditioned):
                 raise SeqgenError(f"domain {self.domain.name!r} has no --prime-style examples")
-            got = self.domain.style_prime(style)
+            from seqgen.styles import style_prime  # the N-th example, or a saved style
+
+            got = style_prime(self.domain, style, self.vocab.chars if self.vocab else None)
         if got is None:
             start = None if prime else self.domain.start_prime()
             return Prime(steps=start, source=prime or f"--prime-style {style}", shown=False)
@@ -175,7 +177,8 @@ class Model:
         ``settings`` is a ``SampleSettings``; its fields may also be given as keywords
         (``model.sample(prime="ROMEO:", temperature=0.8, seed=1)``), over it. ``text``
         conditions a text-conditioned model (each line a batch row, joined back into one
-        sample by the domain); ``style`` primes with the domain's N-th style example.
+        sample by the domain); ``style`` primes with the domain's N-th style example, or with
+        a saved style by name (seqgen.styles).
         ``on_text`` receives a text sample as it is written; ``on_step`` each step's samples
         (B, ...) and done flags (B,) as they are drawn (``seqgen serve`` streams pen points).
         """

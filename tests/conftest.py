@@ -31,6 +31,7 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SEQGEN_RUNS", str(tmp_path / "runs"))
     monkeypatch.setenv("SEQGEN_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("SEQGEN_STYLES", str(tmp_path / "styles"))  # saved styles, never ~'s
     monkeypatch.delenv("SEQGEN_LOAD_PLUGINS", raising=False)
     monkeypatch.delenv("SEQGEN_MIRROR", raising=False)
     plugins._pm = None

@@ -58,7 +58,7 @@ def test_the_page_its_assets_and_the_listing(url: str, panels: list[Panel]) -> N
     status, headers, page = request(url + "/")
     assert status == 200 and b"/static/app.js" in page
     assert "default-src 'self'" in headers["Content-Security-Policy"]
-    for asset in ("/", "/static/app.js", "/static/style.css"):
+    for asset in ("/", "/static/app.js", "/static/pad.js", "/static/style.css"):
         status, _, body = request(url + asset)
         assert status == 200
         # no CDN, no web font: nothing is fetched from elsewhere (the SVG namespace is a name)
@@ -128,7 +128,10 @@ BAD = [  # path, body or raw bytes, headers, status
     ("/api/generate/text", {"prime": "\u20ac\u20ac"}, None, 400),  # not in the alphabet
     ("/api/generate/text", b"x" * 20_000, None, 413),
     ("/api/generate/text", {}, {"Content-Type": "text/plain"}, 415),
-    ("/api/generate/handwriting", {"text": "hi\nho"}, None, 400),
+    ("/api/generate/handwriting", {"text": "hi\n" * 13}, None, 400),  # a page: 12 lines
+    ("/api/generate/handwriting", {"text": "a" * (Limits().page_chars + 1)}, None, 413),
+    ("/api/generate/handwriting", {"text": "hi", "style": "no one"}, None, 400),
+    ("/api/generate/handwriting", {"text": "hi", "style": "nobody"}, None, 400),  # not saved
     ("/api/generate/handwriting", {"text": "hi", "style": 99}, None, 400),
     ("/api/generate/handwriting", {"text": "hi", "bias": "max"}, None, 400),
     ("/api/generate/music", {"primer": "/etc/passwd"}, None, 400),

@@ -182,3 +182,72 @@ def test_text_streams_into_the_page(browser: Any, tmp_path: Path) -> None:
     panel = _run_panel(browser, "text", {"prime": "All:", "seed": "3"})
     assert panel.find_element(By.ID, "text-out").text.startswith("All:")
     _shot(browser, tmp_path, "text")
+
+
+def _draw(driver: Any, canvas: Any, text: str, pointer: str = "mouse", seed: int = 0) -> int:
+    """Write ``text`` on a pad's canvas with real pointer events (WebDriver pointer actions of
+    a mouse or a pen): the project's synthetic writer's strokes, scaled into the canvas."""
+    import numpy as np
+    from selenium.webdriver.common.actions.action_builder import ActionBuilder
+    from selenium.webdriver.common.actions.pointer_input import PointerInput
+
+    from seqgen_handwriting.synth import make_writers, write_line
+
+    polys = write_line(text, make_writers(2, 0)[0], np.random.default_rng(seed))
+    pts = np.concatenate(polys)
+    w, h = canvas.size["width"], canvas.size["height"]
+    s = min((w - 30) / max(np.ptp(pts[:, 0]), 1e-6), (h - 20) / max(np.ptp(pts[:, 1]), 1e-6))
+    builder = ActionBuilder(driver, mouse=PointerInput(pointer, pointer), duration=0)
+    act = builder.pointer_action
+    for p in polys:
+        xy = [(int(15 + (x - pts[:, 0].min()) * s - w / 2),
+               int(10 + (pts[:, 1].max() - y) * s - h / 2)) for x, y in p[::2]]
+        act.move_to(canvas, *xy[0])
+        act.pointer_down()
+        for x, y in xy[1:]:
+            act.move_to(canvas, x, y)
+        act.pointer_up()
+    builder.perform()
+    return len(polys)
+
+
+def test_the_writing_pad_saves_a_style_and_writes_with_it(browser: Any, tmp_path: Path) -> None:
+    """Write two of the pad's lines (a mouse, then a pen), save them as a style: the style is
+    chosen in the Style menu, and a text of two lines is written with it, a line each."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    tab = '#tabs button[data-name="handwriting"]'
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, tab))
+    browser.find_element(By.CSS_SELECTOR, tab).click()
+    panel = browser.find_element(By.ID, "panel-handwriting")
+    panel.find_element(By.ID, "pad-open").click()
+    pad = panel.find_element(By.ID, "hw-pad")
+    canvases = pad.find_elements(By.CSS_SELECTOR, "canvas.pad-canvas")
+    texts = [t.get_attribute("value") for t in pad.find_elements(By.CSS_SELECTOR, ".pad-text")]
+    assert len(canvases) == len(texts) >= 2 and all(texts)
+    assert canvases[0].value_of_css_property("touch-action") == "none"
+    for k, kind in enumerate(("mouse", "pen")):
+        assert _draw(browser, canvases[k], texts[k], kind, seed=k) > 0
+    pad.find_element(By.ID, "pad-name").send_keys("my_hand")
+    _shot(browser, tmp_path, "writing-pad")
+    pad.find_element(By.ID, "pad-save").click()
+    WebDriverWait(browser, 30).until(
+        lambda d: "saved" in d.find_element(By.ID, "pad-status").text)
+    status = pad.find_element(By.ID, "pad-status")
+    assert "error" not in (status.get_attribute("class") or ""), status.text
+    files = sorted((tmp_path / "styles/handwriting/my_hand").glob("*.inkml"))
+    assert len(files) == 2 and '<channel name="T"' in files[0].read_text()
+    style = Select(panel.find_element(By.ID, "hw-style"))
+    assert style.first_selected_option.get_attribute("value") == "my_hand"
+    box = panel.find_element(By.NAME, "text")
+    box.clear()
+    box.send_keys("hi\nhi")
+    panel.find_element(By.CSS_SELECTOR, "button.go").click()
+    WebDriverWait(browser, 60).until(
+        lambda d: panel.get_attribute("data-state") in ("done", "error"))
+    said = panel.find_element(By.CSS_SELECTOR, ".status").text
+    assert panel.get_attribute("data-state") == "done", said
+    assert "2 lines" in said
+    lines = panel.find_elements(By.CSS_SELECTOR, "#hw-svg g.line")
+    assert len(lines) == 2 and all(g.find_elements(By.CSS_SELECTOR, "path") for g in lines)

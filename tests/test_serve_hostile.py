@@ -280,16 +280,22 @@ def test_a_client_that_goes_away_leaves_nothing_on_stderr(
 @pytest.mark.parametrize("brk", ["\n", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85",
                                  "\u2028", "\u2029"])
 def test_every_line_break_counts(brk: str) -> None:
-    for view in ("handwriting", "speech"):
-        with pytest.raises(RequestError, match="one line"):
-            settings_for(view, {"text": f"hi{brk}ho"}, Limits())
     with pytest.raises(RequestError, match="one line"):
-        settings_for("handwriting", {"text": f"hi{brk}"}, Limits())
+        settings_for("speech", {"text": f"hi{brk}ho"}, Limits())
+    with pytest.raises(RequestError, match="one line"):
+        settings_for("speech", {"text": f"hi{brk}"}, Limits())
+    # handwriting writes a page: every break starts a line, as the engine splits the text,
+    # and at most page_lines lines of them
+    assert settings_for("handwriting", {"text": f"hi{brk}ho"}, Limits()).text == f"hi{brk}ho"
+    with pytest.raises(RequestError, match="at most 12"):
+        settings_for("handwriting", {"text": f"hi{brk}" * 13}, Limits())
 
 
 def test_a_line_break_over_http_is_a_400(url: str) -> None:
-    got = ask(url, "/api/generate/handwriting", {"text": "a\u2028" * 50})
+    got = ask(url, "/api/generate/speech", {"text": "a\u2028" * 50})
     assert got[0] == 400 and b"one line" in got[2]
+    got = ask(url, "/api/generate/handwriting", {"text": "a\u2028" * 50})
+    assert got[0] == 400 and b"at most 12" in got[2]
 
 
 def test_a_temperature_too_small_to_divide_by_is_greedy(url: str) -> None:

@@ -28,6 +28,7 @@ from seqgen.domain import (
     VectorInput,
 )
 from seqgen.errors import SeqgenError
+from seqgen_handwriting.hand import OwnHand
 from seqgen_handwriting.ink import Ink, Page, at_scale, thin
 
 STYLE_EXAMPLES = 8  # style-priming lines kept in the codec state (one per writer)
@@ -82,7 +83,7 @@ class HandwritingOptions:
                 "divided by stride), about 3 letters a second"})
 
 
-class HandwritingDomain(TextConditioned, Domain):
+class HandwritingDomain(OwnHand, TextConditioned, Domain):
     name = "handwriting"
     version = "1.0"
     description = "Online handwriting as pen strokes (Graves 2013): mixture density head, " \

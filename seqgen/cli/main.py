@@ -15,6 +15,7 @@ import typer
 from seqgen import __version__
 from seqgen.cli.commands import complete_domain, handles_errors, report_train
 from seqgen.cli.runs_cmd import runs_app
+from seqgen.cli.style_cmd import style_app
 
 app = typer.Typer(add_completion=True, no_args_is_help=True, rich_markup_mode=None,
                   help="Generative sequence models: one LSTM engine, domains as plugins.",
@@ -153,8 +154,9 @@ def sample(
     text_file: Annotated[Path | None, typer.Option(help="Read --text from this file.")] = None,
     bias: Annotated[float | None, typer.Option(help="Sampling bias toward the likeliest "
         "output (Graves 2013; 0 = none). Default: the domain's.")] = None,
-    prime_style: Annotated[int | None, typer.Option(help="Prime with the domain's N-th style "
-                                                    "example.")] = None,
+    prime_style: Annotated[str | None, typer.Option(
+        metavar="N_OR_NAME", help="Prime with the model's N-th style example, or with a "
+                                  "style saved by name (seqgen style list).")] = None,
     voice: Annotated[str | None, typer.Option(help="Speaker of a model trained on several "
                                               "(speech -o voices=); default its first. "
                                               "seqgen info lists them.")] = None,
@@ -173,10 +175,11 @@ def sample(
     its plugin ships)."""
     from seqgen.api import sample_cli
     from seqgen.engine.settings import SampleSettings
+    from seqgen.styles import parse_style
 
     settings = SampleSettings(num=num, length=length, prime=prime, keep_prime=keep_prime,
                               temperature=temperature, top_k=top_k, top_p=top_p, bias=bias,
-                              seed=seed, text=text, style=prime_style, voice=voice,
+                              seed=seed, text=text, style=parse_style(prime_style), voice=voice,
                               melody=melody)
     options = [*(option or []), f"rate={rate}"] if rate is not None else option
     sample_cli(settings, domain=domain, run=run, render=render, text_file=text_file,
@@ -238,6 +241,7 @@ def models_(domain: Annotated[str | None, typer.Option(
 
 
 app.add_typer(runs_app, name="runs")
+app.add_typer(style_app, name="style")
 
 
 @app.command("new-domain")

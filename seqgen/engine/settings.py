@@ -26,8 +26,8 @@ class SampleSettings:
     seed: int | None = None
     #: the text a text-conditioned model writes (one line per line); None: its own choice
     text: str | None = None
-    #: prime with the domain's N-th style example
-    style: int | None = None
+    #: prime with the domain's N-th style example, or a saved style of that name
+    style: int | str | None = None
     #: the voice (speaker, writer) of a model trained on several; None: its first
     voice: str | None = None
     #: a given part to keep step for step (music: a tune to harmonize, its soprano kept)

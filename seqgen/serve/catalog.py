@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from seqgen import plugins
 from seqgen.errors import SeqgenError
+from seqgen.serve.pad import keeps_styles, prompts, saved_names
 from seqgen.serve.requests import MUSIC_PRIMERS, Offer
 
 if TYPE_CHECKING:
@@ -76,6 +77,9 @@ class Panel:
         out["default_render"] = dom.default_render
         out["conditioned"] = self.model.vocab is not None
         out["styles"] = len(getattr(dom, "styles", None) or [])
+        out["keeps_styles"] = keeps_styles(self.model)  # the writing pad: saved styles
+        out["saved_styles"] = saved_names(self.model)
+        out["prompts"] = prompts(self.model) if out["keeps_styles"] else []
         out["examples"] = (list(dict.fromkeys(self.model.default_texts(4)))
                            if self.model.vocab is not None else [])
         out["primers"] = list(MUSIC_PRIMERS) if self.view == "music" else []

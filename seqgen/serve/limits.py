@@ -27,6 +27,8 @@ class Limits:
 
     body_bytes: int = 16_384  # a request's JSON body
     text_chars: int = 200  # a text to write or speak, a prime
+    page_chars: int = 600  # a handwriting text: a page of lines, each wrapped to the model's
+    page_lines: int = 12  # lines of a handwriting text (before wrapping)
     steps: int = 2_000  # --length of a text or a generic sample
     music_seconds: float = 30.0  # the longest piece
     samples: int = 1  # --num: the page shows one sample at a time
@@ -37,6 +39,10 @@ class Limits:
     upload_bytes: int = 256 * 1024  # a tune to harmonize, uploaded (decoded from base64)
     connections: int = 64  # connections open at once (fewer where the file limit is low)
     read_seconds: float = 10.0  # to send the request line, headers and body, from connecting
+    style_bytes: int = 1_048_576  # a writing pad's upload: lines of pen strokes as JSON
+    style_lines: int = 12  # lines in one upload
+    style_strokes: int = 400  # strokes in one line
+    style_points: int = 10_000  # pen points in one line (with their times)
 
     def public(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,8 +1,9 @@
 """A generation request's JSON, checked field by field against the panel's view and the
 limits, into the one ``SampleSettings`` that ``Model.sample`` takes. No field names a file:
-a prime is text (the text domain), a style number, or one of a fixed list of music primers; a
-tune to harmonize is one the model ships, by name, or the file's bytes (``Upload``), which the
-server writes under a name of its own (work.given_file)."""
+a prime is text (the text domain), a style number or a saved style's name, or one of a
+fixed list of music primers; a tune to harmonize is one the model ships, by name, or the
+file's bytes (``Upload``), which the server writes under a name of its own
+(work.given_file)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from seqgen.engine.settings import SampleSettings
+from seqgen.errors import SeqgenError
 from seqgen.serve.limits import Limits, RequestError
+from seqgen.styles import check_name
 
 #: what each view's request may hold, besides the common seed / temperature / top_p
 FIELDS = {
@@ -95,15 +98,16 @@ def _whole(body: dict[str, Any], key: str, low: int, high: int) -> int | None:
     return value
 
 
-def _text(body: dict[str, Any], key: str, limits: Limits, *, line: bool = False) -> str | None:
+def _text(body: dict[str, Any], key: str, limits: Limits, *, line: bool = False,
+          chars: int | None = None) -> str | None:
     value = body.get(key)
     if value is None or value == "":
         return None
     if not isinstance(value, str):
         raise RequestError(400, f"{key} must be a string")
-    if len(value) > limits.text_chars:
-        raise RequestError(413, f"{key} is {len(value)} characters: at most "
-                                f"{limits.text_chars}")
+    most = limits.text_chars if chars is None else chars
+    if len(value) > most:
+        raise RequestError(413, f"{key} is {len(value)} characters: at most {most}")
     # every line break Python knows (\v, \f, \x1c-\x1e, \x85, \u2028, \u2029 as well as \n
     # and \r): the domain splits its text into lines the same way
     if line and value.splitlines() != [value]:
@@ -133,14 +137,29 @@ def settings_for(view: str, body: dict[str, Any], limits: Limits,
     if view == "generic" and s.prime is not None and path_like(s.prime):
         raise RequestError(400, "prime looks like a file name (a / or \\, a leading ~ or ., "
                                 "or a suffix): the server reads no files for a request")
-    if view in ("handwriting", "speech", "generic"):
-        s.text = _text(body, "text", limits, line=view != "generic")
-    if view == "handwriting":
+    if view in ("speech", "generic"):
+        s.text = _text(body, "text", limits, line=view == "speech")
+    if view == "handwriting":  # a page: lines, each wrapped to the model's line width
+        s.text = _text(body, "text", limits, chars=limits.page_chars)
+        if s.text is not None and len(s.text.splitlines()) > limits.page_lines:
+            raise RequestError(400, f"text has {len(s.text.splitlines())} lines: at most "
+                                    f"{limits.page_lines}")
         s.bias = _number(body, "bias", 0.0, 10.0, 0.0)
-        s.style = _whole(body, "style", 0, 999)
+        s.style = _style(body)
     if view == "music":
         _music(s, body, limits, offer)
     return s
+
+
+def _style(body: dict[str, Any]) -> int | str | None:
+    """A model's own style example by number, or a saved style by name (seqgen.styles)."""
+    value = body.get("style")
+    if isinstance(value, str) and value:
+        try:
+            return check_name(value)
+        except SeqgenError as exc:
+            raise RequestError(400, f"style: {exc}") from None
+    return None if value == "" else _whole(body, "style", 0, 999)
 
 
 def _music(s: SampleSettings, body: dict[str, Any], limits: Limits, offer: Offer) -> None:

@@ -1,10 +1,11 @@
 """The HTTP side of ``seqgen serve``: one page and its assets (package data, read once at
-start), and three JSON endpoints, on the listening side of connections.py.
+start), and four JSON endpoints, on the listening side of connections.py.
 
     GET  /                     the page;  GET /static/app.js, /static/style.css
     GET  /api/domains          the panels: which domains, their models, renderers, limits
     POST /api/generate/NAME    JSON settings in; NDJSON events out, the last {"type": "done"}
     POST /api/render           {"id", "format"} in; the sample's file out (a download)
+    POST /api/styles/NAME      the writing pad's lines in; saved as a style by name
 
 Every refusal, the standard library's own included (a malformed request line, 414, 431, 501),
 is a 4xx (or 503) with one line of JSON, {"error": "..."}, and the security headers; never a
@@ -24,11 +25,13 @@ from seqgen.errors import SeqgenError
 from seqgen.serve.catalog import Panel, hide_paths
 from seqgen.serve.connections import HEADERS, Server, Server6
 from seqgen.serve.limits import Gate, Limits, RequestError, address_key
+from seqgen.serve.pad import save_drawn
 from seqgen.serve.requests import parse_body, settings_for, tag_of, upload_of
 from seqgen.serve.work import Results, Stopped, generate, given_file, render_bytes
 
 ASSETS = {"/": ("index.html", "text/html; charset=utf-8"),
           "/static/app.js": ("app.js", "text/javascript; charset=utf-8"),
+          "/static/pad.js": ("pad.js", "text/javascript; charset=utf-8"),
           "/static/style.css": ("style.css", "text/css; charset=utf-8")}
 TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".wav": "audio/wav",
          ".mid": "audio/midi", ".txt": "text/plain; charset=utf-8", ".inkml": "application/xml",
@@ -150,6 +153,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self._generate(path.removeprefix("/api/generate/"), body)
             if path == "/api/render":
                 return self._render(body)
+            if path.startswith("/api/styles/"):
+                return self._save_style(path.removeprefix("/api/styles/"), body)
             raise RequestError(404, f"no endpoint {path[:60]!r}")
         except RequestError as exc:
             self._error(exc)
@@ -162,6 +167,8 @@ class Handler(BaseHTTPRequestHandler):
     def _room(self, path: str) -> int:
         """The body a request to ``path`` may send: room for an upload where the panel's
         model takes a tune, the usual 16 KiB elsewhere."""
+        if path.startswith("/api/styles/"):
+            return self.app.limits.style_bytes  # a writing pad's lines of pen strokes
         panel = self.app.panels.get(path.removeprefix("/api/generate/"))
         uploads = path.startswith("/api/generate/") and panel is not None and bool(
             panel.offer.formats)
@@ -206,6 +213,18 @@ class Handler(BaseHTTPRequestHandler):
         name = f"{panel.name}-sample{suffix}"
         self._send(200, data, TYPES.get(suffix, "application/octet-stream"),
                    {"Content-Disposition": f'attachment; filename="{name}"'})
+
+    def _save_style(self, name: str, body: dict[str, Any]) -> None:
+        """The writing pad's lines saved as a style by name (pad.save_drawn)."""
+        panel = self._panel(name)
+        assert panel.model is not None
+        with self.app.gate.enter(address_key(self.client_address[0]), tag_of(body), "styles"):
+            try:
+                saved = save_drawn(panel.model, body, self.app.limits)
+            except SeqgenError as exc:
+                raise RequestError(400, hide_paths(str(exc))) from None
+        self.app.count()
+        self._json(200, saved)
 
     def _generate(self, name: str, body: dict[str, Any]) -> None:
         panel = self._panel(name)

@@ -103,14 +103,18 @@ def generate(panel: Panel, settings: SampleSettings, emit: Emit, limits: Limits,
     model, view = panel.model, panel.view
     pending: list[Any] = []
     clock = {"start": time.monotonic(), "flushed": time.monotonic(), "steps": 0}
+    ink: dict[int, list[np.ndarray]] = {}  # handwriting: each line's (batch row's) new points
+    ended: list[np.ndarray] = []  # the rows done before this step
 
     def flush() -> None:
         if view == "text" and pending:
             emit({"type": "text", "text": "".join(pending)})
-        elif view == "handwriting" and pending:
-            rows = np.asarray(model.domain.decode(np.stack(pending)).strokes, np.float64)
-            emit({"type": "points", "points": np.round(rows, 2).tolist()})
-        elif view not in ("text", "handwriting"):
+        elif view == "handwriting":
+            for row, points in sorted(ink.items()):
+                rows = np.asarray(model.domain.decode(np.stack(points)).strokes, np.float64)
+                emit({"type": "points", "row": row, "points": np.round(rows, 2).tolist()})
+            ink.clear()
+        elif view != "text":
             emit({"type": "progress", "steps": clock["steps"]})
         pending.clear()
         clock["flushed"] = time.monotonic()
@@ -127,8 +131,11 @@ def generate(panel: Panel, settings: SampleSettings, emit: Emit, limits: Limits,
 
     def on_step(sampled: np.ndarray, done: np.ndarray) -> None:
         clock["steps"] += 1
-        if view == "handwriting":  # one row: the loop ends at the step its window is done
-            pending.append(np.asarray(sampled[0], np.float32))
+        if view == "handwriting":  # a row's last step is the one its window ends at
+            before = ended[0] if ended else np.zeros(len(done), bool)
+            for row in np.flatnonzero(~before):
+                ink.setdefault(int(row), []).append(np.asarray(sampled[row], np.float32))
+            ended[:] = [np.asarray(done, bool).copy()]
         tick()
 
     with panel.lock:

@@ -42,8 +42,9 @@ function formValues(form) {
   const out = {};
   for (const input of form.querySelectorAll("[name]")) {
     if (input.value === "" || input.disabled) continue;  // a greyed-out control is not asked
-    out[input.name] = input.type === "range" || input.type === "number" ? Number(input.value)
-      : input.value;
+    const numeric = input.type === "range" || input.type === "number"
+      || (input.dataset.numbers !== undefined && /^\d+$/.test(input.value));  // a style: N or name
+    out[input.name] = numeric ? Number(input.value) : input.value;
   }
   return out;
 }
@@ -134,40 +135,86 @@ function panelShell(panel, fields, buttonText, run) {
   return ui;
 }
 
-// ---- handwriting: points streamed, drawn as SVG paths as they arrive ---------------------
+// ---- handwriting: points streamed, drawn as SVG paths as they arrive, a line per text line ----
+function styleSelect(panel) {
+  const style = el("select", { name: "style", id: "hw-style", "data-numbers": "" },
+    el("option", { value: "", text: "the model's own" }));
+  for (let i = 0; i < panel.styles; i++) style.append(el("option", { value: i, text: `writer ${i + 1}` }));
+  const own = el("optgroup", { label: "your own hand", id: "hw-own" });
+  const addOwn = (names) => {
+    own.replaceChildren(...names.map((n) => el("option", { value: n, text: n })));
+    if (names.length && !own.parentNode) style.append(own);
+  };
+  addOwn(panel.saved_styles || []);
+  return { style, addOwn };
+}
+
+function inkLines(svg) {
+  const rows = [];
+  const row = (k) => {
+    while (rows.length <= k) {
+      const g = el("svg:g", { class: "line" });
+      svg.append(g);
+      rows.push({ g, x: 0, y: 0, path: null, d: "", box: [Infinity, Infinity, -Infinity, -Infinity] });
+    }
+    return rows[k];
+  };
+  const layout = () => {  // each line's box, stacked top to bottom
+    const shown = rows.filter((r) => Number.isFinite(r.box[0]));
+    const gap = 0.35 * Math.max(...shown.map((r) => r.box[3] - r.box[1]), 1);
+    let top = 0, width = 1;
+    for (const r of shown) {
+      r.g.setAttribute("transform", `translate(${-r.box[0]} ${top - r.box[1]})`);
+      top += r.box[3] - r.box[1] + gap; width = Math.max(width, r.box[2] - r.box[0]);
+    }
+    const pad = 0.06 * Math.max(width, top, 1);
+    svg.setAttribute("viewBox", `${-pad} ${-pad} ${width + 2 * pad} ${Math.max(top - gap, 1) + 2 * pad}`);
+    svg.classList.toggle("page", shown.length > 1);
+  };
+  return { rows, row, layout };
+}
+
 function handwriting(panel) {
   const example = (panel.examples || [])[0] || "hello world";
-  const style = el("select", { name: "style" }, el("option", { value: "", text: "the model's own" }));
-  for (let i = 0; i < panel.styles; i++) style.append(el("option", { value: i, text: `writer ${i + 1}` }));
+  const { style, addOwn } = styleSelect(panel);
   const fields = [
-    field("Text (one line)", el("input", { type: "text", name: "text", value: example,
-      maxlength: state.limits.text_chars })),
+    field("Text (lines of any length: a page)", el("textarea", { name: "text", text: example,
+      maxlength: state.limits.page_chars, rows: 3 })),
     slider("Bias (neater)", "bias", 0, 4, 0.1, 0.5),
     field("Style", style), seedField()];
-  return panelShell(panel, fields, "Write", async (ui, values) => {
+  let ui = null;
+  if (panel.keeps_styles) {
+    fields.splice(3, 0, el("button", { type: "button", class: "small pad-open", id: "pad-open",
+      text: "\u270E Write in your own hand\u2026", onclick: () => openPad(panel, ui, (answer) => {
+        addOwn(answer.styles); style.value = answer.saved;
+      }) }));
+  }
+  ui = panelShell(panel, fields, "Write", async (ui, values) => {
     const svg = el("svg:svg", { class: "ink", id: "hw-svg", preserveAspectRatio: "xMidYMid meet" });
     ui.stage.replaceChildren(svg);
-    let x = 0, y = 0, path = null, d = "", n = 0;
-    const box = [Infinity, Infinity, -Infinity, -Infinity];
+    const ink = inkLines(svg);
+    let n = 0;
     const done = await stream(`/api/generate/${panel.name}`, values, (ev) => {
       if (ev.type !== "points") return;
+      const r = ink.row(ev.row || 0);
       for (const [dx, dy, end] of ev.points) {
-        x += dx; y -= dy;  // the ink's y points up; the screen's down
-        if (!path) { path = el("svg:path"); svg.append(path); d = `M${x.toFixed(1)} ${y.toFixed(1)}`; }
-        else d += `L${x.toFixed(1)} ${y.toFixed(1)}`;
-        path.setAttribute("d", d);
-        box[0] = Math.min(box[0], x); box[1] = Math.min(box[1], y);
-        box[2] = Math.max(box[2], x); box[3] = Math.max(box[3], y);
-        if (end > 0.5) path = null;
+        r.x += dx; r.y -= dy;  // the ink's y points up; the screen's down
+        if (!r.path) { r.path = el("svg:path"); r.g.append(r.path); r.d = `M${r.x.toFixed(1)} ${r.y.toFixed(1)}`; }
+        else r.d += `L${r.x.toFixed(1)} ${r.y.toFixed(1)}`;
+        r.path.setAttribute("d", r.d);
+        r.box[0] = Math.min(r.box[0], r.x); r.box[1] = Math.min(r.box[1], r.y);
+        r.box[2] = Math.max(r.box[2], r.x); r.box[3] = Math.max(r.box[3], r.y);
+        if (end > 0.5) r.path = null;
         n++;
       }
-      const pad = 0.06 * Math.max(box[2] - box[0], box[3] - box[1], 1);
-      svg.setAttribute("viewBox", `${box[0] - pad} ${box[1] - pad} ${box[2] - box[0] + 2 * pad} ${box[3] - box[1] + 2 * pad}`);
+      ink.layout();
       ui.say(`writing\u2026 ${n} points`);
     });
-    ui.say(`${n} points, ${svg.querySelectorAll("path").length} strokes in ${done.seconds} s`);
+    const lines = ink.rows.length > 1 ? `, ${ink.rows.length} lines` : "";
+    ui.say(`${n} points, ${svg.querySelectorAll("path").length} strokes${lines} in ${done.seconds} s`);
     return done;
   });
+  return ui;
 }
 
 // ---- music: a piano roll and a small WebAudio synthesiser ----------------------------------
@@ -403,7 +450,7 @@ function generic(panel) {
 }
 
 const VIEWS = { handwriting, music, speech, text, generic };
-const HINTS = { handwriting: "Type a line and press Write: the pen follows the model as it samples.",
+const HINTS = { handwriting: "Type a text and press Write: the pen follows the model as it samples, a line per line of the text.",
   music: "Press Compose: a piece appears as a piano roll and plays here.",
   speech: "Type a sentence and press Speak.", text: "Give a prime (or none) and press Generate." };
 
