@@ -15,7 +15,7 @@ numbers. Then:
   that writer's line, drawn to PNG beside the real line (``--images``).
 
     python benchmarks/ink_finetune.py STYLES_DIR [--source cursive] [--train 10]
-        [--seconds 60] [--images DIR] [--json FILE]
+        [--seconds 60] [--flags "--lr 3e-4"] [--images DIR] [--json FILE]
 """
 
 from __future__ import annotations
@@ -73,7 +73,8 @@ def nats(run_or_model: list[str], data: Path) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("styles", type=Path)
-    ap.add_argument("--source", default="cursive")
+    ap.add_argument("--source", default="cursive", help="a shipped model's name or a run")
+    ap.add_argument("--flags", default="", help="more seqgen train flags, e.g. '--lr 3e-4'")
     ap.add_argument("--train", type=int, default=10)
     ap.add_argument("--seconds", type=int, default=60)
     ap.add_argument("--seed", type=int, default=1)
@@ -82,7 +83,9 @@ def main() -> None:
     args = ap.parse_args()
     import seqgen.api as api
 
-    source = api.load("handwriting", model=args.source)
+    is_run = Path(args.source, "config.json").is_file()
+    source = api.load(args.source) if is_run else api.load("handwriting", model=args.source)
+    where = ["--run", args.source] if is_run else ["--model", args.source]
     items = pairs(args.styles)
     if len(items) <= args.train:
         sys.exit(f"{args.styles}: {len(items)} style pairs; need more than --train {args.train}")
@@ -94,12 +97,12 @@ def main() -> None:
         write(unseen, items[args.train:], step, stride)
         seqgen("train", "--domain", "handwriting", "--init-from", args.source, "--data",
                str(train), "--max-time", f"{args.seconds}s", "--threads", "1", "--seed",
-               str(args.seed), "--run", str(run))
-        before = nats(["--model", args.source], unseen)
+               str(args.seed), "--run", str(run), *args.flags.split())
+        before = nats(where, unseen)
         after = nats(["--run", str(run)], unseen)
         if args.images:
             draw(args.images, source, api.load(run), unseen, args.seed)
-    out = {"source": args.source, "train_lines": args.train,
+    out = {"source": args.source, "flags": args.flags, "train_lines": args.train,
            "unseen_lines": len(items) - args.train, "seconds": args.seconds,
            "nats_per_point_source": before, "nats_per_point_finetuned": after}
     print(f"unseen writers' lines ({out['unseen_lines']}), nats per point: source "

@@ -258,8 +258,9 @@ class Domain(ABC):
 
     def decode_continuation(self, prime: np.ndarray, steps: np.ndarray) -> Any:
         """The sampled steps alone, decoded in the context of the prime they continue
-        (``--no-keep-prime``): a chess plugin writes ``3... Nf6``, not ``1. Nf6``. The default
-        decodes the steps alone."""
+        (``--no-keep-prime``, or a prime never shown: a style, the line before): a chess
+        plugin writes ``3... Nf6``, not ``1. Nf6``; a line of ink starts at its own origin. The
+        default decodes the steps alone."""
         return self.decode(steps)
 
     # ---- output ---------------------------------------------------------------------------

@@ -241,7 +241,7 @@ class Model:
         dom = self.domain
         if keep and p.steps is not None:
             seqs = [np.concatenate([p.steps.astype(q.dtype), q]) for q in seqs]
-        decoded = [dom.decode(q) if keep or p.steps is None or not p.shown
+        decoded = [dom.decode(q) if keep or p.steps is None
                    else dom.decode_continuation(p.steps, q) for q in seqs]
         if texts:  # each row says its line (and the prime's text when the prime is kept)
             assert isinstance(dom, TextConditioned)

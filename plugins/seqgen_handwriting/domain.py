@@ -223,6 +223,14 @@ class HandwritingDomain(OwnHand, TextConditioned, Domain):
         out[:, 2] = arr[:, 2] > 0.5
         return Ink(out)
 
+    def decode_continuation(self, prime: np.ndarray, steps: np.ndarray) -> Ink:
+        """A line written after a prime (a style, the line before) starts at its own origin:
+        its first step is the pen's move from the prime's last point, not part of the line."""
+        ink = self.decode(steps)
+        if len(ink.strokes):
+            ink.strokes[0, :2] = 0.0
+        return ink
+
     def input_spec(self) -> VectorInput:
         return VectorInput(3)
 
