@@ -195,22 +195,30 @@ def load(run_or_domain: str | Path | None = None, device: str = "cpu",
 
 def _open(domain: str | None, run: str | Path | None,
           options: Sequence[str] | None = None, threads: int | None = None,
-          model: str | None = None) -> Model:
+          model: str | None = None, style: int | str | None = None) -> Model:
+    """The model a command uses; with ``style``, a saved style's name, the run fine-tuned on
+    that style where there is one (seqgen/style_tuning.py)."""
     from seqgen.inference import Model
 
-    return Model(models.resolve(run, domain, model), domain, options=options, threads=threads)
+    path = models.resolve(run, domain, model)
+    if isinstance(style, str):
+        from seqgen.style_tuning import swap
+
+        path = swap(path, style)
+    return Model(path, domain, options=options, threads=threads)
 
 
 def sample_cli(settings: SampleSettings, *, domain: str | None, run: str | Path | None,
                render: Path | None, text_file: Path | None = None,
                attention: Path | None = None,
                options: Sequence[str] | None = None, threads: int | None = None,
-               model_name: str | None = None) -> list[Path]:
-    """``seqgen sample``: stream text to stdout, or write files with a renderer."""
+               model_name: str | None = None, tuned: bool = True) -> list[Path]:
+    """``seqgen sample``: stream text to stdout, or write files with a renderer. ``tuned``:
+    with a saved style's name, the run fine-tuned on it where there is one."""
     import sys
 
     settings.check()  # before the model loads: a bad value is refused at once
-    model = _open(domain, run, options, threads, model_name)
+    model = _open(domain, run, options, threads, model_name, settings.style if tuned else None)
     if text_file is not None:
         if settings.text is not None:
             raise SeqgenError("give --text or --text-file, not both")

@@ -90,6 +90,11 @@ def _examples(path: Path) -> tuple[Path, ...]:
     return tuple(sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")))
 
 
+def reread(style: Style) -> Style:
+    """The style as its folder is now (lines added since, or all of them replaced)."""
+    return Style(style.domain, style.name, style.path, _examples(style.path))
+
+
 def list_styles(domain: str) -> list[Style]:
     """The saved styles of a domain, by name."""
     base = _folder(domain)

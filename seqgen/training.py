@@ -89,9 +89,11 @@ def new_run(dom: Domain, data: str | None, p: Preset, given: dict[str, Any],
 
 def finetune_run(source: finetune.Source, data: str | None, given: dict[str, Any],
                  run: str | Path | None, progress: ProgressFn | None,
-                 n_threads: int | None = None) -> TrainResult:
+                 n_threads: int | None = None,
+                 record: dict[str, Any] | None = None) -> TrainResult:
     """A new run from ``source``'s weights and codec (seqgen/finetune.py), its vocabulary
-    grown by the symbols of ``data`` it lacks."""
+    grown by the symbols of ``data`` it lacks; ``record``: more for its config.json (a saved
+    style's fine-tune: ``{"style": ...}``, seqgen/style_tuning.py)."""
     dom = domain_from_config(source.config)
     run_dir = _fresh_run_dir(dom, run)
     corpus = dom.load_corpus(data)
@@ -105,6 +107,7 @@ def finetune_run(source: finetune.Source, data: str | None, given: dict[str, Any
     mcfg, tcfg = finetune.configs(source, given)
     config = run_config(dom, mcfg, tcfg, data, enc.key, vocab)
     config["init_from"] = source.record(grown)
+    config.update(record or {})
     if source.config.get("companions"):  # its duration model, as it was
         for name in source.config["companions"]:
             _copy_companion(source.path / name, run_dir / name)
@@ -202,8 +205,8 @@ def _train_run(dom: Domain, enc: Encoded, mcfg: ModelConfig, tcfg: TrainConfig, 
     if vocab is not None and not resume:  # what `seqgen sample` writes when given no --text
         config["condition"].update(examples=example_texts(va if len(va) else tr, vocab),
                                    examples_from="held-out" if len(va) else "training")
-    if val_b is None and world.main:
-        plugins.warn(no_validation(config, enc, tcfg, sequences(dom)))
+    if val_b is None and world.main and "style" not in config:  # a style's few lines all
+        plugins.warn(no_validation(config, enc, tcfg, sequences(dom)))  # train, as asked
     macs = threads.step_macs(mcfg, tcfg.batch_size, tcfg.seq_len)
     n, why = threads.choose(macs, n_threads)
     if device == "cpu":

@@ -74,9 +74,10 @@ def voices_panel(root: Path) -> Panel:
 
 @contextmanager
 def serving(panels: list[Panel], limits: Limits | None = None,
-            host: str = "127.0.0.1") -> Iterator[tuple[Server, str]]:
-    """The server on host, port 0 (a free one), serving on a thread; it and its base URL."""
-    server = make_server(App(panels, limits), host, 0)
+            host: str = "127.0.0.1", tune: bool = True) -> Iterator[tuple[Server, str]]:
+    """The server on host, port 0 (a free one), serving on a thread; it and its base URL.
+    ``tune``: fine-tune on the styles the pad saves, in the background (as seqgen serve)."""
+    server = make_server(App(panels, limits, tune), host, 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     shown = f"[{host}]" if ":" in host else host
@@ -88,9 +89,10 @@ def serving(panels: list[Panel], limits: Limits | None = None,
 
 
 @contextmanager
-def running(panels: list[Panel], limits: Limits | None = None) -> Iterator[str]:
+def running(panels: list[Panel], limits: Limits | None = None,
+            tune: bool = True) -> Iterator[str]:
     """The server on 127.0.0.1, port 0 (a free one), serving on a thread; its base URL."""
-    with serving(panels, limits) as (_, base):
+    with serving(panels, limits, tune=tune) as (_, base):
         yield base
 
 

@@ -213,7 +213,8 @@ def _draw(driver: Any, canvas: Any, text: str, pointer: str = "mouse", seed: int
 
 def test_the_writing_pad_saves_a_style_and_writes_with_it(browser: Any, tmp_path: Path) -> None:
     """Write two of the pad's lines (a mouse, then a pen), save them as a style: the style is
-    chosen in the Style menu, and a text of two lines is written with it, a line each."""
+    chosen in the Style menu, its state beside it goes from tuning to tuned, and a text of two
+    lines is written with it, a line each."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -240,6 +241,10 @@ def test_the_writing_pad_saves_a_style_and_writes_with_it(browser: Any, tmp_path
     assert len(files) == 2 and '<channel name="T"' in files[0].read_text()
     style = Select(panel.find_element(By.ID, "hw-style"))
     assert style.first_selected_option.get_attribute("value") == "my_hand"
+    # beside Style, its state: fine-tuned on in the background, primed with the lines meanwhile
+    note = panel.find_element(By.ID, "hw-style-state")
+    assert note.text in ("tuning\u2026", "tuned"), note.text
+    WebDriverWait(browser, 120).until(lambda d: note.text == "tuned")  # the page asks again
     box = panel.find_element(By.NAME, "text")
     box.clear()
     box.send_keys("hi\nhi")

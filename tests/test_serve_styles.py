@@ -1,11 +1,14 @@
 """The writing pad of `seqgen serve` over HTTP (issue 27): the listing offers lines to write and
 the saved styles, drawn lines are saved as a style (InkML with their texts and pen times), the
 panel writes with it by name, a text of several lines comes back as a page, and every bad
-upload is a 4xx of one line of JSON."""
+upload is a 4xx of one line of JSON. A saved style is fine-tuned on in the background: its
+state goes from tuning to tuned, and the panel then writes with the tuned model (not with
+--no-tune)."""
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -63,7 +66,9 @@ def test_save_a_drawn_style_and_write_with_it(url: str, tmp_path: Path) -> None:
     lines = [{"text": p, "strokes": drawn(p, k)} for k, p in enumerate(prompts)]
     status, _, out = request(url + "/api/styles/handwriting", {"name": "my-hand", "lines": lines})
     assert status == 200, out
-    assert json.loads(out) == {"saved": "my-hand", "lines": 3, "styles": ["my-hand"]}
+    answer = json.loads(out)
+    assert answer.pop("state") in ("tuning", "tuned")  # fine-tuned on behind
+    assert answer == {"saved": "my-hand", "lines": 3, "styles": ["my-hand"]}
     files = sorted((tmp_path / "styles/handwriting/my-hand").iterdir())
     assert [f.name for f in files] == ["0001.inkml", "0002.inkml", "0003.inkml"]
     first = files[0].read_text()
@@ -86,6 +91,37 @@ def test_save_a_drawn_style_and_write_with_it(url: str, tmp_path: Path) -> None:
     status, _, out = request(url + "/api/generate/handwriting",
                              {"text": "hi", "style": "nobody"})
     assert status == 400 and b"saved: my-hand" in out
+
+
+def test_a_saved_style_is_tuned_on_in_the_background(url: str, tmp_path: Path) -> None:
+    lines = [{"text": p, "strokes": drawn(p, k)} for k, p in enumerate(listing(url)["prompts"])]
+    status, _, out = request(url + "/api/styles/handwriting", {"name": "tuned", "lines": lines})
+    assert status == 200 and json.loads(out)["state"] in ("tuning", "tuned"), out
+    deadline = time.monotonic() + 120
+    while (state := listing(url)["style_states"]["tuned"]) == "tuning":
+        assert time.monotonic() < deadline, "not tuned in 120 s"
+        time.sleep(0.2)
+    assert state == "tuned"
+    (run,) = (tmp_path / "cache/styles/handwriting").glob("tuned-*")
+    assert (run / "model.safetensors").is_file()
+    for style, tuned in (("tuned", True), (0, False)):  # the model's own style: its own model
+        status, _, raw = request(url + "/api/generate/handwriting",
+                                 {"text": "hi", "style": style, "seed": 1, "bias": 1})
+        assert status == 200, raw
+        done = events(raw)[-1]
+        assert done["type"] == "done" and done.get("tuned", False) is tuned
+
+
+def test_no_tune_primes_only(panels: list[Panel], tmp_path: Path) -> None:
+    lines = [{"text": "hi", "strokes": drawn("hi")}]
+    with running(panels, tune=False) as base:
+        status, _, out = request(base + "/api/styles/handwriting", {"name": "ann", "lines": lines})
+        assert status == 200 and json.loads(out)["state"] == "primed only", out
+        assert listing(base)["style_states"] == {"ann": "primed only"}
+        status, _, raw = request(base + "/api/generate/handwriting",
+                                 {"text": "hi", "style": "ann", "seed": 1})
+        assert status == 200 and "tuned" not in events(raw)[-1]
+    assert not (tmp_path / "cache/styles").exists()
 
 
 POINT = [[[1, 2, 0], [3, 4, 8]]]

@@ -15,6 +15,7 @@ import typer
 from seqgen import __version__
 from seqgen.cli.commands import complete_domain, handles_errors, report_train
 from seqgen.cli.runs_cmd import runs_app
+from seqgen.cli.serve_cmd import serve
 from seqgen.cli.style_cmd import style_app
 
 app = typer.Typer(add_completion=True, no_args_is_help=True, rich_markup_mode=None,
@@ -170,6 +171,9 @@ def sample(
              "them).")] = None,
     threads: ThreadsOpt = None,
     model: ModelOpt = None,
+    no_tuned: Annotated[bool, typer.Option(
+        "--no-tuned", help="With --prime-style NAME: the model's own weights, not those "
+                           "fine-tuned on that style (seqgen style tune).")] = False,
 ) -> None:
     """Generate from a trained model (--run, --model, the domain's latest run, else the model
     its plugin ships)."""
@@ -183,7 +187,8 @@ def sample(
                               melody=melody)
     options = [*(option or []), f"rate={rate}"] if rate is not None else option
     sample_cli(settings, domain=domain, run=run, render=render, text_file=text_file,
-               attention=attention, options=options, threads=threads, model_name=model)
+               attention=attention, options=options, threads=threads, model_name=model,
+               tuned=not no_tuned)
 
 
 @app.command("eval")
@@ -284,18 +289,7 @@ def plugins() -> None:
     plugins_table()
 
 
-@app.command()
-@handles_errors
-def serve(host: Annotated[str, typer.Option(help="Address to listen on (another than "
-                                            "127.0.0.1 is said on stderr).")] = "127.0.0.1",
-          port: Annotated[int, typer.Option(help="Port (0: a free one).")] = 8765,
-          run: Annotated[list[Path] | None, typer.Option(
-              "--run", help="Run directory to serve for its domain (repeatable; default: "
-                            "each domain's latest run).")] = None) -> None:
-    """A playground in the browser: one panel per installed domain (docs/serve.md)."""
-    from seqgen.serve import serve as serve_
-
-    serve_(host, port, run or [])
+app.command()(serve)
 
 
 def _relaunch(nproc: int, run: Path | None) -> int:

@@ -21,8 +21,10 @@ __all__ = ["LOOPBACK", "serve"]
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
-def serve(host: str = "127.0.0.1", port: int = 8765, runs: Sequence[Path] = ()) -> None:
-    """Load every domain's model, listen on host:port and serve until interrupted."""
+def serve(host: str = "127.0.0.1", port: int = 8765, runs: Sequence[Path] = (),
+          tune: bool = True) -> None:
+    """Load every domain's model, listen on host:port and serve until interrupted; ``tune``:
+    fine-tune on each style the writing pad saves, in the background (tuning.py)."""
     from seqgen.serve.catalog import load_panels
     from seqgen.serve.server import App, make_server
 
@@ -37,7 +39,7 @@ def serve(host: str = "127.0.0.1", port: int = 8765, runs: Sequence[Path] = ()) 
         said = f"run {p.run}" if p.model is not None else f"no model ({p.problem})"
         print(f"seqgen serve: {p.name}: {said}", file=sys.stderr)
     try:
-        server = make_server(App(panels), host, port)
+        server = make_server(App(panels, tune=tune), host, port)
     except OSError as exc:
         raise SeqgenError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     shown = f"[{host}]" if ":" in host else host

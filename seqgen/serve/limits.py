@@ -43,6 +43,8 @@ class Limits:
     style_lines: int = 12  # lines in one upload
     style_strokes: int = 400  # strokes in one line
     style_points: int = 10_000  # pen points in one line (with their times)
+    tune_queue: int = 8  # saved styles waiting to be fine-tuned on (one at a time, behind)
+    tuned_models: int = 4  # models fine-tuned on a style kept loaded (least recently used out)
 
     def public(self) -> dict[str, Any]:
         return asdict(self)

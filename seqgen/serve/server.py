@@ -5,7 +5,8 @@ start), and four JSON endpoints, on the listening side of connections.py.
     GET  /api/domains          the panels: which domains, their models, renderers, limits
     POST /api/generate/NAME    JSON settings in; NDJSON events out, the last {"type": "done"}
     POST /api/render           {"id", "format"} in; the sample's file out (a download)
-    POST /api/styles/NAME      the writing pad's lines in; saved as a style by name
+    POST /api/styles/NAME      the writing pad's lines in; saved as a style by name, and
+                               fine-tuned on in the background (tuning.py)
 
 Every refusal, the standard library's own included (a malformed request line, 414, 431, 501),
 is a 4xx (or 503) with one line of JSON, {"error": "..."}, and the security headers; never a
@@ -27,6 +28,8 @@ from seqgen.serve.connections import HEADERS, Server, Server6
 from seqgen.serve.limits import Gate, Limits, RequestError, address_key
 from seqgen.serve.pad import save_drawn
 from seqgen.serve.requests import parse_body, settings_for, tag_of, upload_of
+from seqgen.serve.tuning import PRIMED, Tuner
+from seqgen.serve.tuning import say as log
 from seqgen.serve.work import Results, Stopped, generate, given_file, render_bytes
 
 ASSETS = {"/": ("index.html", "text/html; charset=utf-8"),
@@ -39,12 +42,15 @@ TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".wav": "audio/wav",
 
 
 class App:
-    """What the handlers share: the panels, the limits and gate, the kept samples, assets."""
+    """What the handlers share: the panels, the limits and gate, the kept samples, assets,
+    the background fine-tunes on saved styles (``tune``: on, as ``seqgen serve`` has it)."""
 
-    def __init__(self, panels: list[Panel], limits: Limits | None = None) -> None:
+    def __init__(self, panels: list[Panel], limits: Limits | None = None,
+                 tune: bool = True) -> None:
         self.panels = {p.name: p for p in panels}
         self.limits = limits or Limits()
         self.gate = Gate(self.limits)
+        self.tuner = Tuner(self.limits, tune)
         self.results = Results()
         base = resources.files("seqgen.serve") / "static"
         self.assets = {route: ((base / name).read_bytes(), kind)
@@ -58,8 +64,11 @@ class App:
             self.served += 1
 
     def listing(self) -> dict[str, Any]:
-        return {"domains": [p.public() for p in self.panels.values()],
-                "limits": self.limits.public()}
+        domains = [p.public() for p in self.panels.values()]
+        for d in domains:  # each saved style: tuned, tuning or primed only
+            if d.get("keeps_styles"):
+                d["style_states"] = self.tuner.states(self.panels[d["name"]])
+        return {"domains": domains, "limits": self.limits.public()}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -223,6 +232,12 @@ class Handler(BaseHTTPRequestHandler):
                 saved = save_drawn(panel.model, body, self.app.limits)
             except SeqgenError as exc:
                 raise RequestError(400, hide_paths(str(exc))) from None
+        try:  # saved: a fine-tune on it starts behind (never this request's failure)
+            saved["state"] = self.app.tuner.request(panel, saved["saved"])
+        except Exception as exc:
+            log(f"{name}: cannot fine-tune on style {saved['saved']!r}: "
+                f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}")
+            saved["state"] = PRIMED
         self.app.count()
         self._json(200, saved)
 
@@ -234,9 +249,10 @@ class Handler(BaseHTTPRequestHandler):
         with self.app.gate.enter(address_key(self.client_address[0]), tag_of(body), lane):
             stream = Stream(self)
             try:
+                model = self.app.tuner.model_for(panel, settings.style)  # a tuned style's
                 with given_file(upload, settings):
                     done = generate(panel, settings, stream.emit, self.app.limits,
-                                    self.app.results)
+                                    self.app.results, model)
             except (ConnectionError, TimeoutError):
                 raise
             except (SeqgenError, Stopped) as exc:

@@ -13,7 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,6 +24,9 @@ from seqgen.render import render
 from seqgen.serve.catalog import Panel
 from seqgen.serve.limits import Limits, RequestError
 from seqgen.serve.requests import Upload
+
+if TYPE_CHECKING:
+    from seqgen.inference import Model
 
 Emit = Callable[[dict[str, Any]], None]
 FLUSH_S = 0.04  # stream what was sampled every 40 ms: smooth drawing, few small writes
@@ -97,10 +100,11 @@ def given_file(upload: Upload | None, settings: SampleSettings) -> Iterator[None
 
 
 def generate(panel: Panel, settings: SampleSettings, emit: Emit, limits: Limits,
-             results: Results) -> dict[str, Any]:
-    """Sample once, emitting events as it goes; return the closing event (with the id)."""
+             results: Results, model: Model | None = None) -> dict[str, Any]:
+    """Sample once with the panel's model (or ``model``: one fine-tuned on the saved style
+    asked for), emitting events as it goes; return the closing event (with the id)."""
     assert panel.model is not None
-    model, view = panel.model, panel.view
+    model, view = model or panel.model, panel.view
     pending: list[Any] = []
     clock = {"start": time.monotonic(), "flushed": time.monotonic(), "steps": 0}
     ink: dict[int, list[np.ndarray]] = {}  # handwriting: each line's (batch row's) new points
@@ -143,9 +147,10 @@ def generate(panel: Panel, settings: SampleSettings, emit: Emit, limits: Limits,
                                on_step=on_step)
     flush()
     key = results.add(panel, samples)
+    tuned = {"tuned": True} if model is not panel.model else {}  # the weights tuned on a style
     return {"type": "done", "id": key, "steps": clock["steps"],
             "seconds": round(time.monotonic() - clock["start"], 3),
-            **summary(samples, settings.melody is not None)}
+            **summary(samples, settings.melody is not None), **tuned}
 
 
 def summary(samples: list[Any], melody: bool = False) -> dict[str, Any]:

@@ -136,17 +136,46 @@ function panelShell(panel, fields, buttonText, run) {
 }
 
 // ---- handwriting: points streamed, drawn as SVG paths as they arrive, a line per text line ----
+// a saved style's state (the listing's style_states): the panel writes with the model primed
+// with its lines, and, once fine-tuned on them in the background, with the tuned model
+const STYLE_STATES = { tuned: ["tuned", "written with the model fine-tuned on your lines, primed with them"],
+  tuning: ["tuning\u2026", "being fine-tuned on your lines; until then, primed with them"],
+  "primed only": ["primed only", "written with the model primed with your lines"] };
+
 function styleSelect(panel) {
   const style = el("select", { name: "style", id: "hw-style", "data-numbers": "" },
     el("option", { value: "", text: "the model's own" }));
   for (let i = 0; i < panel.styles; i++) style.append(el("option", { value: i, text: `writer ${i + 1}` }));
   const own = el("optgroup", { label: "your own hand", id: "hw-own" });
-  const addOwn = (names) => {
+  const note = el("small", { class: "style-state", id: "hw-style-state", "aria-live": "polite" });
+  let states = panel.style_states || {}, timer = null;
+  const poll = () => {  // while a style is being tuned, ask again every few seconds
+    if (timer) return;
+    timer = setTimeout(async () => {
+      timer = null;
+      try {
+        const listing = await (await fetch("/api/domains")).json();
+        states = (listing.domains.find((d) => d.name === panel.name) || {}).style_states || states;
+      } catch (e) { /* the next poll asks again */ }
+      shown();
+    }, 3000);
+  };
+  const shown = () => {
+    const [text, title] = STYLE_STATES[states[style.value]] || ["", ""];
+    note.textContent = text; note.title = title; note.dataset.state = states[style.value] || "";
+    if (Object.values(states).includes("tuning")) poll();
+  };
+  style.addEventListener("change", shown);
+  const addOwn = (names, saved = {}, chosen = null) => {
     own.replaceChildren(...names.map((n) => el("option", { value: n, text: n })));
     if (names.length && !own.parentNode) style.append(own);
+    states = { ...states, ...saved };
+    if (chosen !== null) style.value = chosen;
+    shown();
   };
   addOwn(panel.saved_styles || []);
-  return { style, addOwn };
+  const box = el("div", {}, el("label", {}, "Style", note), style);
+  return { style, addOwn, box };
 }
 
 function inkLines(svg) {
@@ -176,17 +205,17 @@ function inkLines(svg) {
 
 function handwriting(panel) {
   const example = (panel.examples || [])[0] || "hello world";
-  const { style, addOwn } = styleSelect(panel);
+  const { addOwn, box } = styleSelect(panel);
   const fields = [
     field("Text (lines of any length: a page)", el("textarea", { name: "text", text: example,
       maxlength: state.limits.page_chars, rows: 3 })),
     slider("Bias (neater)", "bias", 0, 4, 0.1, 0.5),
-    field("Style", style), seedField()];
+    box, seedField()];
   let ui = null;
   if (panel.keeps_styles) {
     fields.splice(3, 0, el("button", { type: "button", class: "small pad-open", id: "pad-open",
       text: "\u270E Write in your own hand\u2026", onclick: () => openPad(panel, ui, (answer) => {
-        addOwn(answer.styles); style.value = answer.saved;
+        addOwn(answer.styles, { [answer.saved]: answer.state }, answer.saved);
       }) }));
   }
   ui = panelShell(panel, fields, "Write", async (ui, values) => {
@@ -211,7 +240,8 @@ function handwriting(panel) {
       ui.say(`writing\u2026 ${n} points`);
     });
     const lines = ink.rows.length > 1 ? `, ${ink.rows.length} lines` : "";
-    ui.say(`${n} points, ${svg.querySelectorAll("path").length} strokes${lines} in ${done.seconds} s`);
+    const tuned = done.tuned ? " (the model tuned on your lines)" : "";
+    ui.say(`${n} points, ${svg.querySelectorAll("path").length} strokes${lines} in ${done.seconds} s${tuned}`);
     return done;
   });
   return ui;
