@@ -12,7 +12,8 @@ fine-tuned on the five lines (``--lr``, ``--steps``, batch 8: ``seqgen train --i
 - **legibility**: the CER of those lines as the model's own recogniser reads them (the
   recogniser of the source run's corpus, ``seqgen ink-eval``'s, cached).
 
-    python benchmarks/ink_own_hand.py [--run RUN] [--lr 3e-4] [--steps 30] [--json FILE]
+    python benchmarks/ink_own_hand.py [--run RUN] [--lr 3e-4] [--steps 30] [--replay N]
+        [--repeat K] [--json FILE]
 """
 
 from __future__ import annotations
@@ -63,6 +64,14 @@ def hand(inks: list[Any]) -> tuple[float, float]:
     return float(np.median(slants)), float(np.median(widths))
 
 
+def replay(n: int) -> list[Any]:
+    """n lines of the synthetic corpus's kind (another seed: not its own lines), trained on
+    beside the style's so that the model keeps what it knew (``--replay``)."""
+    from seqgen_handwriting import synth
+
+    return synth.generate(n, 8, 75, seed=99) if n else []
+
+
 def run_seqgen(*args: str) -> str:
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     got = subprocess.run([sys.executable, "-m", "seqgen.cli.main", *args], text=True,
@@ -107,7 +116,7 @@ def one_writer(k: int, writer: Any, args: argparse.Namespace, rec: Any,
     save_npy(tmp / f"held{k}", held)
     styles.save(api.load(args.run).domain, f"w{k}", style)
     tuned = tmp / f"tuned{k}"
-    save_npy(tmp / f"five{k}", style)
+    save_npy(tmp / f"five{k}", style * args.repeat + replay(args.replay))
     run_seqgen("train", "--domain", "handwriting", "--init-from", args.run, "--data",
                str(tmp / f"five{k}"), "--lr", str(args.lr), "--max-steps", str(args.steps),
                "--batch-size", "8", "--threads", "1", "--seed", "1", "--run", str(tuned))
@@ -125,6 +134,8 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=3e-4)
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--replay", type=int, default=0, help="corpus-like lines trained beside")
+    ap.add_argument("--repeat", type=int, default=1, help="copies of the style's lines")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     import seqgen.api as api

@@ -27,6 +27,13 @@ class TextConditioned(ABC):
     #: with chain_lines: the most characters of the line before that prime the next (its last
     #: words; 0 = the whole line), so the prime and the line stay near a training line's length
     chain_chars: int = 0
+    #: a text of several lines, given no prime or style, is written with every line primed with
+    #: this style example (``style_prime``), so that the page keeps one hand (sjvasquez's
+    #: ``lines=`` primes every line with one style); None: each line in a style of its own
+    page_style: int | None = None
+    #: steps a character of text takes in the training data (0: unknown): a sampled line far
+    #: longer than that has gone wrong and is drawn again (seqgen/redraw.py)
+    expected_steps_per_char: float = 0.0
 
     def conditioned(self) -> bool:
         """True when this instance's model reads a text (a mode option may turn it off)."""

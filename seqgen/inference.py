@@ -22,6 +22,7 @@ from seqgen.engine.sample import Plan, SampleSettings, StepCallback, generate
 from seqgen.engine.specs import either
 from seqgen.engine.vocab import TextVocab
 from seqgen.errors import SeqgenError
+from seqgen.redraw import redrawn
 from seqgen.render import render
 from seqgen.streaming import streamer
 
@@ -193,6 +194,10 @@ class Model:
         p = self._prime(s.prime, s.style)
         keep = (self.domain.keep_prime if s.keep_prime is None else s.keep_prime) and p.shown
         texts, n_lines = self._rows(s.num, s.text, p)
+        page = getattr(self.domain, "page_style", None)
+        if n_lines > 1 and page is not None and s.prime is None and s.style is None:
+            p = self._prime(None, page)  # every line in one style: the page keeps one hand
+            texts, n_lines = self._rows(s.num, s.text, p)
         if n_lines > 1 and isinstance(self.domain, TextConditioned) and not keep \
                 and self.domain.chain_lines:  # one hand down the page: line after line
             from seqgen.lines import chained
@@ -206,7 +211,9 @@ class Model:
         self.texts = texts
         self.attention = [] if got.attention is None else [
             got.attention[b, :len(got.sequences[b]), :len(t)] for b, t in enumerate(texts)]
-        return self._decode(got.sequences, p, texts, n_lines, keep)
+        seqs = got.sequences if on_step is not None or not texts else \
+            redrawn(self, s, p, texts, keep, got.sequences)  # a stream is not taken back
+        return self._decode(seqs, p, texts, n_lines, keep)
 
     def _plan(self, s: SampleSettings, p: Prime, texts: list[str], keep: bool,
               on_text: Callable[[str], None] | None) -> Plan:

@@ -13,6 +13,7 @@ import numpy as np
 
 from seqgen.domain import Prime, TextConditioned
 from seqgen.engine.sample import SampleSettings, StepCallback, generate
+from seqgen.redraw import TOO_LONG, closer, off_by
 
 #: seqgen.inference.Model, whose sample() calls this module (so it is not imported here)
 Model = Any
@@ -37,6 +38,8 @@ def chained(model: Model, s: SampleSettings, first: Prime,
             if on_step is not None:
                 plan.on_step = on_step
             got = generate(model.net, model._context(p), one, plan, model.device)
+            if on_step is None:  # a streamed line is not taken back
+                got = _again(model, one, p, text, got)
             ink = model._decode(got.sequences, p, [text], 1, False)[0]
             done.append(ink)
             steps, kept = tail(dom, np.asarray(got.sequences[0]), got.attention, len(text) -
@@ -44,6 +47,22 @@ def chained(model: Model, s: SampleSettings, first: Prime,
             p = Prime(steps, kept, "the line before", shown=False)
         pages.append(dom.join_lines(done) if len(done) > 1 else done[0])
     return pages
+
+
+def _again(model: Model, s: SampleSettings, p: Prime, text: str, got: Any) -> Any:
+    """A chained line that went wrong drawn again (seqgen/redraw.py: the next line is primed
+    with it, so a stalled line would spoil the rest of the page)."""
+    best, line = got, text[len(p.text):].lstrip() if p.text else text
+    for attempt in range(1, s.redraw + 1):
+        if off_by(model.domain, best.sequences[0], line) <= TOO_LONG:
+            break
+        seed = None if s.seed is None else s.seed + 7919 * attempt
+        one = dataclasses.replace(s, seed=seed)
+        again = generate(model.net, model._context(p), one, model._plan(one, p, [text], False,
+                                                                        None), model.device)
+        if closer(model.domain, again.sequences[0], best.sequences[0], line):
+            best = again
+    return best
 
 
 def tail(dom: TextConditioned, steps: np.ndarray, attention: np.ndarray | None, offset: int,

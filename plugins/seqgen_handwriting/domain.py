@@ -194,8 +194,9 @@ class HandwritingDomain(OwnHand, TextConditioned, Domain):
         self.points_per_line = float(state.get("points_per_line", 0.0))
         self.step = float(state.get("step", 1.0))
         self.points_per_char = float(state.get("points_per_char", 0.0))
-        if self.points_per_char > 0:  # the engine reads this attribute to cap each line
+        if self.points_per_char > 0:  # the engine reads these to cap and to check each line
             self.max_steps_per_char = max(10, int(np.ceil(3 * self.points_per_char)))
+            self.expected_steps_per_char = self.points_per_char
         self.styles = list(state.get("styles", []))
         # the longest training line; a run fitted before it was recorded: the synthetic
         # corpus's own limit

@@ -171,6 +171,8 @@ def sample(
              "them).")] = None,
     threads: ThreadsOpt = None,
     model: ModelOpt = None,
+    redraw: Annotated[int, typer.Option(help="Draw a line that went wrong (far more steps "
+                                        "than its text needs) again, up to N times.")] = 2,
     no_tuned: Annotated[bool, typer.Option(
         "--no-tuned", help="With --prime-style NAME: the model's own weights, not those "
                            "fine-tuned on that style (seqgen style tune).")] = False,
@@ -184,7 +186,7 @@ def sample(
     settings = SampleSettings(num=num, length=length, prime=prime, keep_prime=keep_prime,
                               temperature=temperature, top_k=top_k, top_p=top_p, bias=bias,
                               seed=seed, text=text, style=parse_style(prime_style), voice=voice,
-                              melody=melody)
+                              melody=melody, redraw=redraw)
     options = [*(option or []), f"rate={rate}"] if rate is not None else option
     sample_cli(settings, domain=domain, run=run, render=render, text_file=text_file,
                attention=attention, options=options, threads=threads, model_name=model,

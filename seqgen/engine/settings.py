@@ -32,9 +32,14 @@ class SampleSettings:
     voice: str | None = None
     #: a given part to keep step for step (music: a tune to harmonize, its soprano kept)
     melody: str | None = None
+    #: a line that went wrong (far too many steps for its text) is drawn again up to this many
+    #: times (seqgen/redraw.py; domains that say their expected steps per character)
+    redraw: int = 2
 
     def check(self) -> None:
         """One clear error for settings no sampler can honour."""
+        if self.redraw < 0:
+            raise SeqgenError("--redraw must be at least 0")
         if self.num < 1 or (isinstance(self.length, int) and self.length < 1):
             raise SeqgenError("--num and --length must be at least 1")
         if (self.temperature or 0) < 0 or not 0 < self.top_p <= 1 or self.top_k < 0:
