@@ -14,7 +14,7 @@ CER is edits over reference characters, summed over the lines, spaces collapsed;
 samples within 1.3 times the clean script's CER. Tesseract is a print OCR engine and reads
 cursive badly: the ratio, not the level, is the measure.
 
-    python benchmarks/ink_ocr.py [--run RUN | --model cursive] [--bias 1] [--seed 1]
+    python benchmarks/ink_ocr.py [--run RUN | --model cursive] [--bias 1] [--seed 1] [--style N]
         [--sentences FILE] [--paragraph FILE] [--images DIR] [--json FILE]
 """
 
@@ -73,19 +73,23 @@ def clean_script(texts: list[str]) -> list[Any]:
             for i, t in enumerate(texts)]
 
 
-def written(model: Any, texts: list[str], bias: float, seed: int) -> list[Any]:
-    """Each text as one line of the model's, in one batch (no chaining: separate lines)."""
-    chain, model.domain.chain_lines = model.domain.chain_lines, False
+def written(model: Any, texts: list[str], bias: float, seed: int,
+            style: int | None = None) -> list[Any]:
+    """Each text as one line of the model's, in one batch (no chaining: separate lines), in
+    its own style each (or all in ``style``)."""
+    dom = model.domain
+    chain, page_style = dom.chain_lines, dom.page_style
+    dom.chain_lines, dom.page_style = False, None
     try:
-        page = model.sample(text="\n".join(texts), bias=bias, seed=seed)[0]
+        page = model.sample(text="\n".join(texts), bias=bias, seed=seed, style=style)[0]
     finally:
-        model.domain.chain_lines = chain
+        dom.chain_lines, dom.page_style = chain, page_style
     return list(page.lines) if hasattr(page, "lines") else [page]
 
 
 def sentences(model: Any, texts: list[str], bias: float, seed: int,
-              images: Path | None) -> dict[str, Any]:
-    clean, samples = clean_script(texts), written(model, texts, bias, seed)
+              images: Path | None, style: int | None = None) -> dict[str, Any]:
+    clean, samples = clean_script(texts), written(model, texts, bias, seed, style)
     read_clean, read_samples = [ocr(c) for c in clean], [ocr(s) for s in samples]
     if images is not None:
         from seqgen_handwriting import render
@@ -122,6 +126,7 @@ def main() -> None:
     ap.add_argument("--model", default=None, help="a shipped model's name")
     ap.add_argument("--bias", type=float, default=1.0)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--style", type=int, help="write the sentences in this style example")
     ap.add_argument("--sentences", type=Path, default=HERE / "ink_sentences.txt")
     ap.add_argument("--paragraph", type=Path, default=HERE / "ink_paragraph.txt")
     ap.add_argument("--images", type=Path, help="write PNGs of some samples here")
@@ -135,7 +140,7 @@ def main() -> None:
     if args.images:
         args.images.mkdir(parents=True, exist_ok=True)
     texts = [t for t in args.sentences.read_text(encoding="utf-8").splitlines() if t.strip()]
-    out = {"sentences": sentences(model, texts, args.bias, args.seed, args.images),
+    out = {"sentences": sentences(model, texts, args.bias, args.seed, args.images, args.style),
            "paragraph": paragraph(model, args.paragraph.read_text(encoding="utf-8").strip(),
                                   args.bias, args.seed, args.images)}
     s, p = out["sentences"], out["paragraph"]

@@ -13,7 +13,7 @@ fine-tuned on the five lines (``--lr``, ``--steps``, batch 8: ``seqgen train --i
   recogniser of the source run's corpus, ``seqgen ink-eval``'s, cached).
 
     python benchmarks/ink_own_hand.py [--run RUN] [--lr 3e-4] [--steps 30] [--replay N]
-        [--repeat K] [--json FILE]
+        [--repeat K] [--images DIR] [--json FILE]
 """
 
 from __future__ import annotations
@@ -93,14 +93,17 @@ def save_npy(folder: Path, inks: list[Any]) -> None:
         np.save(folder / f"style-{i}-chars.npy", np.frombuffer(ink.text.encode(), np.uint8))
 
 
-def written(run: str, name: str, rec: Any, seed: int) -> dict[str, Any]:
+def written(run: str, name: str, rec: Any, seed: int, image: Path | None) -> dict[str, Any]:
     """The sentences in the style, by one model: their hand and what the recogniser reads."""
     import seqgen.api as api
     from seqgen.engine.recognise import cer
+    from seqgen_handwriting import render
 
     model = api.load(run)
     inks = [model.sample(text=t, style=name, bias=1.0, seed=seed + i)[0]
             for i, t in enumerate(SENTENCES)]
+    if image is not None:
+        render.write_png(inks[0], image, render.Style())
     read = rec.read([model.domain.encode(ink) for ink in inks])
     slant, width = hand(inks)
     return {"slant": slant, "width": width, "cer": cer(SENTENCES, read), "read": read}
@@ -122,9 +125,16 @@ def one_writer(k: int, writer: Any, args: argparse.Namespace, rec: Any,
                "--batch-size", "8", "--threads", "1", "--seed", "1", "--run", str(tuned))
     slant, width = hand(held)
     out = {"writer": k, "real": {"slant": slant, "width": width}}
+    pics = args.images
+    if pics is not None:
+        from seqgen_handwriting import render
+
+        pics.mkdir(parents=True, exist_ok=True)
+        render.write_png(held[0], pics / f"writer{k}-real.png", render.Style())
     for name, run in (("source", args.run), ("tuned", str(tuned))):
+        image = None if pics is None else pics / f"writer{k}-{name}.png"
         out[name] = {"nats_per_point": nats(run, tmp / f"held{k}"),
-                     **written(run, f"w{k}", rec, args.seed)}
+                     **written(run, f"w{k}", rec, args.seed, image)}
     return out
 
 
@@ -136,6 +146,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--replay", type=int, default=0, help="corpus-like lines trained beside")
     ap.add_argument("--repeat", type=int, default=1, help="copies of the style's lines")
+    ap.add_argument("--images", type=Path, help="PNGs: a real line, primed, tuned")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     import seqgen.api as api

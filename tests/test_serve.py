@@ -71,6 +71,8 @@ def test_the_page_its_assets_and_the_listing(url: str, panels: list[Panel]) -> N
     music = next(d for d in listing["domains"] if d["name"] == "music")
     # an events model harmonizes nothing: no tunes, no upload (test_serve_melody has one that does)
     assert (music["melodies"], music["melody_formats"], music["temperature"]) == ([], [], 1.0)
+    ink = next(d for d in listing["domains"] if d["name"] == "handwriting")
+    assert (ink["bias"], music["bias"]) == (1.0, 0.0)  # the page's slider starts there
 
 
 def test_text_streams_as_it_is_written(url: str) -> None:

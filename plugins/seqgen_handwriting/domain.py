@@ -100,6 +100,9 @@ class HandwritingDomain(OwnHand, TextConditioned, Domain):
     #: the cap on points per character of --text; a trained model sets its own (3 x its data's)
     max_steps_per_char = 60
     keep_prime = False  # a style prime is someone else's ink: leave it out of the sample
+    # Graves 2013 eq. 61-62: bias 1 halved the misread characters of bias 0 (CER 0.076
+    # against 0.143; docs/domains/handwriting.md, Legibility); sjvasquez's demo uses 0.75
+    default_bias = 1.0
     Options = HandwritingOptions
     line_chars = 0  # the longest training line, from the codec state (0: unknown)
     # each line primed with the line before (seqgen/lines.py) keeps one hand, but a primed line

@@ -86,6 +86,7 @@ class Panel:
         out["melodies"] = list(self.offer.names)
         out["melody_formats"] = list(self.offer.formats)
         out["temperature"] = float(dom.default_temperature)
+        out["bias"] = float(dom.default_bias)
         given = dom.melody_temperature if self.offer.names or self.offer.formats else None
         out["melody_temperature"] = float(dom.default_temperature if given is None else given)
         return out

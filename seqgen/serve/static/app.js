@@ -209,7 +209,7 @@ function handwriting(panel) {
   const fields = [
     field("Text (lines of any length: a page)", el("textarea", { name: "text", text: example,
       maxlength: state.limits.page_chars, rows: 3 })),
-    slider("Bias (neater)", "bias", 0, 4, 0.1, 0.5),
+    slider("Bias (neater)", "bias", 0, 4, 0.1, panel.bias ?? 1),
     box, seedField()];
   let ui = null;
   if (panel.keeps_styles) {
