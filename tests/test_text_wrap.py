@@ -39,6 +39,7 @@ def test_chained_lines_are_each_primed_with_the_line_before(monkeypatch: pytest.
 
     model = seqgen.load(model="cursive")
     monkeypatch.setattr(model.domain, "chain_lines", True)
+    monkeypatch.setattr(model.domain, "page_style", None)  # the first line in no style
     contexts: list[tuple[int, str]] = []
     real = lines.generate
 

@@ -105,10 +105,14 @@ class HandwritingDomain(OwnHand, TextConditioned, Domain):
     default_bias = 1.0
     Options = HandwritingOptions
     line_chars = 0  # the longest training line, from the codec state (0: unknown)
-    # each line primed with the line before (seqgen/lines.py) keeps one hand, but a primed line
-    # is twice a training line long for a model of 20-character lines, and its ink fell apart:
-    # off until the corpus has longer lines (issue 27)
+    # each line primed with the line before (seqgen/lines.py) keeps one hand, but a line that
+    # goes wrong spoils every line after it (measured with the 75-character corpus: a page's
+    # OCR CER 0.80 where its first line went wrong, 0.27 to 0.30 otherwise): off
     chain_lines = False
+    # a page keeps one hand: every line primed with style example 1 (writer 1's; on a
+    # mid-training model's 30 sentences an OCR engine read it as well as lines in no style:
+    # docs/domains/handwriting.md, Text of any length)
+    page_style = 1
     # batch 16 beat 32 in the same 20 minutes (ink-eval CER 0.059 against 0.080, val -3.98
     # against -3.76 nats/point: docs/domains/handwriting.md, issue 15's search)
     preset_tuning = {"small": {"batch_size": 16}}

@@ -32,6 +32,8 @@ from seqgen.serve.tuning import PRIMED, Tuner
 from seqgen.serve.tuning import say as log
 from seqgen.serve.work import Results, Stopped, generate, given_file, render_bytes
 
+#: an oversized body of up to this many bytes is read and dropped before its 413 (see _discard)
+DISCARD = 4 << 20
 ASSETS = {"/": ("index.html", "text/html; charset=utf-8"),
           "/static/app.js": ("app.js", "text/javascript; charset=utf-8"),
           "/static/pad.js": ("pad.js", "text/javascript; charset=utf-8"),
@@ -183,6 +185,16 @@ class Handler(BaseHTTPRequestHandler):
             panel.offer.formats)
         return self.app.limits.body_room(uploads)
 
+    def _discard(self, size: int) -> None:
+        """Read and drop an oversized body of up to DISCARD bytes, so that the client hears
+        the 413 rather than a reset while it is still sending; a larger one is not read."""
+        left = size if 0 < size <= DISCARD else 0
+        while left > 0:
+            got = self.rfile.read(min(left, 1 << 16))
+            if not got:
+                return
+            left -= len(got)
+
     def _body(self, room: int) -> dict[str, Any]:
         kind = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if kind != "application/json":
@@ -192,6 +204,7 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             raise RequestError(411, "the request needs a Content-Length") from None
         if not 0 <= size <= room:
+            self._discard(size)
             raise RequestError(413, f"the body is {size} bytes: at most {room}")
         data = self.rfile.read(size)
         if len(data) < size or not self.server.request_read(self.connection):
