@@ -182,11 +182,15 @@ class HandwritingDomain(OwnHand, TextConditioned, Domain):
                        ][:STYLE_EXAMPLES]})
 
     def grow(self, documents: Sequence[Any]) -> list[str]:
-        """``--init-from``: each line brought to the source model's pen scale (its median
-        pen-down step), as a --prime is, since the source's statistics normalise it; the
-        alphabet grows in the engine."""
+        """``--init-from``: each line (already thinned by the stride) brought to the source
+        model's density and pen scale (its points per character and median pen-down step), as
+        a saved style's lines are (hand.fitted), since the source's statistics normalise it:
+        a 240 Hz pen's lines would otherwise be twice as dense. The alphabet grows in the
+        engine."""
+        from seqgen_handwriting.hand import fitted
+
         for d in documents:
-            d.strokes = at_scale(d.strokes, self.step)
+            d.strokes = fitted(d, self.points_per_char, self.step, 1).strokes
         return []
 
     def get_state(self) -> dict[str, Any]:
