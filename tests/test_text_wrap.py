@@ -22,11 +22,13 @@ def test_the_shipped_handwriting_model_writes_a_paragraph_as_lines() -> None:
     import seqgen
 
     model = seqgen.load(model="cursive")
-    assert model.domain.line_width() == 20  # its corpus's lines (max_chars: fitted before)
-    text = "the quick brown fox jumps over the lazy dog near the river bank"
-    page = model.sample(text=text, seed=1)[0]
+    assert model.domain.line_chars == 75  # its corpus's longest lines
+    assert model.domain.line_width() == 60  # a style prime and a line fit in 75
+    text = ("On Monday the Riverside Book Club met at 7 pm in the back room of Luigi's Cafe, "
+            "42 Elm Street; twelve members came. Next meeting: April 12.")
+    page = model.sample(text=text, seed=1, redraw=0)[0]
     said = [line.text for line in page.lines]
-    assert " ".join(said) == text and len(said) == 4 and max(map(len, said)) <= 20
+    assert " ".join(said) == text and len(said) == 3 and max(map(len, said)) <= 60
 
 
 def test_chained_lines_are_each_primed_with_the_line_before(monkeypatch: pytest.MonkeyPatch
@@ -48,7 +50,8 @@ def test_chained_lines_are_each_primed_with_the_line_before(monkeypatch: pytest.
         return real(net, context, settings, plan, device)
 
     monkeypatch.setattr(lines, "generate", spy)
-    page = model.sample(text="the quick brown fox jumps over the lazy dog", seed=2, redraw=0)[0]
+    text = "the quick brown fox\njumps over the lazy\ndog"
+    page = model.sample(text=text, seed=2, redraw=0)[0]
     said = [line.text for line in page.lines]
     assert said == ["the quick brown fox", "jumps over the lazy", "dog"]
     assert [text for _, text in contexts] == [
@@ -57,3 +60,8 @@ def test_chained_lines_are_each_primed_with_the_line_before(monkeypatch: pytest.
     first, *later = [n for n, _ in contexts]
     assert first == 1 and all(n > 20 for n in later)  # the line before's ink as the prime
     assert all(len(line.strokes) > 5 for line in page.lines)
+    whole = later[0]
+    contexts.clear()  # chain_chars: only the last words of the line before prime the next
+    monkeypatch.setattr(model.domain, "chain_chars", 10)
+    model.sample(text=text, seed=2, redraw=0)
+    assert contexts[1][1] == "brown fox jumps over the lazy" and 1 < contexts[1][0] < whole

@@ -32,6 +32,10 @@ from seqgen_handwriting.hand import OwnHand
 from seqgen_handwriting.ink import Ink, Page, at_scale, thin
 
 STYLE_EXAMPLES = 8  # style-priming lines kept in the codec state (one per writer)
+# a page's lines are at most 60 characters: a style example (12 to 20) and the line then fit in
+# the 75 of the corpus's longest lines; a paragraph wrapped at 60 read a little better than at
+# 75 (docs/domains/handwriting.md, Text of any length)
+WRAP_CHARS = 60
 
 
 @dataclass
@@ -105,13 +109,11 @@ class HandwritingDomain(OwnHand, TextConditioned, Domain):
     default_bias = 1.0
     Options = HandwritingOptions
     line_chars = 0  # the longest training line, from the codec state (0: unknown)
-    # each line primed with the line before (seqgen/lines.py) keeps one hand, but a line that
-    # goes wrong spoils every line after it (measured with the 75-character corpus: a page's
-    # OCR CER 0.80 where its first line went wrong, 0.27 to 0.30 otherwise): off
+    # each line primed with the line before keeps one hand, but a line that goes wrong spoils
+    # every line after it (a page's OCR CER 0.80 where its first line did, else 0.27): off;
     chain_lines = False
-    # a page keeps one hand: every line primed with style example 1 (writer 1's; on a
-    # mid-training model's 30 sentences an OCR engine read it as well as lines in no style:
-    # docs/domains/handwriting.md, Text of any length)
+    # a page keeps one hand another way: every line primed with style example 1 (writer 1's;
+    # docs/domains/handwriting.md, Text of any length, measures it)
     page_style = 1
     # batch 16 beat 32 in the same 20 minutes (ink-eval CER 0.059 against 0.080, val -3.98
     # against -3.76 nats/point: docs/domains/handwriting.md, issue 15's search)
@@ -214,8 +216,9 @@ class HandwritingDomain(OwnHand, TextConditioned, Domain):
         self.line_chars = int(state.get("line_chars", self.options.max_chars))
 
     def line_width(self) -> int | None:
-        """--text is wrapped into lines no longer than the training lines (issue 27)."""
-        return self.line_chars or None
+        """--text is wrapped into lines no longer than the training lines, and at most
+        WRAP_CHARS, so that a style prime and the line fit in a training line (issue 27)."""
+        return min(self.line_chars, WRAP_CHARS) if self.line_chars else None
 
     def encode(self, document: Any) -> np.ndarray:
         rows = np.asarray(document.strokes, np.float32)

@@ -81,8 +81,15 @@ def recogniser(model: Any, seconds: float = DEFAULT_SECONDS, seed: int = 0
 
 def write_and_read(model: Any, rec: Any, texts: list[str], bias: float, seed: int
                    ) -> tuple[list[Any], list[str]]:
-    """The lines the model writes for ``texts`` (one batch) and what the recogniser reads."""
-    page = model.sample(text="\n".join(texts), bias=bias, seed=seed)[0]
+    """The lines the model writes for ``texts`` (one batch, each text one line in a style of
+    its own: no page style, no wrapping) and what the recogniser reads."""
+    dom = model.domain
+    saved = dom.page_style, dom.line_chars
+    dom.page_style, dom.line_chars = None, 0  # line_width() None: a text is one line
+    try:
+        page = model.sample(text="\n".join(texts), bias=bias, seed=seed)[0]
+    finally:
+        dom.page_style, dom.line_chars = saved
     samples = page.lines if hasattr(page, "lines") else [page]
     return samples, rec.read([model.domain.encode(s) for s in samples])
 
