@@ -45,12 +45,11 @@ def pairs(folder: Path) -> list[tuple[int, np.ndarray, str]]:
 def write(folder: Path, items: list[tuple[int, np.ndarray, str]], step: float,
           stride: int) -> None:
     """The pairs at the model's scale as the model reads them (after thinning to its stride)."""
-    from seqgen_handwriting.ink import Ink, at_scale, thin
+    from seqgen_handwriting.ink import Ink, scale_to, thin
 
     folder.mkdir(parents=True)
     for n, strokes, text in items:
-        thinned = thin(Ink(strokes.astype(np.float32)), stride).strokes
-        factor = at_scale(thinned, step)[:, :2].std() / max(thinned[:, :2].std(), 1e-9)
+        factor = scale_to(thin(Ink(strokes.astype(np.float32)), stride).strokes, step)
         scaled = strokes.astype(np.float32) * [factor, factor, 1.0]
         np.save(folder / f"style-{n}-strokes.npy", scaled.astype(np.float32))
         np.save(folder / f"style-{n}-chars.npy", np.frombuffer(text.encode(), np.uint8))

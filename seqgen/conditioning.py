@@ -73,11 +73,6 @@ class TextConditioned(ABC):
         they were written."""
         raise self._no_styles()
 
-    def tuning_examples(self, documents: Sequence[Any]) -> list[Any]:
-        """A saved style's lines as a fine-tune on them reads them (seqgen/style_tuning.py;
-        handwriting brings drawn ink to the corpus's density); by default as they are."""
-        return list(documents)
-
     def normalise_text(self, text: str, alphabet: str) -> str:
         """A --text in the form the corpus's transcripts take (speech: lower case), given the
         model's alphabet; what is still outside it is refused by the engine in one line."""

@@ -22,7 +22,7 @@ from seqgen.engine.sample import Plan, SampleSettings, StepCallback, generate
 from seqgen.engine.specs import either
 from seqgen.engine.vocab import TextVocab
 from seqgen.errors import SeqgenError
-from seqgen.redraw import redrawn
+from seqgen.redraw import own_line, redrawn
 from seqgen.render import render
 from seqgen.streaming import streamer
 
@@ -252,7 +252,7 @@ class Model:
                    else dom.decode_continuation(p.steps, q) for q in seqs]
         if texts:  # each row says its line (and the prime's text when the prime is kept)
             assert isinstance(dom, TextConditioned)
-            said = texts if keep else [t[len(p.text):].lstrip() if p.text else t for t in texts]
+            said = texts if keep else [own_line(t, p) for t in texts]
             decoded = [dom.with_text(d, t) for d, t in zip(decoded, said, strict=True)]
         if n_lines > 1:
             assert isinstance(dom, TextConditioned)

@@ -13,7 +13,7 @@ import numpy as np
 
 from seqgen.domain import Prime, TextConditioned
 from seqgen.engine.sample import SampleSettings, StepCallback, generate
-from seqgen.redraw import TOO_LONG, closer, off_by
+from seqgen.redraw import TOO_LONG, closer, off_by, own_line
 
 #: seqgen.inference.Model, whose sample() calls this module (so it is not imported here)
 Model = Any
@@ -52,7 +52,7 @@ def chained(model: Model, s: SampleSettings, first: Prime,
 def _again(model: Model, s: SampleSettings, p: Prime, text: str, got: Any) -> Any:
     """A chained line that went wrong drawn again (seqgen/redraw.py: the next line is primed
     with it, so a stalled line would spoil the rest of the page)."""
-    best, line = got, text[len(p.text):].lstrip() if p.text else text
+    best, line = got, own_line(text, p)
     for attempt in range(1, s.redraw + 1):
         if off_by(model.domain, best.sequences[0], line) <= TOO_LONG:
             break

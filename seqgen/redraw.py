@@ -20,7 +20,8 @@ TOO_LONG = 1.4
 Model = Any  # seqgen.inference.Model, whose sample() calls this module
 
 
-def _line(text: str, p: Prime) -> str:
+def own_line(text: str, p: Prime) -> str:
+    """A row's own line: its conditioning text without the prime's text before it."""
     return text[len(p.text):].lstrip() if p.text else text
 
 
@@ -47,7 +48,7 @@ def redrawn(model: Model, s: SampleSettings, p: Prime, texts: list[str], keep: b
 
     def bad() -> list[int]:
         return [i for i, t in enumerate(texts)
-                if off_by(dom, seqs[i], _line(t, p)) > TOO_LONG]
+                if off_by(dom, seqs[i], own_line(t, p)) > TOO_LONG]
 
     todo = bad()
     for attempt in range(1, s.redraw + 1):
@@ -58,7 +59,7 @@ def redrawn(model: Model, s: SampleSettings, p: Prime, texts: list[str], keep: b
         plan = model._plan(one, p, [texts[i] for i in todo], keep, None)
         got = generate(model.net, model._context(p), one, plan, model.device)
         for j, i in enumerate(todo):
-            if closer(dom, got.sequences[j], seqs[i], _line(texts[i], p)):
+            if closer(dom, got.sequences[j], seqs[i], own_line(texts[i], p)):
                 seqs[i] = got.sequences[j]
         todo = bad()
     return seqs

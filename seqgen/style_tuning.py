@@ -127,7 +127,7 @@ def tune(model_source: str | Path, style: Style | str, *, root: Path | None = No
     try:
         lines = _snapshot(style, work / "style")  # the style as it is now, read once
         final = _place(source.path, lines, root)
-        _train(source, _data(source, lines, work / "lines"), lines, work / "run", quiet)
+        _train(source, lines.path, lines, work / "run", quiet)  # grow fits density, scale
         _settle(work / "run", style.path)
         try:
             os.rename(work / "run", final)
@@ -146,20 +146,6 @@ def _snapshot(style: Style, into: Path) -> Style:
     for f in style.files:
         shutil.copyfile(f, into / f.name)
     return Style(style.domain, style.name, into, tuple(into / f.name for f in style.files))
-
-
-def _data(source: finetune.Source, style: Style, into: Path) -> Path:
-    """The corpus of the fine-tune: the style's lines as the domain prepares them for it
-    (``TextConditioned.tuning_examples``: handwriting brings drawn ink to the corpus's
-    density); their scale is the domain's ``grow``'s, as for any ``--init-from`` corpus."""
-    from seqgen.assembly import domain_from_config
-
-    dom: Any = domain_from_config(source.config)
-    into.mkdir()
-    docs = dom.tuning_examples([d for f in style.files for d in dom.read_examples(str(f))])
-    for k, doc in enumerate(docs, 1):
-        dom.write_example(doc, into / f"{k:04d}{dom.example_suffix}")
-    return into
 
 
 def _train(source: finetune.Source, data: Path, style: Style, run: Path, quiet: bool) -> None:

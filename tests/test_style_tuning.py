@@ -17,7 +17,6 @@ from typer.testing import CliRunner
 
 from seqgen import style_tuning, styles
 from seqgen_handwriting.domain import HandwritingDomain
-from seqgen_handwriting.hand import for_tuning
 from seqgen_handwriting.ink import Ink
 from seqgen_handwriting.synth import make_writers, write_line
 
@@ -103,11 +102,16 @@ def test_refusals_and_rm(runner: CliRunner, tiny: Path, tmp_path: Path) -> None:
 
 
 def test_drawn_ink_trains_at_the_corpus_density() -> None:
-    """A line sampled twice as densely as the corpus's raw lines is thinned by 2 for the
-    fine-tune; one at the corpus's density (or sparser) is kept as it is."""
+    """A line (as --data reads it, after the stride) twice as dense as the corpus's lines is
+    thinned by 2 for the fine-tune (``grow``); one at the corpus's density is kept whole."""
     ink = _lines(["abcdef"])[0]
-    per_char = len(ink.strokes) / 6
-    kept, = for_tuning([ink], per_char / 3, 3)
-    assert kept is ink
-    halved, = for_tuning([ink], per_char / 6, 3)
-    assert 0.4 < len(halved.strokes) / len(ink.strokes) < 0.65 and halved.text == "abcdef"
+    per_char, n = len(ink.strokes) / 6, len(ink.strokes)
+    dom = HandwritingDomain()
+    dom.set_state({"step": 1.0, "points_per_char": per_char})
+    kept = Ink(ink.strokes.copy(), ink.text)
+    dom.grow([kept])
+    assert len(kept.strokes) == n
+    dom.set_state({"step": 1.0, "points_per_char": per_char / 2})
+    halved = Ink(ink.strokes.copy(), ink.text)
+    dom.grow([halved])
+    assert 0.4 < len(halved.strokes) / n < 0.65 and halved.text == "abcdef"

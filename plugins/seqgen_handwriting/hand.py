@@ -129,20 +129,6 @@ def joined(lines: Sequence[Ink]) -> Ink:
     return Ink(from_polylines(polys), " ".join(ink.text or "" for ink in lines))
 
 
-def for_tuning(documents: Sequence[Ink], points_per_char: float, stride: int) -> list[Ink]:
-    """A style's lines as a fine-tune on them reads them (seqgen/style_tuning.py): each
-    thinned, as a prime's line is, to about the density of the training data before its
-    reader's ``stride`` (every ``--data`` line is thinned by it), so that they train at the
-    training data's points per character however fast the pen was sampled; their scale is
-    ``grow``'s."""
-    target = points_per_char * max(1, stride)
-    out = []
-    for d in documents:
-        k = max(1, round(len(d.strokes) / len(d.text) / target)) if target > 0 and d.text else 1
-        out.append(thin(d, k) if k > 1 else d)
-    return out
-
-
 def prime_of(domain: Any, documents: Sequence[Ink]) -> tuple[np.ndarray, str]:
     """A saved style as one prime: its most recent lines that fit in the model's line width
     (``domain.line_width()``), joined in writing order, at the training data's density and
@@ -179,5 +165,3 @@ class OwnHand:
     def prime_from(self, documents: Sequence[Any]) -> tuple[np.ndarray, str]:
         return prime_of(self, documents)
 
-    def tuning_examples(self, documents: Sequence[Any]) -> list[Any]:
-        return for_tuning(documents, self.points_per_char, self.options.stride)

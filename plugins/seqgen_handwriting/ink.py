@@ -76,15 +76,20 @@ def thin(ink: Ink, stride: int) -> Ink:
     return Ink(from_polylines(polys), ink.text, ink.writer)
 
 
+def scale_to(strokes: np.ndarray, step: float) -> float:
+    """The factor that makes the median pen-down step of ``strokes`` ``step`` (1 if none)."""
+    r = np.asarray(strokes, np.float64)
+    pen_down = r[1:][r[:-1, 2] < 0.5, :2]
+    steps = np.hypot(pen_down[:, 0], pen_down[:, 1])
+    return step / float(np.median(steps[steps > 0])) if (steps > 0).any() else 1.0
+
+
 def at_scale(strokes: np.ndarray, step: float) -> np.ndarray:
     """Offsets scaled so that the median pen-down step is ``step`` (a model's training scale):
     ink of any origin (screen pixels, sjvasquez's normalised offsets, IAM's units) then means
     what the model's ink means."""
     out = np.asarray(strokes, np.float32).copy()
-    pen_down = out[1:][out[:-1, 2] < 0.5, :2]
-    steps = np.hypot(pen_down[:, 0], pen_down[:, 1])
-    if (steps > 0).any():
-        out[:, :2] *= step / float(np.median(steps[steps > 0]))
+    out[:, :2] *= scale_to(out, step)
     return out
 
 
